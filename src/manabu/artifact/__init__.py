@@ -1,0 +1,30 @@
+"""Model folders: a fitted pipeline saved with a manifest, atomically, in formats that load
+without pickle, and checked (checksums, versions, trusted types) before anything is built.
+
+```
+MODEL_DIR/
+  manifest.json      format version, versions, caller's metadata, sha256 of every other file
+  preprocess.skops   the preprocessing steps (all but the last), when there are any
+  model.skops        the final estimator, when it is a scikit-learn estimator
+  model.lgb.txt      the final estimator's booster, when it is LightGBM (+ model.lgb.json)
+```
+"""
+from __future__ import annotations
+
+from .fingerprint import data_fingerprint
+from .jsonable import to_jsonable
+from .manifest import FORMAT_VERSION, read_manifest
+from .store import load_model, save_model, verify
+from .trust import register_trusted, trusted_types
+
+__all__ = [
+    "FORMAT_VERSION",
+    "data_fingerprint",
+    "load_model",
+    "read_manifest",
+    "register_trusted",
+    "save_model",
+    "to_jsonable",
+    "trusted_types",
+    "verify",
+]

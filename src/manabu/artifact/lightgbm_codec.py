@@ -1,0 +1,170 @@
+"""LightGBM estimators to and from the booster's native text plus a small JSON sidecar.
+
+The text format is LightGBM's own, readable and stable within a major version; the sidecar holds
+what the scikit-learn wrapper needs around the booster (its class and parameters, the classes
+and their dtype, the objective, the feature names). Loading rebuilds the wrapper the way ``fit``
+leaves it, so ``predict`` and ``predict_proba`` give the same numbers as before saving.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+from typing import Any
+
+import numpy as np
+
+from manabu.errors import ArtifactError
+
+from .jsonable import to_jsonable
+from .trust import trusted_types
+
+SIDECAR_VERSION = 1
+_CLASS_DTYPE_KINDS = frozenset("biufUO")
+
+
+def is_lightgbm(estimator: Any) -> bool:
+    """True for LightGBM's scikit-learn estimators (and their subclasses)."""
+    try:
+        from lightgbm import LGBMModel
+    except ImportError:
+        return False
+    return isinstance(estimator, LGBMModel)
+
+
+def dump_lightgbm(estimator: Any, step: str) -> tuple[bytes, bytes]:
+    """(model text, sidecar JSON) for a fitted LGBMClassifier/LGBMRegressor."""
+    from lightgbm import LGBMClassifier, LGBMRegressor
+
+    qualname = f"{type(estimator).__module__}.{type(estimator).__qualname__}"
+    if not isinstance(estimator, (LGBMClassifier, LGBMRegressor)):
+        raise ArtifactError("artifact.unsupported_model", step=step, type=qualname)
+    objective = estimator.objective_
+    if callable(objective) or callable(estimator.get_params().get("objective")):
+        raise ArtifactError("artifact.lightgbm_callable", objective=getattr(objective, "__name__", repr(objective)))
+    booster = estimator.booster_
+    text = booster.model_to_string(num_iteration=-1)
+    params = estimator.get_params(deep=False)
+    class_weight = params.pop("class_weight", None)
+    sidecar: dict[str, Any] = {
+        "sidecar_version": SIDECAR_VERSION,
+        "class": qualname,
+        "params": to_jsonable(params, where=f"{step}.params"),
+        "class_weight": _encode_class_weight(class_weight, step),
+        "objective": objective,
+        "n_features": int(booster.num_feature()),
+        "n_features_in": int(estimator.n_features_in_),
+        "fitted_with_feature_names": bool(estimator._fitted_with_feature_names),
+        "feature_names": list(booster.feature_name()),
+        "categorical_features": to_jsonable(booster.params.get("categorical_column", [])),
+        "best_iteration": int(estimator.best_iteration_),
+        "classes": _encode_classes(estimator.classes_) if isinstance(estimator, LGBMClassifier) else None,
+    }
+    return text.encode("utf-8"), json.dumps(sidecar, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def load_lightgbm(text: bytes, sidecar_bytes: bytes, folder: str) -> Any:
+    """The fitted estimator rebuilt from ``dump_lightgbm``'s output (already checksum-verified)."""
+    import lightgbm
+    from lightgbm import LGBMClassifier, LGBMModel
+
+    sidecar = _read_sidecar(sidecar_bytes, folder)
+    cls = _trusted_class(sidecar["class"], folder, LGBMModel)
+    params = dict(sidecar["params"])
+    if sidecar.get("class_weight") is not None:
+        params["class_weight"] = _decode_class_weight(sidecar["class_weight"])
+    try:
+        estimator = cls(**params)
+        booster = lightgbm.Booster(model_str=text.decode("utf-8"))
+    except Exception as error:
+        raise ArtifactError("artifact.load_failed", path=folder, file="model.lgb.txt", error=f"{type(error).__name__}: {error}") from error
+    booster.best_iteration = sidecar["best_iteration"]
+    # The state that LGBMModel.fit leaves behind (lightgbm/sklearn.py, LGBMModel.fit).
+    estimator._Booster = booster
+    estimator._n_features = booster.num_feature()
+    estimator._n_features_in = sidecar["n_features_in"]
+    estimator._fitted_with_feature_names = sidecar["fitted_with_feature_names"]
+    estimator._objective = sidecar["objective"]
+    estimator._best_iteration = sidecar["best_iteration"]
+    estimator._best_score = {}
+    estimator._evals_result = {}
+    if isinstance(estimator, LGBMClassifier):
+        _restore_classes(estimator, _decode_classes(sidecar["classes"], folder))
+    estimator.fitted_ = True
+    return estimator
+
+
+def _restore_classes(estimator: Any, classes: np.ndarray) -> None:
+    """What LGBMClassifier.fit sets from the labels (its label encoder is scikit-learn's)."""
+    from sklearn.preprocessing import LabelEncoder
+
+    encoder = LabelEncoder()
+    encoder.classes_ = classes
+    estimator._le = encoder
+    estimator._classes = classes
+    estimator._n_classes = len(classes)
+    estimator._class_map = dict(zip(classes, range(len(classes)), strict=True))
+    if isinstance(estimator.class_weight, dict):
+        estimator._class_weight = {estimator._class_map[k]: v for k, v in estimator.class_weight.items()}
+
+
+def _encode_classes(classes: np.ndarray) -> dict[str, Any]:
+    dtype = "object" if classes.dtype == object else classes.dtype.str
+    return {"dtype": dtype, "values": to_jsonable(classes.tolist(), where="classes_")}
+
+
+def _decode_classes(encoded: Any, folder: str) -> np.ndarray:
+    try:
+        dtype = np.dtype(encoded["dtype"]) if encoded["dtype"] != "object" else np.dtype(object)
+        if dtype.kind not in _CLASS_DTYPE_KINDS:
+            raise ValueError(f"unexpected dtype {dtype}")
+        return np.array(encoded["values"], dtype=dtype)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ArtifactError("artifact.load_failed", path=folder, file="model.lgb.json", error=f"classes: {error}") from error
+
+
+def _encode_class_weight(class_weight: Any, step: str) -> Any:
+    # A dict's keys are class labels (often ints); keep them as pairs, since JSON keys are text.
+    if isinstance(class_weight, dict):
+        return {"pairs": to_jsonable([[k, v] for k, v in class_weight.items()], where=f"{step}.class_weight")}
+    return to_jsonable(class_weight, where=f"{step}.class_weight")
+
+
+def _decode_class_weight(encoded: Any) -> Any:
+    if isinstance(encoded, dict) and "pairs" in encoded:
+        return {k: v for k, v in encoded["pairs"]}
+    return encoded
+
+
+def _read_sidecar(data: bytes, folder: str) -> dict[str, Any]:
+    try:
+        sidecar = json.loads(data.decode("utf-8"))
+        if not isinstance(sidecar, dict) or not isinstance(sidecar.get("params"), dict):
+            raise ValueError("not a LightGBM sidecar")
+        for key in ("class", "objective", "n_features_in", "fitted_with_feature_names", "best_iteration"):
+            if key not in sidecar:
+                raise ValueError(f"{key} is missing")
+    except (UnicodeDecodeError, ValueError) as error:
+        raise ArtifactError("artifact.corrupt_file", path=folder, file="model.lgb.json", error=str(error)) from error
+    return sidecar
+
+
+def _trusted_class(qualname: Any, folder: str, base: type) -> type:
+    """Import the estimator class only when the allowlist names it (manabu's own modules are
+    imported first so that they can register their subclasses)."""
+    if not isinstance(qualname, str) or "." not in qualname:
+        raise ArtifactError("artifact.corrupt_file", path=folder, file="model.lgb.json", error="bad class name")
+    module, _, name = qualname.rpartition(".")
+    if qualname not in trusted_types() and qualname.startswith("manabu."):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pass
+    if qualname not in trusted_types():
+        raise ArtifactError("artifact.untrusted_types", path=folder, file="model.lgb.json", types=qualname)
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as error:
+        raise ArtifactError("artifact.load_failed", path=folder, file="model.lgb.json", error=str(error)) from error
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        raise ArtifactError("artifact.untrusted_types", path=folder, file="model.lgb.json", types=qualname)
+    return cls

@@ -1,0 +1,260 @@
+"""The command line: a thin layer over the Python API (``manabu --help``)."""
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from manabu.config import DEFAULT_TIME_LIMIT, TrainConfig
+from manabu.errors import ManabuError
+from manabu.i18n import Message, set_language, t
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
+                  help="manabu (学ぶ): train, evaluate and use machine-learning models from a data file.")
+out = Console()
+err = Console(stderr=True)
+
+Lang = Annotated[Optional[str], typer.Option("--lang", help="Language of messages: ja or en (default: from the locale).")]
+Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback of errors.")]
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def command(fn):
+    """Every command: set the language, turn errors into one clear message and an exit status."""
+    @functools.wraps(fn)
+    def wrapper(*args, lang: str | None = None, debug: bool = False, **kwargs):
+        try:
+            set_language(_language(lang))
+            return fn(*args, **kwargs)
+        except ManabuError as error:
+            if debug:
+                traceback.print_exc()
+            err.print(f"[bold red]{t('cli.error')}:[/] {error}", highlight=False)
+            raise typer.Exit(EXIT_USAGE) from None
+        except KeyboardInterrupt:
+            err.print(f"[bold yellow]{t('cli.interrupted')}[/]")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception:
+            if debug:
+                raise
+            err.print(f"[bold red]{t('cli.unexpected')}:[/] {sys.exc_info()[1]!r}", highlight=False)
+            err.print(t("cli.rerun_debug"))
+            raise typer.Exit(1) from None
+    return wrapper
+
+
+def _language(lang: str | None) -> str | None:
+    if lang is None:
+        return None
+    if lang not in ("ja", "en"):
+        raise ManabuError("cli.bad_lang", value=lang)
+    return lang
+
+
+@app.command()
+def train(
+    data: Annotated[str, typer.Argument(help="Training data: CSV/TSV/Parquet/Excel/JSON lines file, or a SQLAlchemy URL with --table/--query.")],
+    target: Annotated[str, typer.Option("--target", "-t", help="Column to predict.")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Model folder to write (default: a new folder under ./manabu-models).")] = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds for the whole training, refit included.")] = DEFAULT_TIME_LIMIT,
+    metric: Annotated[Optional[str], typer.Option(help="Metric to optimise (default: roc_auc, log_loss or rmse by task).")] = None,
+    task: Annotated[Optional[str], typer.Option(help="binary, multiclass or regression (default: detected).")] = None,
+    models: Annotated[Optional[str], typer.Option(help="Comma-separated model families to try (default: all).")] = None,
+    validation: Annotated[Optional[str], typer.Option(help="holdout, kfold, loo, or a number of folds (default: chosen from the data size).")] = None,
+    group: Annotated[Optional[str], typer.Option(help="Column of groups kept together in one fold.")] = None,
+    time: Annotated[Optional[str], typer.Option("--time", help="Datetime column: validate on later rows than training rows.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    max_trials: Annotated[Optional[int], typer.Option(help="Stop after this many candidates.")] = None,
+    table: Annotated[Optional[str], typer.Option(help="SQL table to read (with a database URL).")] = None,
+    query: Annotated[Optional[str], typer.Option(help="SQL query to read (with a database URL).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace the model folder if it exists.")] = False,
+    lang: Lang = None, debug: Debug = False,
+) -> None:
+    """Train models on DATA to predict --target; print the leaderboard and save the best model."""
+    def run():
+        config = TrainConfig(target=target, time_limit=time_limit, metric=metric, task=task,
+                             models=_split(models), validation=validation, group=group, time=time,
+                             seed=seed, max_trials=max_trials)
+        _train(data, config, output, overwrite, table=table, query=query)
+    command(run)(lang=lang, debug=debug)
+
+
+def _train(data: str, config: TrainConfig, output: Path | None, overwrite: bool, *,
+           table: str | None = None, query: str | None = None, name: str | None = None):
+    from manabu.data.read import read
+    from manabu.progress import RichListener
+    from manabu.train import train as run_training
+
+    frame = read(data, table=table, query=query) if isinstance(data, str) else data
+    destination = output or _default_output(name or data)
+    if destination.exists() and not overwrite:
+        raise ManabuError("artifact.exists", path=str(destination))
+    err.print(t("cli.training", rows=len(frame), columns=frame.shape[1], target=config.target,
+                seconds=f"{config.time_limit:g}"))
+    predictor = run_training(frame, config, RichListener(err))
+    _print_notices(predictor.notices)
+    _print_leaderboard(predictor)
+    saved = predictor.save(destination, overwrite=overwrite)
+    out.print(t("cli.saved", path=str(saved)))
+    out.print(t("cli.next_predict", path=str(saved)))
+    return predictor
+
+
+@app.command()
+def predict(
+    model_dir: Annotated[Path, typer.Argument(help="Model folder written by `manabu train`.")],
+    data: Annotated[str, typer.Argument(help="Data to predict on (the target column may be absent).")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="CSV file to write (default: standard output).")] = None,
+    table: Annotated[Optional[str], typer.Option(help="SQL table to read (with a database URL).")] = None,
+    query: Annotated[Optional[str], typer.Option(help="SQL query to read (with a database URL).")] = None,
+    lang: Lang = None, debug: Debug = False,
+) -> None:
+    """Add predictions (and class probabilities) to DATA and write them as CSV."""
+    command(_predict)(model_dir, data, output, table=table, query=query, lang=lang, debug=debug)
+
+
+def _predict(model_dir: Path, data: str, output: Path | None, *, table=None, query=None) -> None:
+    from manabu.data.read import read
+    from manabu.predictor import Predictor
+
+    predictor = Predictor.load(model_dir)
+    frame = read(data, table=table, query=query)
+    result = frame.copy()
+    column = f"{predictor.target}_predicted"
+    result[column] = predictor.predict(frame).to_numpy()
+    if predictor.classes is not None:
+        proba = predictor.predict_proba(frame)
+        for label in proba.columns:
+            result[f"proba_{label}"] = proba[label].to_numpy()
+    if output is None:
+        result.to_csv(sys.stdout, index=False)
+        return
+    _write_csv_atomically(result, output)
+    err.print(t("cli.predicted", rows=len(result), path=str(output), column=column))
+
+
+@app.command()
+def info(
+    data: Annotated[str, typer.Argument(help="Data file (or a SQLAlchemy URL with --table/--query).")],
+    target: Annotated[Optional[str], typer.Option("--target", "-t", help="Column to predict: shows its distribution and the task.")] = None,
+    table: Annotated[Optional[str], typer.Option(help="SQL table to read.")] = None,
+    query: Annotated[Optional[str], typer.Option(help="SQL query to read.")] = None,
+    lang: Lang = None, debug: Debug = False,
+) -> None:
+    """Show rows, columns, inferred types, missing values and the target distribution."""
+    command(_info)(data, target, table=table, query=query, lang=lang, debug=debug)
+
+
+def _info(data: str, target: str | None, *, table=None, query=None) -> None:
+    from manabu.data.read import read
+    from manabu.data.schema import infer_schema
+    from manabu.data.task import detect_task
+
+    frame = read(data, table=table, query=query)
+    schema = infer_schema(frame, target)
+    out.print(t("cli.info_shape", rows=len(frame), columns=frame.shape[1]))
+    table_ = Table(t("cli.col_column"), t("cli.col_type"), t("cli.col_role"), t("cli.col_missing"),
+                   t("cli.col_unique"), t("cli.col_example"))
+    for column in schema.columns:
+        example = frame[column.name].dropna()
+        table_.add_row(column.name, t(f"cli.type_{column.type}"), t(f"cli.role_{column.role}"),
+                       f"{column.n_missing:,} ({column.n_missing / max(len(frame), 1):.0%})",
+                       f"{column.n_unique:,}", str(example.iloc[0])[:30] if len(example) else "")
+    out.print(table_)
+    _print_notices(list(frame.attrs.get("manabu_notices", [])) + schema.notices)
+    if target:
+        task = detect_task(frame[target])
+        out.print(t("cli.info_task", target=target, task=t(f"cli.task_{task}")))
+        if str(task) == "regression":
+            out.print(frame[target].describe().to_string())
+        else:
+            counts = frame[target].value_counts(dropna=False)
+            dist = Table(t("cli.col_class"), t("cli.col_count"), t("cli.col_share"))
+            for label, count in counts.items():
+                dist.add_row(str(label), f"{count:,}", f"{count / len(frame):.1%}")
+            out.print(dist)
+
+
+@app.command()
+def quickstart(
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Model folder to write.")] = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds for training.")] = 20.0,
+    lang: Lang = None, debug: Debug = False,
+) -> None:
+    """Train on a real bundled data set (breast cancer diagnosis) to see manabu at work."""
+    command(_quickstart)(output, time_limit, lang=lang, debug=debug)
+
+
+def _quickstart(output: Path | None, time_limit: float) -> None:
+    from manabu.datasets import load_quickstart
+
+    frame, target, description = load_quickstart()
+    out.print(description.render())
+    config = TrainConfig(target=target, time_limit=time_limit)
+    _train(frame, config, output, overwrite=False, name="quickstart")
+
+
+# -- printing helpers -------------------------------------------------------------------------
+
+def _print_leaderboard(predictor) -> None:
+    board = predictor.leaderboard()
+    metric = predictor.metric
+    table_ = Table(title=t("cli.leaderboard_title", metric=metric,
+                           validation=predictor.record.validation_text.render()))
+    for header in ("#", t("cli.col_model"), f"{metric}", "±", t("cli.col_fit_s"), t("cli.col_predict_s"), t("cli.col_status")):
+        table_.add_column(header, justify="right" if header not in (t("cli.col_model"), t("cli.col_status")) else "left")
+    for row in board.itertuples():
+        score = "" if pd.isna(row.score) else f"{row.score:.4f}"
+        std = "" if pd.isna(row.score_std) else f"{row.score_std:.4f}"
+        rank = "" if pd.isna(row.rank) else str(int(row.rank))
+        style = "bold green" if rank == "1" else None
+        table_.add_row(rank, row.model, score, std, f"{row.fit_seconds:.2f}", f"{row.predict_seconds:.3f}",
+                       t(f"cli.status_{row.status}"), style=style)
+    out.print(table_)
+    out.print(t("cli.best", model=predictor.record.best_model, seconds=f"{predictor.record.seconds:.1f}"))
+
+
+def _print_notices(notices: list[Message]) -> None:
+    for notice in notices:
+        err.print(f"[yellow]•[/] {notice.render()}", highlight=False)
+
+
+def _split(value: str | None) -> tuple[str, ...] | None:
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else None
+
+
+def _default_output(data) -> Path:
+    stem = Path(str(data)).stem if not isinstance(data, pd.DataFrame) else "data"
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem) or "model"
+    return Path("manabu-models") / f"{stem}-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def _write_csv_atomically(frame: pd.DataFrame, path: Path) -> None:
+    """Write beside the target and rename, so an interrupted run never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        frame.to_csv(partial, index=False)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""One exception tree for everything that a user can get wrong.
+
+Each error carries a message key and its parameters (see ``manabu.i18n``), so the same error
+reads in Japanese or English. The CLI prints ``str(error)`` and exits with status 2.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from manabu.i18n import Message
+
+
+class ManabuError(Exception):
+    """Base of every error that manabu raises on purpose."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.message = Message(key, params)
+        super().__init__(key)
+
+    @property
+    def key(self) -> str:
+        return self.message.key
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.message.params
+
+    def render(self, lang: str | None = None) -> str:
+        return self.message.render(lang)
+
+    def __str__(self) -> str:
+        return self.message.render()
+
+
+class DataError(ManabuError):
+    """The data cannot be read or is unusable: missing file, wrong format, empty, binary."""
+
+
+class SchemaError(ManabuError):
+    """The columns do not fit: missing target, missing columns at predict time, duplicates."""
+
+
+class TargetError(SchemaError):
+    """The target cannot be learned: all missing, a single class, unknown task."""
+
+
+class ConfigError(ManabuError):
+    """An option is invalid: unknown metric, unknown model family, bad time limit."""
+
+
+class ArtifactError(ManabuError):
+    """A model folder is missing, tampered with, or made by an incompatible version."""
+
+
+class MissingExtraError(ManabuError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+
+class TrainingError(ManabuError):
+    """No candidate could be trained within the budget."""

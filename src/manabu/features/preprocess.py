@@ -1,0 +1,102 @@
+"""Preprocessing per model family, built from the Schema.
+
+Two kinds cover the zoo. Tree ensembles split on raw values, keep NaN and take categories as
+ordinal codes (native categoricals for the boosting libraries). Linear models, kNN and SVM need
+complete, comparable numbers: imputation, one-hot or target encoding, and scaling. Both are
+ColumnTransformers, so they are fitted inside each training fold and never see validation rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+from sklearn.compose import ColumnTransformer
+from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
+
+from manabu.artifact import register_trusted
+from manabu.data.schema import ColumnType, Schema
+from manabu.features.datetime import DatetimeParts
+from manabu.features.text import TextEmbedding
+
+
+# what a saved preprocessing may contain beyond the artifact's own list
+register_trusted("manabu.features.datetime.DatetimeParts", "manabu.features.text.TextEmbedding",
+                 "sklearn.model_selection._split.KFold", "sklearn.model_selection._split.StratifiedKFold")
+
+
+class PreprocessKind(StrEnum):
+    TREE = "tree"
+    LINEAR = "linear"
+
+
+@dataclass(frozen=True)
+class Preprocessor:
+    """The transformer and what the model needs to know about its output."""
+
+    transformer: ColumnTransformer
+    n_categorical: int  # the first n output columns are ordinal category codes (tree kind only)
+
+
+_NUMERIC = (ColumnType.NUMERIC, ColumnType.BOOLEAN)
+
+
+def build_preprocessor(schema: Schema, kind: PreprocessKind, task: str, seed: int = 0) -> Preprocessor:
+    categorical = schema.of_type(ColumnType.CATEGORICAL)
+    blocks = [
+        ("cat", _categorical(kind), categorical),
+        ("num", _numeric(kind), schema.of_type(*_NUMERIC)),
+        ("many", _high_cardinality(kind, task, seed), schema.of_type(ColumnType.HIGH_CARDINALITY)),
+        ("date", _datetime(kind), schema.of_type(ColumnType.DATETIME)),
+    ]
+    blocks += [(f"text{i}", _text(kind, seed), [name])
+               for i, name in enumerate(schema.of_type(ColumnType.TEXT))]
+    transformer = ColumnTransformer([b for b in blocks if b[2]], remainder="drop",
+                                    sparse_threshold=0.0, verbose_feature_names_out=True)
+    n_categorical = len(categorical) if kind is PreprocessKind.TREE else 0
+    return Preprocessor(transformer, n_categorical)
+
+
+def _categorical(kind: PreprocessKind):
+    if kind is PreprocessKind.TREE:
+        # unseen and missing categories both become NaN, which the trees route as missing
+        return OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan,
+                              encoded_missing_value=np.nan, dtype=np.float64)
+    return OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5,
+                         sparse_output=False, dtype=np.float64)
+
+
+def _numeric(kind: PreprocessKind):
+    if kind is PreprocessKind.TREE:
+        return "passthrough"
+    return Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True,
+                                              keep_empty_features=True)),
+                     ("scale", StandardScaler())])
+
+
+def _high_cardinality(kind: PreprocessKind, task: str, seed: int):
+    target_type = {"binary": "binary", "multiclass": "multiclass"}.get(str(task), "continuous")
+    # the encoder cross-fits on its own folds so no row sees its own target; seeded folds keep
+    # the whole run deterministic
+    splitter = KFold if target_type == "continuous" else StratifiedKFold
+    encoder = TargetEncoder(target_type=target_type, cv=splitter(5, shuffle=True, random_state=seed))
+    if kind is PreprocessKind.TREE:
+        return encoder
+    return Pipeline([("encode", encoder), ("scale", StandardScaler())])
+
+
+def _datetime(kind: PreprocessKind):
+    if kind is PreprocessKind.TREE:
+        return DatetimeParts()
+    return Pipeline([("parts", DatetimeParts()),
+                     ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+                     ("scale", StandardScaler())])
+
+
+def _text(kind: PreprocessKind, seed: int):
+    if kind is PreprocessKind.TREE:
+        return TextEmbedding(random_state=seed)
+    return Pipeline([("embed", TextEmbedding(random_state=seed)), ("scale", StandardScaler())])

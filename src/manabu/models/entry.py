@@ -1,0 +1,40 @@
+"""What the engine needs to know about one model family, and nothing more.
+
+A family is added by writing one ``ModelEntry`` and registering it in ``manabu.models.zoo``:
+the search, the artifact and the tests pick it up from there.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from manabu.features.preprocess import PreprocessKind
+
+Params = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str                     # "lightgbm": the name users type in --models
+    tasks: frozenset[str]         # the tasks it can learn
+    preprocess: PreprocessKind    # which preprocessing it gets
+    make: Callable[[str, Params, int], Any]             # (task, params, seed) -> unfitted estimator
+    sample: Callable[[np.random.Generator, str], Params]  # a random configuration (random search)
+    max_rows: int | None = None   # skipped above this many rows (kernel SVM, say)
+    cost: float = 1.0             # rough relative cost, to order the first tries cheap-first
+    # tells a fresh estimator that the first n inputs are category codes; returns its fit params
+    use_categoricals: Callable[[Any, int], Params] = field(default=lambda estimator, n: {})
+
+    def supports(self, task: str) -> bool:
+        return str(task) in self.tasks
+
+
+CLASSIFICATION = frozenset({"binary", "multiclass"})
+ALL_TASKS = frozenset({"binary", "multiclass", "regression"})
+
+
+def log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
+    return float(np.exp(rng.uniform(np.log(low), np.log(high))))

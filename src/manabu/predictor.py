@@ -1,0 +1,163 @@
+"""A trained model with everything needed to use it honestly: schema, classes, scores, notices."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from manabu.config import TrainConfig
+from manabu.data.read import read
+from manabu.data.schema import Schema
+from manabu.data.task import Task
+from manabu.errors import SchemaError
+from manabu.evaluate.metrics import compute_all
+from manabu.i18n import Message
+from manabu.search.leaderboard import leaderboard_frame
+
+
+@dataclass
+class TrainingRecord:
+    """What happened during training; saved in the manifest and shown in reports."""
+
+    config: TrainConfig
+    task: Task
+    metric: str
+    classes: list[Any] | None
+    leaderboard: list[dict[str, Any]]
+    best_model: str
+    validation: dict[str, Any]
+    validation_text: Message
+    n_rows: int
+    seconds: float
+    refit_seconds: float
+    fingerprint: str
+    interrupted: bool = False
+    notices: list[Message] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "config": self.config.to_dict(), "task": str(self.task), "metric": self.metric,
+            "classes": self.classes, "leaderboard": self.leaderboard, "best_model": self.best_model,
+            "validation": self.validation, "validation_text": self.validation_text.to_dict(),
+            "n_rows": self.n_rows, "seconds": self.seconds, "refit_seconds": self.refit_seconds,
+            "data_fingerprint": self.fingerprint, "interrupted": self.interrupted,
+            "notices": [n.to_dict() for n in self.notices],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TrainingRecord":
+        return cls(
+            config=TrainConfig.from_dict(d["config"]), task=Task(d["task"]), metric=d["metric"],
+            classes=d["classes"], leaderboard=d["leaderboard"], best_model=d["best_model"],
+            validation=d["validation"], validation_text=_message(d["validation_text"]),
+            n_rows=d["n_rows"], seconds=d["seconds"], refit_seconds=d["refit_seconds"],
+            fingerprint=d["data_fingerprint"], interrupted=d.get("interrupted", False),
+            notices=[_message(n) for n in d.get("notices", [])],
+        )
+
+
+def _message(d: dict[str, Any]) -> Message:
+    return Message(d["key"], d.get("params", {}))
+
+
+class Predictor:
+    """Predicts on new data the way the training data was prepared, and knows how good it is."""
+
+    def __init__(self, pipeline: Pipeline, schema: Schema, record: TrainingRecord) -> None:
+        self.pipeline = pipeline
+        self.schema = schema
+        self.record = record
+
+    # -- what it is -------------------------------------------------------------------------
+    @property
+    def task(self) -> Task:
+        return self.record.task
+
+    @property
+    def target(self) -> str:
+        return self.record.config.target
+
+    @property
+    def classes(self) -> list[Any] | None:
+        return self.record.classes
+
+    @property
+    def metric(self) -> str:
+        return self.record.metric
+
+    @property
+    def notices(self) -> list[Message]:
+        return self.record.notices
+
+    def leaderboard(self) -> pd.DataFrame:
+        return leaderboard_frame(self.record.leaderboard)
+
+    def __repr__(self) -> str:
+        best = self.record.leaderboard[0] if self.record.leaderboard else {}
+        return (f"Predictor(task={self.task!s}, target={self.target!r}, model={self.record.best_model!r}, "
+                f"{self.metric}={best.get('score')})")
+
+    # -- using it ---------------------------------------------------------------------------
+    def predict(self, data) -> pd.Series:
+        frame = read(data)
+        X = self.schema.prepare(frame)
+        raw = self.pipeline.predict(X)
+        if self.classes is None:
+            values = np.asarray(raw, dtype=float)
+        else:
+            values = np.asarray(self.classes, dtype=object)[np.asarray(raw, dtype=int)]
+            values = pd.Series(values).infer_objects().to_numpy()
+        return pd.Series(values, index=frame.index, name=self.target)
+
+    def predict_proba(self, data) -> pd.DataFrame:
+        if self.classes is None:
+            raise SchemaError("predict.no_proba_for_regression")
+        frame = read(data)
+        proba = np.asarray(self.pipeline.predict_proba(self.schema.prepare(frame)), dtype=float)
+        return pd.DataFrame(proba, index=frame.index, columns=list(self.classes))
+
+    def evaluate(self, data) -> dict[str, float]:
+        """Every metric that applies, on data that holds the target column."""
+        frame = read(data)
+        if self.target not in frame.columns:
+            raise SchemaError("predict.target_needed", target=self.target)
+        frame = frame.loc[frame[self.target].notna()]
+        X = self.schema.prepare(frame)
+        if self.classes is None:
+            y_true = pd.to_numeric(frame[self.target], errors="coerce").to_numpy(dtype=float)
+            keep = np.isfinite(y_true)
+            predicted = np.asarray(self.pipeline.predict(X.loc[keep]), dtype=float)
+            return compute_all(str(self.task), y_true[keep], predicted)
+        position = {value: i for i, value in enumerate(self.classes)}
+        y_codes = frame[self.target].map(lambda v: position.get(_plain(v), -1)).to_numpy(dtype=int)
+        unknown = sorted({str(v) for v, c in zip(frame[self.target], y_codes) if c < 0})
+        if unknown:
+            raise SchemaError("predict.unknown_classes", classes=", ".join(unknown[:10]),
+                              known=", ".join(map(str, self.classes)))
+        proba = np.asarray(self.pipeline.predict_proba(X), dtype=float)
+        return compute_all(str(self.task), y_codes, proba.argmax(axis=1), proba=proba,
+                           classes=list(range(len(self.classes))))
+
+    # -- keeping it -------------------------------------------------------------------------
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        from manabu.artifact import save_model
+        metadata = {"schema": self.schema.to_dict(), "training": self.record.to_dict(),
+                    "task": str(self.task), "target": self.target, "metric": self.metric,
+                    "leaderboard": self.record.leaderboard}
+        return save_model(path, self.pipeline, metadata, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Predictor":
+        from manabu.artifact import load_model
+        pipeline, manifest = load_model(path)
+        metadata = manifest["metadata"] if "metadata" in manifest else manifest
+        return cls(pipeline, Schema.from_dict(metadata["schema"]),
+                   TrainingRecord.from_dict(metadata["training"]))
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value

@@ -1,0 +1,97 @@
+"""Out-of-fold evaluation of one candidate: every score is on rows the model did not see."""
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from manabu.data.schema import Schema
+from manabu.evaluate.metrics import Metric
+from manabu.search.candidate import Candidate
+
+Folds = list[tuple[np.ndarray, np.ndarray]]
+
+
+class OutOfTime(Exception):
+    """The candidate would not finish before the deadline; its partial work is dropped."""
+
+
+@dataclass
+class CandidateResult:
+    candidate: Candidate
+    status: str                      # "ok", "failed", "out_of_time"
+    score: float = float("nan")      # the metric on all out-of-fold predictions together
+    fold_scores: list[float] = field(default_factory=list)
+    fit_seconds: float = 0.0         # mean per fold
+    predict_seconds: float = 0.0     # mean per fold
+    rows_per_fold: int = 0
+    oof: np.ndarray | None = None    # out-of-fold predictions (probabilities for classification)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def score_std(self) -> float:
+        finite = [s for s in self.fold_scores if np.isfinite(s)]
+        return float(np.std(finite)) if len(finite) > 1 else float("nan")
+
+    @property
+    def score_mean(self) -> float:
+        finite = [s for s in self.fold_scores if np.isfinite(s)]
+        return float(np.mean(finite)) if finite else self.score
+
+
+def cross_validate(candidate: Candidate, X: pd.DataFrame, y: np.ndarray, folds: Folds, *,
+                   schema: Schema, task: str, metric: Metric, n_classes: int, seed: int,
+                   deadline: float) -> CandidateResult:
+    """Fit on each training fold, predict its validation fold, score the whole.
+
+    Gives up (``OutOfTime``) as soon as the folds left would end past ``deadline``.
+    """
+    classification = task != "regression"
+    oof = np.full((len(y), n_classes) if classification else len(y), np.nan)
+    covered = np.zeros(len(y), dtype=bool)
+    fold_scores, fit_times, predict_times = [], [], []
+    for i, (train, valid) in enumerate(folds):
+        if i and time.monotonic() + np.mean(fit_times) + np.mean(predict_times) > deadline:
+            raise OutOfTime
+        pipeline, fit_params = candidate.build(schema, task, seed)
+        start = time.monotonic()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence chatter; the score tells the story
+            pipeline.fit(X.iloc[train], y[train], **fit_params)
+            fit_times.append(time.monotonic() - start)
+            start = time.monotonic()
+            predicted = predict_scores(pipeline, X.iloc[valid], task, n_classes)
+        predict_times.append(time.monotonic() - start)
+        oof[valid] = predicted
+        covered[valid] = True
+        fold_scores.append(_score(metric, task, y[valid], predicted, n_classes))
+    score = _score(metric, task, y[covered], oof[covered], n_classes)
+    return CandidateResult(candidate, "ok", score, fold_scores, float(np.mean(fit_times)),
+                           float(np.mean(predict_times)), int(np.mean([len(t) for t, _ in folds])), oof)
+
+
+def predict_scores(pipeline, X: pd.DataFrame, task: str, n_classes: int) -> np.ndarray:
+    """Class probabilities on all ``n_classes`` columns (a fold may lack a class), or values."""
+    if task == "regression":
+        return np.asarray(pipeline.predict(X), dtype=float)
+    proba = np.asarray(pipeline.predict_proba(X), dtype=float)
+    seen = np.asarray(pipeline.classes_, dtype=int)
+    if len(seen) == n_classes:
+        return proba
+    full = np.zeros((len(X), n_classes))
+    full[:, seen] = proba
+    return full
+
+
+def _score(metric: Metric, task: str, y_true: np.ndarray, predicted: np.ndarray, n_classes: int) -> float:
+    if task == "regression":
+        return metric.score(y_true, y_pred=predicted, task=task)
+    return metric.score(y_true, y_pred=predicted.argmax(axis=1), proba=predicted,
+                        classes=list(range(n_classes)), task=task)

@@ -1,0 +1,58 @@
+"""One conformance test for every family of the zoo: each task it claims, NaN and categories in
+the input, and a save/load round trip that gives identical predictions."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from manabu.artifact import load_model, save_model
+from manabu.data.schema import infer_schema
+from manabu.models import ZOO, portfolio
+from manabu.search.candidate import Candidate
+from manabu.search.crossval import predict_scores
+from tests.frames import mixed_frame
+
+CASES = [(name, task) for name, entry in ZOO.items() for task in ("binary", "multiclass", "regression")
+         if entry.supports(task)]
+
+
+@pytest.mark.parametrize("name,task", CASES)
+def test_family_learns_saves_and_reloads(name, task, tmp_path):
+    frame = mixed_frame(n=240, task=task)
+    schema = infer_schema(frame, "y")
+    X = schema.prepare(frame)
+    if task == "regression":
+        y = frame["y"].to_numpy(dtype=float)
+        n_classes = 0
+    else:
+        classes = sorted(frame["y"].unique())
+        y = frame["y"].map({c: i for i, c in enumerate(classes)}).to_numpy(dtype=int)
+        n_classes = len(classes)
+    entry = ZOO[name]
+    pipeline, fit_params = Candidate(name, entry, portfolio(name)[0], "portfolio").build(schema, task, seed=0)
+    train, test = np.arange(180), np.arange(180, 240)
+    pipeline.fit(X.iloc[train], y[train], **fit_params)
+    predicted = predict_scores(pipeline, X.iloc[test], task, n_classes)
+
+    if task == "regression":
+        assert np.corrcoef(predicted, y[test])[0, 1] > 0.5, "the model learnt nothing"
+    else:
+        assert predicted.shape == (60, n_classes)
+        np.testing.assert_allclose(predicted.sum(axis=1), 1.0, atol=1e-6)
+        assert (predicted.argmax(axis=1) == y[test]).mean() > 1.2 / n_classes
+
+    save_model(tmp_path / "model", pipeline, {"task": task})
+    reloaded, manifest = load_model(tmp_path / "model")
+    # threads may sum tree votes in another order: equal up to rounding
+    np.testing.assert_allclose(predict_scores(reloaded, X.iloc[test], task, n_classes), predicted,
+                               rtol=0, atol=1e-12)
+
+
+def test_every_family_has_a_portfolio_and_a_search_space():
+    rng = np.random.default_rng(0)
+    for name, entry in ZOO.items():
+        assert portfolio(name), name
+        for task in entry.tasks:
+            params = entry.sample(rng, task)
+            assert isinstance(params, dict) and params, name
+            entry.make(task, params, 0)  # builds without error
