@@ -11,7 +11,11 @@ from manabu.i18n import Message
 
 
 class ManabuError(Exception):
-    """Base of every error that manabu raises on purpose."""
+    """Base of every error that manabu raises on purpose.
+
+    Errors about bad input are also ``ValueError``s, so code written for scikit-learn's
+    conventions catches them as it would catch scikit-learn's own.
+    """
 
     def __init__(self, key: str, **params: Any) -> None:
         self.message = Message(key, params)
@@ -32,11 +36,11 @@ class ManabuError(Exception):
         return self.message.render()
 
 
-class DataError(ManabuError):
+class DataError(ManabuError, ValueError):
     """The data cannot be read or is unusable: missing file, wrong format, empty, binary."""
 
 
-class SchemaError(ManabuError):
+class SchemaError(ManabuError, ValueError):
     """The columns do not fit: missing target, missing columns at predict time, duplicates."""
 
 
@@ -44,7 +48,7 @@ class TargetError(SchemaError):
     """The target cannot be learned: all missing, a single class, unknown task."""
 
 
-class ConfigError(ManabuError):
+class ConfigError(ManabuError, ValueError):
     """An option is invalid: unknown metric, unknown model family, bad time limit."""
 
 

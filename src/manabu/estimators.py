@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from manabu.config import TrainConfig
@@ -57,6 +58,8 @@ class _AutoEstimator(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.input_tags.string = True        # text and categories are read as they are
+        tags.input_tags.categorical = True
         tags.non_deterministic = False
         return tags
 
@@ -68,6 +71,7 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
         return "binary" if len(np.unique(y)) == 2 else "multiclass"
 
     def fit(self, X, y):
+        check_classification_targets(y)  # a continuous y is a mistake for a classifier
         super().fit(X, y)
         self.classes_ = np.asarray(self.predictor_.classes)
         return self

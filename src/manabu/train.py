@@ -13,7 +13,7 @@ from manabu.data.read import read
 from manabu.data.schema import Schema, infer_schema
 from manabu.data.splits import choose_validation, make_folds
 from manabu.data.task import Task, detect_task, target_notices
-from manabu.errors import TrainingError
+from manabu.errors import DataError, TrainingError
 from manabu.evaluate.metrics import get_metric
 from manabu.i18n import Message
 from manabu.models.zoo import get_entries
@@ -27,6 +27,8 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None) -> 
     budget = Budget(config.time_limit)
     frame = read(data)
     notices: list[Message] = list(frame.attrs.get("manabu_notices", []))
+    if config.target in frame.columns and frame[config.target].notna().sum() < 2:
+        raise DataError("validation.too_few_rows", n_rows=int(frame[config.target].notna().sum()))
     schema = infer_schema(frame, config.target, group=config.group, time=config.time)
     notices += schema.notices
     task = detect_task(frame[config.target], config.task)
@@ -70,7 +72,7 @@ def _rows_with_target(frame: pd.DataFrame, target: str, task) -> pd.DataFrame:
     y = frame[target]
     keep = y.notna().to_numpy()
     if str(task) == "regression":
-        keep &= np.isfinite(pd.to_numeric(y, errors="coerce").to_numpy(dtype=float))
+        keep = keep & np.isfinite(pd.to_numeric(y, errors="coerce").to_numpy(dtype=float))
     return frame.loc[keep].reset_index(drop=True)
 
 

@@ -425,6 +425,15 @@ def test_telco_and_bike_sharing():
     assert types(s)["dteday"] is T.DATETIME
 
 
+def test_japanese_sentences_are_text_and_a_label_summary_is_leakage():
+    path = DATA.parent / "text_ja" / "jrte_sentiment.parquet"
+    if not path.exists():
+        pytest.skip(f"public data set jrte_sentiment is not in {path.parent}")
+    s = infer_schema(pd.read_parquet(path), "label")
+    assert types(s)["text"] is T.TEXT and types(s)["id"] is T.ID
+    assert [c.name for c in s.columns if c.leakage] == ["judges"]  # the annotators' votes
+
+
 # ------------------------------------------------------------------------------------ property
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

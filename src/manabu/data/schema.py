@@ -318,36 +318,34 @@ def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
-def _normalised_levels(levels: Any) -> list[str]:
-    """Levels as normalised text for parsing: strings as written, other values canonical."""
+def _normalised_levels(levels: Any, limit: int | None = None) -> list[str]:
+    """Levels as normalised text for parsing: strings as written, other values canonical.
+
+    ``limit`` cuts long texts first (inference only needs their start: a number or a date is
+    short), which keeps a column of whole articles fast.
+    """
     if getattr(levels.dtype, "kind", "O") != "O":
         return [_norm(str(v)) for v in _canonical_levels(levels)]
-    return [_norm(v if isinstance(v, str) else str(canonical_text(v))) for v in levels]
+    return [_norm((v if isinstance(v, str) else str(canonical_text(v)))[:limit]) for v in levels.tolist()]
 
 
 # ------------------------------------------------------------------------------ numbers in text
 
 _BLANKS = frozenset({"", "nan", "na", "n/a", "null", "none", "-", "--", "?", "#n/a", "nat"})
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?inf(inity)?", re.IGNORECASE)
-_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
-_MONEY = re.compile(r"([+-]?)\s*[¥$€£]\s*(.*)")
+_FORMATTED = re.compile(r"([+\-−▲△]?)\s*[¥$€£]?\s*"
+                        r"(\d{1,3}(?:,\d{3})+(?:\.\d*)?|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*円?")
 _CODE_ZERO = re.compile(r"0\d")
 
 
 def parse_number(text: str) -> float:
     """The number in normalised text (thousands commas, ¥/$ signs, 円, ▲ for minus), else NaN."""
-    t = text.replace("−", "-")
-    if t[:1] in ("▲", "△"):
-        t = "-" + t[1:].lstrip()
-    if m := _MONEY.fullmatch(t):
-        t = m[1] + m[2]
-    if t.endswith("円"):
-        t = t[:-1].rstrip()
-    if "," in t:
-        if not _THOUSANDS.fullmatch(t):
-            return np.nan
-        t = t.replace(",", "")
-    return float(t) if _NUMBER.fullmatch(t) else np.nan
+    m = _FORMATTED.fullmatch(text)
+    if m is not None:
+        value = float(m[2].replace(",", ""))
+        return value if m[1] in ("", "+") else -value
+    if text.casefold().lstrip("+-") in ("inf", "infinity"):
+        return float(text)
+    return np.nan
 
 
 # ----------------------------------------------------------------------------------- dates in text
@@ -469,11 +467,12 @@ def _numeric_stats(x: np.ndarray) -> _NumStats:
     n_unique = valid[0].astype(int) + ((s[1:] != s[:-1]) & valid[1:]).sum(axis=0)
     top = s[np.maximum(count - 1, 0), np.arange(x.shape[1])]
     d = np.diff(f, axis=0)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         integral = np.all(np.isnan(f) | (f == np.round(f)), axis=0)
         monotone = np.all(d > 0, axis=0) | np.all(d < 0, axis=0)
+        span = top - s[0] + 1
     return _NumStats(n_missing=np.isnan(x).sum(axis=0), n_inf=inf.sum(axis=0), n_unique=n_unique,
-                     integral=integral, monotone=monotone, span=top - s[0] + 1, first=s[0])
+                     integral=integral, monotone=monotone, span=span, first=s[0])
 
 
 def _numeric_column(name: str, st: _NumStats, i: int, n_rows: int, allow_id: bool
@@ -558,7 +557,7 @@ def _infer_text(name: str, s: pd.Series, n_rows: int, allow_id: bool) -> tuple[C
         col.type, (col.true_values, col.false_values) = ColumnType.BOOLEAN, tf
         return col, []
     pick, weights = _level_sample(codes)
-    texts = _normalised_levels(levels[pick])
+    texts = _normalised_levels(levels[pick], limit=256)
     fmt, read = _best_date_format(texts, weights)
     if fmt is not None and weights[read].sum() >= PARSE_SHARE * weights.sum():
         col.type, col.datetime_format, col.categories = ColumnType.DATETIME, fmt, None
@@ -612,6 +611,7 @@ def _mixed_notice(name: str, levels: Any) -> list[Notice]:
 
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+_HIRAGANA = re.compile(r"[\u3041-\u309f]")
 _SPACE = re.compile(r"\s")
 
 
@@ -622,7 +622,8 @@ def _text_kind(name: str, texts: list[str], weights: np.ndarray, n_unique: int, 
     mean_len = float(np.dot([len(v) for v in head], w))
     spaced = float(np.dot([_SPACE.search(v) is not None for v in head], w))
     cjk = float(np.dot([len(_CJK.findall(v[:200])) for v in head], w))
-    if n_unique >= 0.5 * n_present and ((mean_len >= 20 and spaced >= 0.5) or cjk >= 15):
+    kana = float(np.dot([len(_HIRAGANA.findall(v[:200])) for v in head], w))  # grammar: sentences
+    if n_unique >= 0.5 * n_present and ((mean_len >= 20 and spaced >= 0.5) or cjk >= 15 or kana >= 5):
         return ColumnType.TEXT
     if (allow_id and n_unique == n_rows == n_present and n_rows > MIN_ID_ROWS
             and _code_shaped(name, texts)):
@@ -687,9 +688,12 @@ def _flag_leakage(df: pd.DataFrame, columns: dict[str, Column], target: str) -> 
         leaks |= _correlated(df, [c for c in feats if c.type in numberish], y_num)
     if 2 <= tcol.n_unique <= MAX_CATEGORIES:
         y_codes, _ = pd.factorize(_canonical(df[target]), use_na_sentinel=True)
-        leaks |= {c.name for c in feats if _pure(df[c.name], c, y_codes, len(df))}
-    leaks |= {c.name for c in feats if c.name not in leaks and c.n_unique == tcol.n_unique
-              and not (y_num is not None and c.type in numberish) and _equal(df[c.name], df[target])}
+        few = min(_category_limit(len(df)), max(2, len(df) // 10))
+        leaks |= {c.name for c in feats if 2 <= c.n_unique <= few and _pure(df[c.name], y_codes)}
+    if y_num is None:  # numeric targets: the correlation already caught copies
+        texts = (ColumnType.CATEGORICAL, ColumnType.HIGH_CARDINALITY, ColumnType.TEXT)
+        leaks |= {c.name for c in feats if c.name not in leaks and c.type in texts
+                  and c.n_unique == tcol.n_unique and _equal(df[c.name], df[target])}
     notices = []
     for c in feats:
         if c.name in leaks:
@@ -722,10 +726,8 @@ def _abs_corr(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where(n >= 3, np.nan_to_num(np.abs(r)), 0.0)
 
 
-def _pure(x: pd.Series, col: Column, y_codes: np.ndarray, n_rows: int) -> bool:
+def _pure(x: pd.Series, y_codes: np.ndarray) -> bool:
     """True when each value of a few-valued feature nearly always goes with one class."""
-    if col.n_unique < 2 or col.n_unique > min(_category_limit(n_rows), max(2, n_rows // 10)):
-        return False
     x_codes, _ = pd.factorize(_canonical(x), use_na_sentinel=True)
     both = (x_codes >= 0) & (y_codes >= 0)
     xc, yc = x_codes[both], y_codes[both]
@@ -750,7 +752,7 @@ def _numbers_of_levels(levels: Any) -> list[float]:
     return [parse_number(t) for t in _normalised_levels(levels)]
 
 
-def _prepare_numeric(s: pd.Series, col: Column | None = None) -> np.ndarray:
+def _prepare_numeric(s: pd.Series) -> np.ndarray:
     """Floats for any column: numbers as they are, timedeltas in seconds, text parsed; ±inf → NaN."""
     if pd.api.types.is_timedelta64_dtype(s.dtype):
         x = s.dt.total_seconds().to_numpy(dtype=float, na_value=np.nan)
@@ -764,7 +766,7 @@ def _prepare_numeric(s: pd.Series, col: Column | None = None) -> np.ndarray:
 
 
 def _as_float(s: pd.Series, col: Column) -> pd.Series:
-    return pd.Series(_prepare_numeric(s, col), index=s.index, dtype="float64")
+    return pd.Series(_prepare_numeric(s), index=s.index, dtype="float64")
 
 
 def _as_boolean(s: pd.Series, col: Column) -> pd.Series:
