@@ -52,8 +52,9 @@ def run_one(name: str, time_limit: float) -> dict:
         row.update(metric="rmse", score=float(np.sqrt(mean_squared_error(y, pred))), r2=float(r2_score(y, pred)))
     else:
         proba = predictor.predict_proba(features)
-        labels = sorted(pd.unique(train[target].dropna()).tolist())
-        p = proba[labels].to_numpy(dtype=float)
+        labels = list(proba.columns)  # the classes, sorted as the reference figures sort them
+        assert labels == sorted(pd.unique(train[target].dropna()).tolist())
+        p = proba.to_numpy(dtype=float)
         y = test[target].to_numpy()
         predicted = np.asarray(labels, dtype=object)[p.argmax(axis=1)]
         row["accuracy"] = float(accuracy_score(y.astype(str), predicted.astype(str)))

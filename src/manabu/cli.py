@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import functools
+import signal
 import sys
+import threading
 import traceback
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
@@ -11,10 +14,11 @@ from typing import Annotated, Optional
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from manabu.config import DEFAULT_TIME_LIMIT, TrainConfig
-from manabu.errors import ManabuError
+from manabu.errors import ArtifactError, ConfigError, DataError, ManabuError
 from manabu.i18n import Message, set_language, t
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
@@ -39,18 +43,20 @@ def command(fn):
         except ManabuError as error:
             if debug:
                 traceback.print_exc()
-            err.print(f"[bold red]{t('cli.error')}:[/] {error}", highlight=False)
+            _say(f"[bold red]{t('cli.error')}:[/] {escape(str(error))}")
             raise typer.Exit(EXIT_USAGE) from None
         except KeyboardInterrupt:
-            err.print(f"[bold yellow]{t('cli.interrupted')}[/]")
+            if debug:
+                traceback.print_exc()
+            _say(f"[bold yellow]{t('cli.interrupted')}[/]")
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort):
             raise
         except Exception:
             if debug:
                 raise
-            err.print(f"[bold red]{t('cli.unexpected')}:[/] {sys.exc_info()[1]!r}", highlight=False)
-            err.print(t("cli.rerun_debug"))
+            _say(f"[bold red]{t('cli.unexpected')}:[/] {escape(repr(sys.exc_info()[1]))}")
+            _say(t("cli.rerun_debug"))
             raise typer.Exit(1) from None
     return wrapper
 
@@ -59,7 +65,7 @@ def _language(lang: str | None) -> str | None:
     if lang is None:
         return None
     if lang not in ("ja", "en"):
-        raise ManabuError("cli.bad_lang", value=lang)
+        raise ConfigError("cli.bad_lang", value=lang)
     return lang
 
 
@@ -98,17 +104,20 @@ def _train(data: str, config: TrainConfig, output: Path | None, overwrite: bool,
     from manabu.train import train as run_training
 
     frame = read(data, table=table, query=query) if isinstance(data, str) else data
-    destination = output or _default_output(name or data)
+    destination = output or _default_output(name or (f"{data}-{table}" if table else data))
     if destination.exists() and not overwrite:
-        raise ManabuError("artifact.exists", path=str(destination))
-    err.print(t("cli.training", rows=len(frame), columns=frame.shape[1], target=config.target,
-                seconds=f"{config.time_limit:g}"))
+        raise ArtifactError("artifact.exists", path=str(destination))
+    _say(t("cli.training", rows=len(frame), columns=frame.shape[1], target=config.target,
+           seconds=f"{config.time_limit:g}"))
     predictor = run_training(frame, config, RichListener(err))
     _print_notices(predictor.notices)
     _print_leaderboard(predictor)
-    saved = predictor.save(destination, overwrite=overwrite)
-    out.print(t("cli.saved", path=str(saved)))
-    out.print(t("cli.next_predict", path=str(saved)))
+    with _interrupts_deferred() as interrupted:  # a model folder is saved whole or not at all
+        saved = predictor.save(destination, overwrite=overwrite)
+    if interrupted.is_set():
+        _say(t("cli.interrupted_saving"))
+    _say(t("cli.saved", path=str(saved)), console=out)
+    _say(t("cli.next_predict", path=str(saved)), console=out)
     return predictor
 
 
@@ -131,6 +140,7 @@ def _predict(model_dir: Path, data: str, output: Path | None, *, table=None, que
 
     predictor = Predictor.load(model_dir)
     frame = read(data, table=table, query=query)
+    _print_notices(frame.attrs.get("manabu_notices", []))
     result = frame.copy()
     column = f"{predictor.target}_predicted"
     result[column] = predictor.predict(frame).to_numpy()
@@ -142,7 +152,7 @@ def _predict(model_dir: Path, data: str, output: Path | None, *, table=None, que
         result.to_csv(sys.stdout, index=False)
         return
     _write_csv_atomically(result, output)
-    err.print(t("cli.predicted", rows=len(result), path=str(output), column=column))
+    _say(t("cli.predicted", rows=len(result), path=str(output), column=column))
 
 
 @app.command()
@@ -163,27 +173,27 @@ def _info(data: str, target: str | None, *, table=None, query=None) -> None:
     from manabu.data.task import detect_task
 
     frame = read(data, table=table, query=query)
-    schema = infer_schema(frame, target)
-    out.print(t("cli.info_shape", rows=len(frame), columns=frame.shape[1]))
+    schema = infer_schema(frame, target, where=frame.attrs["manabu_source"].get("path"))
+    _say(t("cli.info_shape", rows=len(frame), columns=frame.shape[1]), console=out)
     table_ = Table(t("cli.col_column"), t("cli.col_type"), t("cli.col_role"), t("cli.col_missing"),
                    t("cli.col_unique"), t("cli.col_example"))
     for column in schema.columns:
         example = frame[column.name].dropna()
-        table_.add_row(column.name, t(f"cli.type_{column.type}"), t(f"cli.role_{column.role}"),
+        table_.add_row(escape(column.name), t(f"cli.type_{column.type}"), t(f"cli.role_{column.role}"),
                        f"{column.n_missing:,} ({column.n_missing / max(len(frame), 1):.0%})",
-                       f"{column.n_unique:,}", str(example.iloc[0])[:30] if len(example) else "")
+                       f"{column.n_unique:,}", escape(str(example.iloc[0])[:30]) if len(example) else "")
     out.print(table_)
     _print_notices(list(frame.attrs.get("manabu_notices", [])) + schema.notices)
     if target:
         task = detect_task(frame[target])
-        out.print(t("cli.info_task", target=target, task=t(f"cli.task_{task}")))
+        _say(t("cli.info_task", target=target, task=t(f"cli.task_{task}")), console=out)
         if str(task) == "regression":
-            out.print(frame[target].describe().to_string())
+            _say(frame[target].describe().to_string(), console=out)
         else:
             counts = frame[target].value_counts(dropna=False)
             dist = Table(t("cli.col_class"), t("cli.col_count"), t("cli.col_share"))
             for label, count in counts.items():
-                dist.add_row(str(label), f"{count:,}", f"{count / len(frame):.1%}")
+                dist.add_row(escape(str(label)), f"{count:,}", f"{count / len(frame):.1%}")
             out.print(dist)
 
 
@@ -201,7 +211,7 @@ def _quickstart(output: Path | None, time_limit: float) -> None:
     from manabu.datasets import load_quickstart
 
     frame, target, description = load_quickstart()
-    out.print(description.render())
+    _say(description.render(), console=out)
     config = TrainConfig(target=target, time_limit=time_limit)
     _train(frame, config, output, overwrite=False, name="quickstart")
 
@@ -220,15 +230,36 @@ def _print_leaderboard(predictor) -> None:
         std = "" if pd.isna(row.score_std) else f"{row.score_std:.4f}"
         rank = "" if pd.isna(row.rank) else str(int(row.rank))
         style = "bold green" if rank == "1" else None
-        table_.add_row(rank, row.model, score, std, f"{row.fit_seconds:.2f}", f"{row.predict_seconds:.3f}",
+        table_.add_row(rank, escape(row.model), score, std, f"{row.fit_seconds:.2f}", f"{row.predict_seconds:.3f}",
                        t(f"cli.status_{row.status}"), style=style)
     out.print(table_)
-    out.print(t("cli.best", model=predictor.record.best_model, seconds=f"{predictor.record.seconds:.1f}"))
+    _say(t("cli.best", model=predictor.record.best_model, seconds=f"{predictor.record.seconds:.1f}"), console=out)
 
 
 def _print_notices(notices: list[Message]) -> None:
     for notice in notices:
-        err.print(f"[yellow]•[/] {notice.render()}", highlight=False)
+        _say(f"[yellow]•[/] {escape(notice.render())}")
+
+
+def _say(text: str, console: Console = err) -> None:
+    """One message as one line: a terminal wraps it, a log or a pipe keeps it whole (and paths
+    stay copyable). Markup in ``text`` is ours: user text inside it must be escaped."""
+    console.print(text, soft_wrap=True, highlight=False)
+
+
+@contextmanager
+def _interrupts_deferred():
+    """Hold Ctrl-C until the block ends, so a model folder is never left half-moved; yields an
+    Event that says whether Ctrl-C was pressed meanwhile."""
+    pressed = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield pressed
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.set())
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
 
 
 def _split(value: str | None) -> tuple[str, ...] | None:
@@ -236,20 +267,30 @@ def _split(value: str | None) -> tuple[str, ...] | None:
 
 
 def _default_output(data) -> Path:
+    """A new folder under ./manabu-models named after the data and the time (-2, -3 … when two
+    runs start in the same second)."""
     stem = Path(str(data)).stem if not isinstance(data, pd.DataFrame) else "data"
     stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem) or "model"
-    return Path("manabu-models") / f"{stem}-{datetime.now():%Y%m%d-%H%M%S}"
+    base = Path("manabu-models") / f"{stem}-{datetime.now():%Y%m%d-%H%M%S}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
 
 
 def _write_csv_atomically(frame: pd.DataFrame, path: Path) -> None:
     """Write beside the target and rename, so an interrupted run never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(partial, index=False)
         partial.replace(path)
+    except OSError as error:  # a folder in the way, no permission, a full disk
+        raise DataError("cli.cannot_write", path=str(path), reason=error.strerror or str(error)) from None
     finally:
-        partial.unlink(missing_ok=True)
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
 
 
 def main() -> None:

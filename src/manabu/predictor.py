@@ -97,14 +97,25 @@ class Predictor:
         return leaderboard_frame(self.record.leaderboard)
 
     def __repr__(self) -> str:
-        best = self.record.leaderboard[0] if self.record.leaderboard else {}
-        return (f"Predictor(task={self.task!s}, target={self.target!r}, model={self.record.best_model!r}, "
-                f"{self.metric}={best.get('score')})")
+        """One line that says what was learnt, how well, and how that was measured."""
+        best = next((r for r in self.record.leaderboard if r.get("model") == self.record.best_model), {})
+        score = best.get("score")
+        shown = "nan" if score is None else f"{score:.4f}"
+        if best.get("score_std") is not None:
+            shown += f" ± {best['score_std']:.4f}"
+        parts = [f"task={self.task!s}", f"target={self.target!r}", f"model={self.record.best_model!r}",
+                 f"{self.metric}={shown}", f"validation={self.record.validation.get('kind')!r}",
+                 f"rows={self.record.n_rows}", f"candidates={len(self.record.leaderboard)}"]
+        if self.classes is not None:
+            parts.append(f"classes={self.classes!r}" if len(self.classes) <= 5 else f"classes={len(self.classes)}")
+        if self.record.interrupted:
+            parts.append("interrupted=True")
+        return f"Predictor({', '.join(parts)})"
 
     # -- using it ---------------------------------------------------------------------------
     def predict(self, data) -> pd.Series:
         frame = read(data)
-        X = self.schema.prepare(frame)
+        X = self.schema.prepare(frame, where=_where(data, frame))
         raw = self.pipeline.predict(X)
         if self.classes is None:
             values = np.asarray(raw, dtype=float)
@@ -117,7 +128,8 @@ class Predictor:
         if self.classes is None:
             raise SchemaError("predict.no_proba_for_regression")
         frame = read(data)
-        proba = np.asarray(self.pipeline.predict_proba(self.schema.prepare(frame)), dtype=float)
+        X = self.schema.prepare(frame, where=_where(data, frame))
+        proba = np.asarray(self.pipeline.predict_proba(X), dtype=float)
         return pd.DataFrame(proba, index=frame.index, columns=list(self.classes))
 
     def evaluate(self, data) -> dict[str, float]:
@@ -125,8 +137,9 @@ class Predictor:
         frame = read(data)
         if self.target not in frame.columns:
             raise SchemaError("predict.target_needed", target=self.target)
+        where = _where(data, frame)
         frame = frame.loc[frame[self.target].notna()]
-        X = self.schema.prepare(frame)
+        X = self.schema.prepare(frame, where=where)
         if self.classes is None:
             y_true = pd.to_numeric(frame[self.target], errors="coerce").to_numpy(dtype=float)
             keep = np.isfinite(y_true)
@@ -161,3 +174,9 @@ class Predictor:
 
 def _plain(value):
     return value.item() if hasattr(value, "item") else value
+
+
+def _where(data, frame: pd.DataFrame) -> str | None:
+    """The file the rows came from, for messages; a frame made by ``read`` still knows it."""
+    source = data.attrs.get("manabu_source") if isinstance(data, pd.DataFrame) else None
+    return (source or frame.attrs.get("manabu_source") or {}).get("path")

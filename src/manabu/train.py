@@ -23,17 +23,24 @@ from manabu.search.leaderboard import leaderboard_records
 
 
 def train(data, config: TrainConfig, listener: SearchListener | None = None) -> Predictor:
+    """Search within ``config.time_limit`` seconds (refit included) and refit the best on all rows.
+
+    Ctrl-C during the search keeps the best model found so far; Ctrl-C before any model was
+    scored raises ``KeyboardInterrupt``, so the caller saves nothing.
+    """
     listener = listener or SilentListener()
     budget = Budget(config.time_limit)
+    where, notices = _source(data)
     frame = read(data)
-    notices: list[Message] = list(frame.attrs.get("manabu_notices", []))
-    if config.target in frame.columns and frame[config.target].notna().sum() < 2:
-        raise DataError("validation.too_few_rows", n_rows=int(frame[config.target].notna().sum()))
-    schema = infer_schema(frame, config.target, group=config.group, time=config.time)
+    where = where or frame.attrs["manabu_source"].get("path")
+    notices += [n for n in frame.attrs.get("manabu_notices", []) if n not in notices]
+    schema = infer_schema(frame, config.target, group=config.group, time=config.time, where=where)
     notices += schema.notices
     task = detect_task(frame[config.target], config.task)
     notices += target_notices(frame[config.target])
     frame = _rows_with_target(frame, config.target, task)
+    if len(frame) < 2:
+        raise DataError("validation.too_few_rows", n_rows=len(frame))
     y, classes = _encode_target(frame[config.target], task)
     X = schema.prepare(frame)
     metric = get_metric(config.metric, task)
@@ -48,10 +55,12 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None) -> 
     outcome = run_search(problem, entries, budget, listener, config.max_trials)
     notices += outcome.notices
     best = outcome.best(metric)
+    if best is None and outcome.interrupted:
+        raise KeyboardInterrupt  # Ctrl-C before any model was scored: there is nothing to keep
     if best is None:
         reasons = "; ".join(f"{r.candidate.name}: {r.error or r.status}" for r in outcome.results) or "-"
         raise TrainingError("search.nothing_trained", reasons=reasons)
-    pipeline, fit_params = best.candidate.build(schema, str(task), config.seed)
+    pipeline, fit_params = best.candidate.build(schema, str(task), config.seed, n_rows=len(y))
     refit_start = time.monotonic()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -65,6 +74,15 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None) -> 
         fingerprint=data_fingerprint(frame),
     )
     return Predictor(pipeline, schema, record)
+
+
+def _source(data) -> tuple[str | None, list[Message]]:
+    """Where the data came from (for messages) and what reading it noticed. A frame that
+    ``read`` already made carries both in its attrs; reading it again would forget them."""
+    if isinstance(data, pd.DataFrame):
+        path = (data.attrs.get("manabu_source") or {}).get("path")
+        return path, list(data.attrs.get("manabu_notices", []))
+    return None, []
 
 
 def _rows_with_target(frame: pd.DataFrame, target: str, task) -> pd.DataFrame:

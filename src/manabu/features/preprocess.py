@@ -25,7 +25,11 @@ from manabu.features.text import TextEmbedding
 
 # what a saved preprocessing may contain beyond the artifact's own list
 register_trusted("manabu.features.datetime.DatetimeParts", "manabu.features.text.TextEmbedding",
-                 "sklearn.model_selection._split.KFold", "sklearn.model_selection._split.StratifiedKFold")
+                 "sklearn.model_selection._split.KFold", "sklearn.model_selection._split.StratifiedKFold",
+                 # what a fitted TextEmbedding holds: plain vocabularies, weights and matrices
+                 "sklearn.feature_extraction.text.TfidfVectorizer",
+                 "sklearn.feature_extraction.text.TfidfTransformer",
+                 "sklearn.decomposition._truncated_svd.TruncatedSVD")
 
 
 class PreprocessKind(StrEnum):

@@ -1,12 +1,13 @@
 """Gradient boosting: scikit-learn's HistGradientBoosting and LightGBM, both with native categoricals."""
 from __future__ import annotations
 
+import time
+
 from lightgbm import LGBMClassifier, LGBMRegressor
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 from manabu.features.preprocess import PreprocessKind
-from manabu.models.entry import ALL_TASKS, ModelEntry, Params, log_uniform
-from manabu.models.trees import N_JOBS
+from manabu.models.entry import ALL_TASKS, DeadlineExceeded, ModelEntry, Params, log_uniform
 
 
 def make_hgb(task: str, params: Params, seed: int):
@@ -35,7 +36,7 @@ def make_lgbm(task: str, params: Params, seed: int):
                subsample=params.get("subsample", 1.0), subsample_freq=1 if params.get("subsample", 1.0) < 1 else 0,
                colsample_bytree=params.get("colsample_bytree", 1.0),
                reg_lambda=params.get("reg_lambda", 0.0),
-               n_jobs=N_JOBS, random_state=seed, verbose=-1)
+               random_state=seed, verbose=-1)
 
 
 def sample_lgbm(rng, task: str) -> Params:
@@ -57,7 +58,14 @@ def _lgbm_categoricals(estimator, n_categorical: int) -> Params:
     return {"categorical_feature": list(range(n_categorical))} if n_categorical else {}
 
 
+def _lgbm_deadline(deadline: float) -> Params:
+    def stop_when_time_is_up(env) -> None:
+        if time.monotonic() > deadline:
+            raise DeadlineExceeded
+    return {"callbacks": [stop_when_time_is_up]}
+
+
 HIST_GRADIENT_BOOSTING = ModelEntry("hist_gradient_boosting", ALL_TASKS, PreprocessKind.TREE,
                                     make_hgb, sample_hgb, cost=1.0, use_categoricals=_hgb_categoricals)
 LIGHTGBM = ModelEntry("lightgbm", ALL_TASKS, PreprocessKind.TREE, make_lgbm, sample_lgbm, cost=1.0,
-                      use_categoricals=_lgbm_categoricals)
+                      use_categoricals=_lgbm_categoricals, stop_at=_lgbm_deadline, threaded=True)

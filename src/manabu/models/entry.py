@@ -25,11 +25,24 @@ class ModelEntry:
     sample: Callable[[np.random.Generator, str], Params]  # a random configuration (random search)
     max_rows: int | None = None   # skipped above this many rows (kernel SVM, say)
     cost: float = 1.0             # rough relative cost, to order the first tries cheap-first
+    threaded: bool = False        # takes n_jobs: set from the data size (threads_for)
     # tells a fresh estimator that the first n inputs are category codes; returns its fit params
     use_categoricals: Callable[[Any, int], Params] = field(default=lambda estimator, n: {})
+    # fit params that stop training at a deadline (time.monotonic()) by raising DeadlineExceeded
+    stop_at: Callable[[float], Params] = field(default=lambda deadline: {})
 
     def supports(self, task: str) -> bool:
         return str(task) in self.tasks
+
+
+class DeadlineExceeded(Exception):
+    """Raised from inside a model's training loop when the search's time is up."""
+
+
+def threads_for(n_rows: int) -> int:
+    """Threads for one model: both cores pay off only on larger data; on small data the
+    threads mostly wait for each other (and spin, with OpenMP), so one is faster."""
+    return 1 if n_rows < 20_000 else 2
 
 
 CLASSIFICATION = frozenset({"binary", "multiclass"})

@@ -8,9 +8,6 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from manabu.features.preprocess import PreprocessKind
 from manabu.models.entry import ALL_TASKS, ModelEntry, Params
 
-N_JOBS = 2
-
-
 def make_tree(task: str, params: Params, seed: int):
     cls = DecisionTreeRegressor if task == "regression" else DecisionTreeClassifier
     return cls(max_depth=params.get("max_depth", 8), min_samples_leaf=params.get("min_samples_leaf", 5),
@@ -28,7 +25,7 @@ def _forest(classifier, regressor):
         return cls(n_estimators=params.get("n_estimators", 200),
                    max_features=params.get("max_features", default_features),
                    min_samples_leaf=params.get("min_samples_leaf", 1),
-                   n_jobs=N_JOBS, random_state=seed)
+                   random_state=seed)
     return make
 
 
@@ -40,6 +37,8 @@ def sample_forest(rng, task: str) -> Params:
 
 TREE = ModelEntry("decision_tree", ALL_TASKS, PreprocessKind.TREE, make_tree, sample_tree, cost=0.3)
 RANDOM_FOREST = ModelEntry("random_forest", ALL_TASKS, PreprocessKind.TREE,
-                           _forest(RandomForestClassifier, RandomForestRegressor), sample_forest, cost=3.0)
+                           _forest(RandomForestClassifier, RandomForestRegressor), sample_forest, cost=3.0,
+                           threaded=True)
 EXTRA_TREES = ModelEntry("extra_trees", ALL_TASKS, PreprocessKind.TREE,
-                         _forest(ExtraTreesClassifier, ExtraTreesRegressor), sample_forest, cost=2.0)
+                         _forest(ExtraTreesClassifier, ExtraTreesRegressor), sample_forest, cost=2.0,
+                         threaded=True)

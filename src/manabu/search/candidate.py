@@ -8,7 +8,7 @@ from sklearn.pipeline import Pipeline
 
 from manabu.data.schema import Schema
 from manabu.features.preprocess import build_preprocessor
-from manabu.models.entry import ModelEntry, Params
+from manabu.models.entry import ModelEntry, Params, threads_for
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,19 @@ class Candidate:
         trees = self.params.get("n_estimators")
         return 1.0 if trees is None else trees / 300.0
 
-    def build(self, schema: Schema, task: str, seed: int) -> tuple[Pipeline, dict[str, Any]]:
-        """A fresh, unfitted pipeline and the fit parameters it needs."""
+    def build(self, schema: Schema, task: str, seed: int, *, n_rows: int = 0,
+              deadline: float | None = None) -> tuple[Pipeline, dict[str, Any]]:
+        """A fresh, unfitted pipeline and the fit parameters it needs.
+
+        ``n_rows`` sets the threads of models that have them; ``deadline`` (time.monotonic())
+        makes models that can stop mid-training raise ``DeadlineExceeded`` when it passes.
+        """
         preprocessor = build_preprocessor(schema, self.entry.preprocess, task, seed)
         estimator = self.entry.make(str(task), self.params, seed)
+        if self.entry.threaded:
+            estimator.set_params(n_jobs=threads_for(n_rows))
         fit_params = self.entry.use_categoricals(estimator, preprocessor.n_categorical)
+        if deadline is not None:
+            fit_params.update(self.entry.stop_at(deadline))
         pipeline = Pipeline([("preprocess", preprocessor.transformer), ("model", estimator)])
         return pipeline, {f"model__{key}": value for key, value in fit_params.items()}

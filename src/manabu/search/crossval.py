@@ -10,6 +10,7 @@ import pandas as pd
 
 from manabu.data.schema import Schema
 from manabu.evaluate.metrics import Metric
+from manabu.models.entry import DeadlineExceeded
 from manabu.search.candidate import Candidate
 
 Folds = list[tuple[np.ndarray, np.ndarray]]
@@ -60,11 +61,14 @@ def cross_validate(candidate: Candidate, X: pd.DataFrame, y: np.ndarray, folds: 
     for i, (train, valid) in enumerate(folds):
         if i and time.monotonic() + np.mean(fit_times) + np.mean(predict_times) > deadline:
             raise OutOfTime
-        pipeline, fit_params = candidate.build(schema, task, seed)
+        pipeline, fit_params = candidate.build(schema, task, seed, n_rows=len(train), deadline=deadline)
         start = time.monotonic()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence chatter; the score tells the story
-            pipeline.fit(X.iloc[train], y[train], **fit_params)
+            try:
+                pipeline.fit(X.iloc[train], y[train], **fit_params)
+            except DeadlineExceeded:
+                raise OutOfTime from None
             fit_times.append(time.monotonic() - start)
             start = time.monotonic()
             predicted = predict_scores(pipeline, X.iloc[valid], task, n_classes)

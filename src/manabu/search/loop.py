@@ -140,7 +140,7 @@ def _probe(candidate: Candidate, problem: SearchProblem, costs: CostModel) -> No
     rng = np.random.default_rng(problem.seed)
     sample = rng.choice(train, size=PROBE_ROWS, replace=False)
     check = valid[: min(len(valid), PROBE_ROWS)]
-    pipeline, fit_params = candidate.build(problem.schema, problem.task, problem.seed)
+    pipeline, fit_params = candidate.build(problem.schema, problem.task, problem.seed, n_rows=len(train))
     start = time.monotonic()
     try:
         pipeline.fit(problem.X.iloc[sample], problem.y[sample], **fit_params)

@@ -1,0 +1,170 @@
+"""``manabu.fit`` on real public data: the leaderboard, the quality of the predictions on the
+held-out test split, the metric the user asks for, and every kind of input the API accepts."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import accuracy_score, mean_absolute_error, r2_score, roc_auc_score
+
+import manabu
+from manabu.errors import ConfigError
+from tests.frames import SHARED_DATA
+
+TABULAR = SHARED_DATA / "tabular"
+LEADERBOARD_COLUMNS = {"model", "score", "score_std", "fit_seconds", "predict_seconds", "status"}
+
+
+def public(name: str) -> tuple[object, pd.DataFrame]:
+    """The train.parquet path and the test frame of a public set, or skip when it is absent."""
+    folder = TABULAR / name
+    if not (folder / "train.parquet").is_file():
+        pytest.skip(f"public data set {name} not found in {TABULAR}")
+    return folder / "train.parquet", pd.read_parquet(folder / "test.parquet")
+
+
+def ranked(board: pd.DataFrame) -> pd.DataFrame:
+    """The rows of candidates that finished, in leaderboard order."""
+    return board[board["status"] == "ok"]
+
+
+def assert_best_first(board: pd.DataFrame, higher_is_better: bool) -> None:
+    scores = ranked(board)["score"].to_numpy(dtype=float)
+    assert len(scores) >= 2, "the test needs at least two finished candidates"
+    assert np.all(np.isfinite(scores))
+    steps = np.diff(scores)
+    assert np.all(steps <= 1e-12) if higher_is_better else np.all(steps >= -1e-12), scores
+
+
+# --------------------------------------------------------------------------------- titanic, binary
+
+@pytest.fixture(scope="module")
+def titanic():
+    train, test = public("titanic")
+    predictor = manabu.fit(train, target="Survived", time_limit=40,
+                           models=["linear", "decision_tree"], max_trials=2,
+                           verbose=False)
+    return predictor, test
+
+
+def test_titanic_leaderboard_is_a_frame_best_first(titanic):
+    predictor, _ = titanic
+    board = predictor.leaderboard()
+    assert isinstance(board, pd.DataFrame)
+    assert LEADERBOARD_COLUMNS <= set(board.columns)
+    assert predictor.metric == "roc_auc"
+    assert_best_first(board, higher_is_better=True)
+    best = ranked(board).iloc[0]
+    assert best["model"] == predictor.record.best_model
+    assert 0.75 < best["score"] <= 1.0, "out-of-fold ROC-AUC of the best model"
+    assert best["score_std"] >= 0 and best["fit_seconds"] > 0 and best["predict_seconds"] > 0
+
+
+def test_titanic_predictions_on_the_test_split(titanic):
+    predictor, test = titanic
+    proba = predictor.predict_proba(test)
+    assert list(proba.columns) == [0, 1]
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert roc_auc_score(test["Survived"], proba[1]) > 0.8
+    predicted = predictor.predict(test)
+    assert len(predicted) == len(test) and set(predicted.unique()) <= {0, 1}
+    assert accuracy_score(test["Survived"], predicted) > 0.75
+
+
+def test_titanic_evaluate_gives_the_binary_metrics(titanic):
+    predictor, test = titanic
+    scores = predictor.evaluate(test)
+    assert {"accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"} <= set(scores)
+    assert scores["roc_auc"] == pytest.approx(roc_auc_score(test["Survived"], predictor.predict_proba(test)[1]))
+    assert scores["accuracy"] == pytest.approx(accuracy_score(test["Survived"], predictor.predict(test)))
+    assert 0.8 < scores["roc_auc"] <= 1 and 0 < scores["log_loss"] < 0.6
+
+
+# ---------------------------------------------------------------------------- penguins, multiclass
+
+def test_penguins_multiclass_with_missing_values():
+    train, test = public("penguins")
+    assert pd.read_parquet(train).isna().any().any(), "the set is chosen for its missing values"
+    predictor = manabu.fit(train, target="species", time_limit=30, models=["linear", "decision_tree"],
+                           max_trials=2, verbose=False)
+    assert str(predictor.task) == "multiclass"
+    assert predictor.metric == "log_loss"
+    assert_best_first(predictor.leaderboard(), higher_is_better=False)
+    proba = predictor.predict_proba(test)
+    assert sorted(proba.columns) == ["Adelie", "Chinstrap", "Gentoo"]
+    assert accuracy_score(test["species"], predictor.predict(test)) > 0.9
+    scores = predictor.evaluate(test)
+    assert scores["accuracy"] > 0.9 and scores["log_loss"] < 0.3
+
+
+# ------------------------------------------------------------------------------ abalone, regression
+
+def test_abalone_regression_ranked_by_mae():
+    train, test = public("abalone")
+    predictor = manabu.fit(train, target="rings", time_limit=40, metric="mae",
+                           models=["linear", "decision_tree"], max_trials=2,
+                           verbose=False)
+    assert str(predictor.task) == "regression" and predictor.metric == "mae"
+    board = predictor.leaderboard()
+    assert_best_first(board, higher_is_better=False)  # an error: smaller is better
+    predicted = predictor.predict(test)
+    assert predicted.dtype == float
+    mae = mean_absolute_error(test["rings"], predicted)
+    baseline = mean_absolute_error(test["rings"], np.full(len(test), pd.read_parquet(train)["rings"].median()))
+    assert mae < 0.75 * baseline and r2_score(test["rings"], predicted) > 0.4
+    scores = predictor.evaluate(test)
+    assert {"mae", "mse", "rmse", "r2"} <= set(scores)
+    assert scores["mae"] == pytest.approx(mae)
+    assert scores["rmse"] == pytest.approx(math.sqrt(scores["mse"]))
+    with pytest.raises(manabu.ManabuError):
+        predictor.predict_proba(test)
+
+
+# ------------------------------------------------------------------------------ the chosen metric
+
+@pytest.mark.parametrize("metric", ["accuracy", "f1"])
+def test_classification_metric_is_honoured(metric):
+    train, test = public("titanic")
+    predictor = manabu.fit(train, target="Survived", time_limit=30, metric=metric,
+                           models=["decision_tree", "linear"], max_trials=2, validation="holdout",
+                           verbose=False)
+    assert predictor.metric == metric
+    board = predictor.leaderboard()
+    assert_best_first(board, higher_is_better=True)
+    assert ranked(board)["score"].between(0, 1).all()
+    assert predictor.record.best_model == ranked(board).iloc[0]["model"]
+    assert metric in predictor.evaluate(test)
+
+
+def test_unknown_metric_is_a_config_error():
+    train, _ = public("penguins")
+    with pytest.raises(ConfigError):
+        manabu.fit(train, target="species", time_limit=5, metric="mae", verbose=False)
+
+
+# ------------------------------------------------------------------------------------- the inputs
+
+def test_csv_parquet_pandas_and_polars_inputs_agree(tmp_path):
+    pl = pytest.importorskip("polars")
+    train, test = public("penguins")
+    frame = pd.read_parquet(train)
+    csv = tmp_path / "penguins.csv"
+    frame.to_csv(csv, index=False)
+    sources = {"csv": csv, "parquet": train, "pandas": frame, "polars": pl.from_pandas(frame)}
+    results = {}
+    for kind, source in sources.items():
+        predictor = manabu.fit(source, target="species", time_limit=20, models=["linear"],
+                               max_trials=1, verbose=False)
+        results[kind] = predictor.predict_proba(test)
+    for kind, proba in results.items():
+        np.testing.assert_allclose(proba.to_numpy(), results["parquet"].to_numpy(), atol=1e-6, err_msg=kind)
+
+    test_csv = tmp_path / "test.csv"
+    test.to_csv(test_csv, index=False)
+    test_parquet = tmp_path / "test.parquet"
+    test.to_parquet(test_parquet)
+    expected = predictor.predict(test)
+    for source in (test_csv, str(test_csv), test_parquet, pl.from_pandas(test)):
+        assert predictor.predict(source).tolist() == expected.tolist()
