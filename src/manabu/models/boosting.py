@@ -3,8 +3,14 @@ from __future__ import annotations
 
 import time
 
+import lightgbm
+import numpy as np
 from lightgbm import LGBMClassifier, LGBMRegressor
+from lightgbm.callback import EarlyStopException
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.model_selection import train_test_split
+
+from manabu.artifact import register_trusted
 
 from manabu.features.preprocess import PreprocessKind
 from manabu.models.entry import ALL_TASKS, DeadlineExceeded, ModelEntry, Params, log_uniform
@@ -27,9 +33,68 @@ def sample_hgb(rng, task: str) -> Params:
             "l2_regularization": log_uniform(rng, 1e-4, 10.0)}
 
 
+PATIENCE = 50           # rounds without improvement on the held-out rows before stopping
+HOLDOUT = 0.1           # share of the training rows held out to decide when to stop
+MIN_HOLDOUT_ROWS = 30   # below this, a fixed small number of trees is safer than early stopping
+SMALL_DATA_TREES = 100
+
+
+class _EarlyStopping:
+    """LightGBM that picks its own number of trees: it holds out 10% of the rows it is given
+    and stops when they stop improving (at most ``n_estimators`` trees). On data too small to
+    hold rows out, it stops after a small fixed number of trees instead of overfitting."""
+
+    def fit(self, X, y, callbacks=None, **kwargs):
+        callbacks = list(callbacks or [])
+        split = _holdout_split(np.asarray(y), isinstance(self, LGBMClassifier), self.random_state)
+        if split is None:
+            callbacks.append(_stop_after(SMALL_DATA_TREES))
+            return super().fit(X, y, callbacks=callbacks, **kwargs)
+        train, valid = split
+        callbacks.append(lightgbm.early_stopping(PATIENCE, verbose=False))
+        return super().fit(_rows(X, train), np.asarray(y)[train], eval_set=[(_rows(X, valid), np.asarray(y)[valid])],
+                           callbacks=callbacks, **kwargs)
+
+
+class EarlyStoppingLGBMClassifier(_EarlyStopping, LGBMClassifier):
+    pass
+
+
+class EarlyStoppingLGBMRegressor(_EarlyStopping, LGBMRegressor):
+    pass
+
+
+register_trusted("manabu.models.boosting.EarlyStoppingLGBMClassifier",
+                 "manabu.models.boosting.EarlyStoppingLGBMRegressor")
+
+
+def _holdout_split(y: np.ndarray, classification: bool, seed) -> tuple[np.ndarray, np.ndarray] | None:
+    n_valid = int(len(y) * HOLDOUT)
+    if n_valid < MIN_HOLDOUT_ROWS:
+        return None
+    stratify = None
+    if classification:
+        _, counts = np.unique(y, return_counts=True)
+        if counts.min() < 2 or n_valid < len(counts):
+            return None  # a class could vanish from one side
+        stratify = y
+    return train_test_split(np.arange(len(y)), test_size=n_valid, random_state=seed, stratify=stratify)
+
+
+def _rows(X, index: np.ndarray):
+    return X.iloc[index] if hasattr(X, "iloc") else X[index]
+
+
+def _stop_after(n_trees: int):
+    def stop(env) -> None:
+        if env.iteration + 1 >= n_trees:
+            raise EarlyStopException(env.iteration, [])
+    return stop
+
+
 def make_lgbm(task: str, params: Params, seed: int):
-    cls = LGBMRegressor if task == "regression" else LGBMClassifier
-    return cls(n_estimators=params.get("n_estimators", 300),
+    cls = EarlyStoppingLGBMRegressor if task == "regression" else EarlyStoppingLGBMClassifier
+    return cls(n_estimators=params.get("n_estimators", 2000),
                learning_rate=params.get("learning_rate", 0.05),
                num_leaves=params.get("num_leaves", 31),
                min_child_samples=params.get("min_child_samples", 20),
@@ -40,8 +105,7 @@ def make_lgbm(task: str, params: Params, seed: int):
 
 
 def sample_lgbm(rng, task: str) -> Params:
-    return {"n_estimators": int(rng.choice([100, 200, 400, 800])),
-            "learning_rate": log_uniform(rng, 0.01, 0.2),
+    return {"learning_rate": log_uniform(rng, 0.01, 0.2),
             "num_leaves": int(rng.integers(4, 128)),
             "min_child_samples": int(rng.integers(2, 60)),
             "subsample": float(rng.uniform(0.5, 1.0)),

@@ -1,0 +1,47 @@
+"""Failure injection for the search: a model family whose training raises, registered only for
+the test that asks for it (``inject_family``), as a user's own broken family would behave."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+
+import manabu.search.loop as loop
+from manabu.features.preprocess import PreprocessKind
+from manabu.models import zoo
+from manabu.models.entry import ALL_TASKS, ModelEntry
+
+
+class Raising(ClassifierMixin, BaseEstimator):
+    """An estimator whose ``fit`` raises ``error``: the failure the search must survive."""
+
+    def __init__(self, error: type[BaseException] = RuntimeError):
+        self.error = error
+
+    def fit(self, X, y, **fit_params):
+        raise self.error("injected failure in fit")
+
+    def predict(self, X):  # never reached: fit always raises
+        return np.zeros(len(X))
+
+
+class RaisingRegressor(RegressorMixin, Raising):
+    pass
+
+
+@pytest.fixture
+def inject_family(monkeypatch):
+    """``inject_family(name, error)`` adds a family whose fit raises ``error`` to the zoo."""
+    original_portfolio = loop.portfolio
+
+    def inject(name: str, error: type[BaseException]) -> ModelEntry:
+        def make(task, params, seed):
+            return (RaisingRegressor if task == "regression" else Raising)(error)
+
+        entry = ModelEntry(name, ALL_TASKS, PreprocessKind.TREE, make, lambda rng, task: {})
+        monkeypatch.setitem(zoo.ZOO, name, entry)
+        monkeypatch.setattr(loop, "portfolio",
+                            lambda family: [{}] if family == name else original_portfolio(family))
+        return entry
+
+    return inject

@@ -1,0 +1,62 @@
+"""A family that fails, and Ctrl-C in the middle of a candidate: the search goes on, or ends
+with the best model so far."""
+from __future__ import annotations
+
+import pytest
+
+import manabu
+from tests.frames import mixed_frame
+
+
+def test_failing_family_is_reported_and_the_search_goes_on(inject_family):
+    inject_family("exploding", RuntimeError)
+    frame = mixed_frame(n=300, task="binary")
+    predictor = manabu.fit(frame, target="y", time_limit=30, models=["exploding", "linear", "decision_tree"],
+                           max_trials=3, verbose=False)
+    board = predictor.leaderboard().set_index("model")
+    assert board.loc["exploding", "status"] == "failed"
+    assert board.loc["exploding", "rank"] != board.loc["exploding", "rank"]  # NaN: not ranked
+    assert (board.loc[["linear", "decision_tree"], "status"] == "ok").all()
+    assert predictor.record.best_model in ("linear", "decision_tree")
+    notice = next(n for n in predictor.notices if n.key == "search.failed")
+    assert notice.params["model"] == "exploding" and "injected failure" in notice.params["error"]
+    assert predictor.leaderboard()["status"].iloc[-1] == "failed", "failures go below the ranked models"
+    assert len(predictor.predict(frame)) == len(frame)
+
+
+def test_regression_family_failure(inject_family):
+    inject_family("exploding", ValueError)
+    frame = mixed_frame(n=200, task="regression")
+    predictor = manabu.fit(frame, target="y", time_limit=30, models=["linear", "exploding"],
+                           max_trials=2, verbose=False)
+    statuses = dict(zip(predictor.leaderboard()["model"], predictor.leaderboard()["status"]))
+    assert statuses == {"linear": "ok", "exploding": "failed"}
+
+
+def test_only_failing_families_give_a_clear_error(inject_family):
+    inject_family("exploding", RuntimeError)
+    frame = mixed_frame(n=200, task="binary")
+    with pytest.raises(manabu.ManabuError) as caught:
+        manabu.fit(frame, target="y", time_limit=10, models=["exploding"], verbose=False)
+    assert "exploding" in str(caught.value) and "injected failure" in str(caught.value)
+
+
+def test_ctrl_c_inside_a_candidate_keeps_the_best_so_far(inject_family):
+    inject_family("interrupting", KeyboardInterrupt)
+    frame = mixed_frame(n=300, task="binary")
+    predictor = manabu.fit(frame, target="y", time_limit=30,
+                           models=["linear", "decision_tree", "interrupting", "knn"], verbose=False)
+    assert predictor.record.interrupted is True
+    assert "interrupted=True" in repr(predictor)
+    models = predictor.leaderboard()["model"].tolist()
+    assert sorted(models) == ["decision_tree", "linear"], "nothing runs after Ctrl-C"
+    assert predictor.record.best_model == predictor.leaderboard()["model"].iloc[0]
+    assert any(n.key == "search.interrupted" for n in predictor.notices)
+    assert predictor.predict_proba(frame).shape == (len(frame), 2)
+
+
+def test_ctrl_c_before_any_model_was_scored_propagates(inject_family):
+    inject_family("interrupting", KeyboardInterrupt)
+    frame = mixed_frame(n=200, task="binary")
+    with pytest.raises(KeyboardInterrupt):
+        manabu.fit(frame, target="y", time_limit=30, models=["interrupting", "linear"], verbose=False)
