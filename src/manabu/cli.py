@@ -16,10 +16,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from manabu.config import DEFAULT_TIME_LIMIT, TrainConfig
 from manabu.errors import ArtifactError, ConfigError, DataError, ManabuError
 from manabu.i18n import Message, set_language, t
+from manabu.progress import RichListener
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
                   help="manabu (学ぶ): train, evaluate and use machine-learning models from a data file.")
@@ -43,19 +45,19 @@ def command(fn):
         except ManabuError as error:
             if debug:
                 traceback.print_exc()
-            _say(f"[bold red]{t('cli.error')}:[/] {escape(str(error))}")
+            _say(str(error), label=f"{t('cli.error')}: ", style="bold red")
             raise typer.Exit(EXIT_USAGE) from None
         except KeyboardInterrupt:
             if debug:
                 traceback.print_exc()
-            _say(f"[bold yellow]{t('cli.interrupted')}[/]")
+            _say(t("cli.interrupted"), style="bold yellow")
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort):
             raise
         except Exception:
             if debug:
                 raise
-            _say(f"[bold red]{t('cli.unexpected')}:[/] {escape(repr(sys.exc_info()[1]))}")
+            _say(repr(sys.exc_info()[1]), label=f"{t('cli.unexpected')}: ", style="bold red")
             _say(t("cli.rerun_debug"))
             raise typer.Exit(1) from None
     return wrapper
@@ -71,7 +73,7 @@ def _language(lang: str | None) -> str | None:
 
 @app.command()
 def train(
-    data: Annotated[str, typer.Argument(help="Training data: CSV/TSV/Parquet/Excel/JSON lines file, or a SQLAlchemy URL with --table/--query.")],
+    data: Annotated[str, typer.Argument(metavar="DATA", help="Training data: CSV/TSV/Parquet/Excel/JSON lines file, or a SQLAlchemy URL with --table/--query.")],
     target: Annotated[str, typer.Option("--target", "-t", help="Column to predict.")],
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Model folder to write (default: a new folder under ./manabu-models).")] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds for the whole training, refit included.")] = DEFAULT_TIME_LIMIT,
@@ -100,7 +102,6 @@ def train(
 def _train(data: str, config: TrainConfig, output: Path | None, overwrite: bool, *,
            table: str | None = None, query: str | None = None, name: str | None = None):
     from manabu.data.read import read
-    from manabu.progress import RichListener
     from manabu.train import train as run_training
 
     frame = read(data, table=table, query=query) if isinstance(data, str) else data
@@ -109,8 +110,9 @@ def _train(data: str, config: TrainConfig, output: Path | None, overwrite: bool,
         raise ArtifactError("artifact.exists", path=str(destination))
     _say(t("cli.training", rows=len(frame), columns=frame.shape[1], target=config.target,
            seconds=f"{config.time_limit:g}"))
-    predictor = run_training(frame, config, RichListener(err))
-    _print_notices(predictor.notices)
+    listener = _Progress(err)
+    predictor = run_training(frame, config, listener)
+    _print_notices([n for n in predictor.notices if n not in listener.shown])  # the rest were shown live
     _print_leaderboard(predictor)
     with _interrupts_deferred() as interrupted:  # a model folder is saved whole or not at all
         saved = predictor.save(destination, overwrite=overwrite)
@@ -123,8 +125,8 @@ def _train(data: str, config: TrainConfig, output: Path | None, overwrite: bool,
 
 @app.command()
 def predict(
-    model_dir: Annotated[Path, typer.Argument(help="Model folder written by `manabu train`.")],
-    data: Annotated[str, typer.Argument(help="Data to predict on (the target column may be absent).")],
+    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder written by `manabu train`.")],
+    data: Annotated[str, typer.Argument(metavar="DATA", help="Data to predict on (the target column may be absent).")],
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="CSV file to write (default: standard output).")] = None,
     table: Annotated[Optional[str], typer.Option(help="SQL table to read (with a database URL).")] = None,
     query: Annotated[Optional[str], typer.Option(help="SQL query to read (with a database URL).")] = None,
@@ -157,7 +159,7 @@ def _predict(model_dir: Path, data: str, output: Path | None, *, table=None, que
 
 @app.command()
 def info(
-    data: Annotated[str, typer.Argument(help="Data file (or a SQLAlchemy URL with --table/--query).")],
+    data: Annotated[str, typer.Argument(metavar="DATA", help="Data file (or a SQLAlchemy URL with --table/--query).")],
     target: Annotated[Optional[str], typer.Option("--target", "-t", help="Column to predict: shows its distribution and the task.")] = None,
     table: Annotated[Optional[str], typer.Option(help="SQL table to read.")] = None,
     query: Annotated[Optional[str], typer.Option(help="SQL query to read.")] = None,
@@ -221,8 +223,8 @@ def _quickstart(output: Path | None, time_limit: float) -> None:
 def _print_leaderboard(predictor) -> None:
     board = predictor.leaderboard()
     metric = predictor.metric
-    table_ = Table(title=t("cli.leaderboard_title", metric=metric,
-                           validation=predictor.record.validation_text.render()))
+    table_ = Table(title=escape(t("cli.leaderboard_title", metric=metric,
+                                  validation=predictor.record.validation_text.render())))
     for header in ("#", t("cli.col_model"), f"{metric}", "±", t("cli.col_fit_s"), t("cli.col_predict_s"), t("cli.col_status")):
         table_.add_column(header, justify="right" if header not in (t("cli.col_model"), t("cli.col_status")) else "left")
     for row in board.itertuples():
@@ -238,13 +240,26 @@ def _print_leaderboard(predictor) -> None:
 
 def _print_notices(notices: list[Message]) -> None:
     for notice in notices:
-        _say(f"[yellow]•[/] {escape(notice.render())}")
+        _say(notice.render(), label="• ", style="yellow")
 
 
-def _say(text: str, console: Console = err) -> None:
+class _Progress(RichListener):
+    """The progress bar, remembering the notices it showed while the search ran."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__(console)
+        self.shown: list[Message] = []
+
+    def notice(self, message: Message) -> None:
+        self.shown.append(message)
+        super().notice(message)
+
+
+def _say(text: str, console: Console = err, *, label: str = "", style: str = "") -> None:
     """One message as one line: a terminal wraps it, a log or a pipe keeps it whole (and paths
-    stay copyable). Markup in ``text`` is ours: user text inside it must be escaped."""
-    console.print(text, soft_wrap=True, highlight=False)
+    stay copyable). The text is shown as it is: brackets in a file or column name are not markup."""
+    line = Text.assemble((label, style), text) if label else Text(text, style=style)
+    console.print(line, soft_wrap=True, highlight=False)
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 
 from rich.console import Console
+from rich.text import Text
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from manabu.i18n import Message, get_language, t
@@ -49,7 +50,9 @@ class RichListener:
 
     def notice(self, message: Message) -> None:
         if self._progress is not None:
-            self._progress.console.print(f"[yellow]•[/] {message.render(self.lang)}")
+            # plain Text: an error quoted in a notice may hold brackets that are not markup
+            self._progress.console.print(Text.assemble(("• ", "yellow"), message.render(self.lang)),
+                                         soft_wrap=True, highlight=False)
 
     def search_finished(self) -> None:
         self._stop.set()

@@ -34,6 +34,9 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None) -> 
     frame = read(data)
     where = where or frame.attrs["manabu_source"].get("path")
     notices += [n for n in frame.attrs.get("manabu_notices", []) if n not in notices]
+    labelled = int(frame[config.target].notna().sum()) if config.target in frame.columns else -1
+    if labelled == 1:  # before the schema, which would call every column of one row constant
+        raise DataError("validation.too_few_rows", n_rows=labelled)
     schema = infer_schema(frame, config.target, group=config.group, time=config.time, where=where)
     notices += schema.notices
     task = detect_task(frame[config.target], config.task)

@@ -68,4 +68,4 @@ def test_svm_alone_on_large_data_is_a_clear_error():
     with pytest.raises(manabu.ManabuError) as caught:
         manabu.fit(svm_sized_frame(), target="y", time_limit=30, models=["svm"], verbose=False)
     message = str(caught.value)
-    assert "svm" in message and "5,200" in message, message
+    assert "svm" in message and "5,200" in message and "5,000" in message, message

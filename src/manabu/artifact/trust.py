@@ -148,6 +148,9 @@ _HGB_PREPROCESSOR = frozenset({
 NESTED_TRUST: Mapping[tuple[str, str], frozenset[str]] = {
     (_HGB + "HistGradientBoostingClassifier", "_preprocessor"): _HGB_PREPROCESSOR,
     (_HGB + "HistGradientBoostingRegressor", "_preprocessor"): _HGB_PREPROCESSOR,
+    # the same estimators with their threads set from the data size (manabu.models.boosting)
+    ("manabu.models.boosting.ThreadedHGBClassifier", "_preprocessor"): _HGB_PREPROCESSOR,
+    ("manabu.models.boosting.ThreadedHGBRegressor", "_preprocessor"): _HGB_PREPROCESSOR,
 }
 
 # Types trusted only while the named attributes are None. ColumnTransformer turns "passthrough"

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 
 from manabu.data.schema import Schema
+from manabu.errors import ConfigError
 from manabu.evaluate.metrics import Metric, signed
 from manabu.i18n import Message
-from manabu.models.entry import ModelEntry
+from manabu.models.entry import DeadlineExceeded, ModelEntry
 from manabu.models.zoo import portfolio
 from manabu.search.budget import REFIT_SAFETY, Budget, CostModel
 from manabu.search.candidate import Candidate
@@ -21,6 +22,7 @@ from manabu.search.listener import SearchListener
 
 PROBE_ROWS = 1_000          # rows used to time a family before trusting it with a whole fold
 RANDOM_TRIES_PER_PICK = 5   # random configurations drawn before giving up on fitting the budget
+MAX_SKIPS_IN_A_ROW = 200    # draws that all miss the budget: the time left fits nothing, so stop
 
 
 @dataclass
@@ -50,9 +52,11 @@ class SearchOutcome:
 
 def run_search(problem: SearchProblem, entries: list[ModelEntry], budget: Budget,
                listener: SearchListener, max_trials: int | None = None) -> SearchOutcome:
+    _check_sizes(entries, len(problem.y))
     outcome = SearchOutcome()
     costs = CostModel()
     listener.search_started(budget)
+    skipped: list[str] = []  # families skipped since the last candidate ran
     try:
         for candidate in _candidates(entries, problem, outcome):
             if max_trials is not None and len(outcome.results) >= max_trials:
@@ -60,8 +64,13 @@ def run_search(problem: SearchProblem, entries: list[ModelEntry], budget: Budget
             if _search_deadline(problem, outcome, budget) <= time.monotonic():
                 break
             if not _affordable(candidate, problem, outcome, costs, budget):
-                _notify(outcome, listener, Message("search.skipped_budget", {"model": candidate.name}))
+                if candidate.family not in skipped:  # once per family, not once per draw
+                    _notify(outcome, listener, Message("search.skipped_budget", {"model": candidate.name}))
+                skipped.append(candidate.family)
+                if len(skipped) >= MAX_SKIPS_IN_A_ROW:
+                    break
                 continue
+            skipped.clear()
             listener.candidate_started(candidate)
             result = _evaluate(candidate, problem, outcome, budget)
             if result.ok:
@@ -77,6 +86,14 @@ def run_search(problem: SearchProblem, entries: list[ModelEntry], budget: Budget
         _notify(outcome, listener, Message("search.interrupted", {}))
     listener.search_finished()
     return outcome
+
+
+def _check_sizes(entries: list[ModelEntry], rows: int) -> None:
+    """Fail at once, naming the limit, when every family chosen is too small for the data."""
+    limits = [entry.max_rows for entry in entries]
+    if entries and all(limit is not None and rows > limit for limit in limits):
+        raise ConfigError("search.too_many_rows", models=", ".join(e.name for e in entries), rows=rows,
+                          max_rows=max(limits))
 
 
 def _candidates(entries: list[ModelEntry], problem: SearchProblem, outcome: SearchOutcome) -> Iterator[Candidate]:
@@ -125,26 +142,32 @@ def _search_deadline(problem: SearchProblem, outcome: SearchOutcome, budget: Bud
 
 def _affordable(candidate: Candidate, problem: SearchProblem, outcome: SearchOutcome,
                 costs: CostModel, budget: Budget) -> bool:
+    if outcome.best(problem.metric) is None:
+        return True  # no model yet: try rather than trust a probe's estimate (folds stop at the deadline)
     rows = len(problem.folds[0][0])
     if not costs.knows(candidate.family) and rows > 2 * PROBE_ROWS:
-        _probe(candidate, problem, costs)
+        _probe(candidate, problem, costs, _search_deadline(problem, outcome, budget))
     estimate = costs.estimate(candidate.family, rows, candidate.size_scale)
     if estimate is None:
         return True
     return time.monotonic() + estimate * len(problem.folds) < _search_deadline(problem, outcome, budget)
 
 
-def _probe(candidate: Candidate, problem: SearchProblem, costs: CostModel) -> None:
-    """Time the candidate on a small sample of the first fold, to extrapolate its cost."""
+def _probe(candidate: Candidate, problem: SearchProblem, costs: CostModel, deadline: float) -> None:
+    """Time the candidate on a small sample of the first fold, to extrapolate its cost. The
+    probe is a fit of PROBE_ROWS rows (threads to match), and it too stops at the deadline."""
     train, valid = problem.folds[0]
     rng = np.random.default_rng(problem.seed)
     sample = rng.choice(train, size=PROBE_ROWS, replace=False)
     check = valid[: min(len(valid), PROBE_ROWS)]
-    pipeline, fit_params = candidate.build(problem.schema, problem.task, problem.seed, n_rows=len(train))
+    pipeline, fit_params = candidate.build(problem.schema, problem.task, problem.seed,
+                                           n_rows=PROBE_ROWS, deadline=deadline)
     start = time.monotonic()
     try:
         pipeline.fit(problem.X.iloc[sample], problem.y[sample], **fit_params)
         predict_scores(pipeline, problem.X.iloc[check], problem.task, problem.n_classes)
+    except DeadlineExceeded:  # the probe alone outlasted the time left: its cost is at least this
+        pass
     except Exception:  # the real run will report the failure properly
         return
     costs.observe(candidate.family, PROBE_ROWS, time.monotonic() - start, candidate.size_scale)
