@@ -202,6 +202,7 @@ def test_parquet_file_named_csv(cli, tmp_path, frame, out):
     assert "holds Parquet data" in result.output
 
 
+@pytest.mark.timing
 def test_ten_thousand_columns_train_within_the_time_limit(cli, tmp_path, out):
     rng = np.random.default_rng(0)
     values = rng.normal(size=(60, 10_000)).round(3)
@@ -218,6 +219,7 @@ def test_ten_thousand_columns_train_within_the_time_limit(cli, tmp_path, out):
     assert len(saved["schema"]["columns"]) == 10_001
 
 
+@pytest.mark.timing
 def test_categorical_column_with_100k_distinct_values(cli, tmp_path, out):
     rng = np.random.default_rng(0)
     codes = np.concatenate([rng.permutation(100_000), rng.integers(0, 100_000, 20_000)])

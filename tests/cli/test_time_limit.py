@@ -12,6 +12,7 @@ LIMIT = 8.0
 
 
 @pytest.mark.skipif(not PHONEME.exists(), reason=f"public data set not found: {PHONEME}")
+@pytest.mark.timing
 def test_training_ends_within_ten_percent_of_the_time_limit(cli, tmp_path):
     out = tmp_path / "phoneme"
     result = cli("train", PHONEME, "--target", "Class", "--time-limit", f"{LIMIT:g}", "-o", out)

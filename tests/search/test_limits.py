@@ -19,6 +19,7 @@ def timed_fit(data, target: str, time_limit: float, **options) -> tuple[manabu.P
     return predictor, time.monotonic() - start
 
 
+@pytest.mark.timing
 def test_time_limit_is_honoured_on_thousands_of_rows():
     frame = mixed_frame(n=4000, task="binary")
     predictor, seconds = timed_fit(frame, "y", 6)
@@ -26,6 +27,7 @@ def test_time_limit_is_honoured_on_thousands_of_rows():
     assert (predictor.leaderboard()["status"] == "ok").any()
 
 
+@pytest.mark.timing
 def test_time_limit_is_honoured_on_a_public_regression_set():
     path = SHARED_DATA / "tabular" / "abalone" / "train.parquet"
     if not path.is_file():
