@@ -3,7 +3,6 @@ checks, and use inside cross_val_score and Pipeline."""
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline

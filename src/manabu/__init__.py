@@ -6,14 +6,45 @@
     predictor.save("models/price")
     manabu.load("models/price").predict("new.csv")
 """
-from manabu.api import fit, load
-from manabu.config import TrainConfig
-from manabu.data.read import read
-from manabu.errors import ManabuError
-from manabu.estimators import AutoClassifier, AutoRegressor
-from manabu.predictor import Predictor
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["fit", "load", "read", "Predictor", "TrainConfig", "AutoClassifier", "AutoRegressor",
-           "ManabuError", "__version__"]
+# The public names are imported on first use, so that `manabu --help` and the error paths of
+# the CLI do not wait for scikit-learn, LightGBM and pandas to load.
+_PUBLIC = {
+    "fit": "manabu.api",
+    "load": "manabu.api",
+    "read": "manabu.data.read",
+    "Predictor": "manabu.predictor",
+    "TrainConfig": "manabu.config",
+    "AutoClassifier": "manabu.estimators",
+    "AutoRegressor": "manabu.estimators",
+    "ManabuError": "manabu.errors",
+}
+
+__all__ = [*_PUBLIC, "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'manabu' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from manabu.api import fit, load
+    from manabu.config import TrainConfig
+    from manabu.data.read import read
+    from manabu.errors import ManabuError
+    from manabu.estimators import AutoClassifier, AutoRegressor
+    from manabu.predictor import Predictor

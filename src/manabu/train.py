@@ -10,7 +10,7 @@ import pandas as pd
 from manabu.artifact import data_fingerprint
 from manabu.config import TrainConfig
 from manabu.data.read import read
-from manabu.data.schema import Schema, infer_schema
+from manabu.data.schema import infer_schema
 from manabu.data.splits import choose_validation, make_folds
 from manabu.data.task import Task, detect_task, target_notices
 from manabu.errors import DataError, TrainingError
@@ -62,7 +62,9 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None) -> 
         raise KeyboardInterrupt  # Ctrl-C before any model was scored: there is nothing to keep
     if best is None:
         reasons = "; ".join(f"{r.candidate.name}: {r.error or r.status}" for r in outcome.results) or "-"
-        raise TrainingError("search.nothing_trained", reasons=reasons)
+        everything_failed = outcome.results and all(r.status == "failed" for r in outcome.results)
+        raise TrainingError("search.all_failed" if everything_failed else "search.nothing_trained",
+                            reasons=reasons)
     pipeline, fit_params = best.candidate.build(schema, str(task), config.seed, n_rows=len(y))
     refit_start = time.monotonic()
     with warnings.catch_warnings():

@@ -39,6 +39,7 @@ def test_only_failing_families_give_a_clear_error(inject_family):
     with pytest.raises(manabu.ManabuError) as caught:
         manabu.fit(frame, target="y", time_limit=10, models=["exploding"], verbose=False)
     assert "exploding" in str(caught.value) and "injected failure" in str(caught.value)
+    assert caught.value.key == "search.all_failed", "a failure is not a lack of time"
 
 
 def test_ctrl_c_inside_a_candidate_keeps_the_best_so_far(inject_family):

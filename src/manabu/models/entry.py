@@ -26,6 +26,7 @@ class ModelEntry:
     max_rows: int | None = None   # skipped above this many rows (kernel SVM, say)
     cost: float = 1.0             # rough relative cost, to order the first tries cheap-first
     threaded: bool = False        # takes n_jobs: set from the data size (threads_for)
+    cost_exponent: float = 1.0    # a fold's time grows as rows ** cost_exponent
     # tells a fresh estimator that the first n inputs are category codes; returns its fit params
     use_categoricals: Callable[[Any, int], Params] = field(default=lambda estimator, n: {})
     # fit params that stop training at a deadline (time.monotonic()) by raising DeadlineExceeded

@@ -18,4 +18,5 @@ def sample(rng, task: str) -> Params:
 
 
 # prediction cost grows with the training size times the query size
-ENTRY = ModelEntry("knn", ALL_TASKS, PreprocessKind.LINEAR, make, sample, max_rows=50_000, cost=0.5)
+ENTRY = ModelEntry("knn", ALL_TASKS, PreprocessKind.LINEAR, make, sample, max_rows=50_000, cost=0.5,
+                   cost_exponent=2.0)

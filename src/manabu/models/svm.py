@@ -27,4 +27,5 @@ def sample(rng, task: str) -> Params:
     return {"C": log_uniform(rng, 0.05, 100.0)}
 
 
-ENTRY = ModelEntry("svm", ALL_TASKS, PreprocessKind.LINEAR, make, sample, max_rows=5_000, cost=2.0)
+ENTRY = ModelEntry("svm", ALL_TASKS, PreprocessKind.LINEAR, make, sample, max_rows=5_000, cost=2.0,
+                   cost_exponent=2.0)

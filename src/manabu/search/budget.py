@@ -30,18 +30,33 @@ class Budget:
 
 @dataclass
 class CostModel:
-    """Seconds per training row for each family, from the candidates seen so far."""
+    """Seconds one fold of each family takes, learnt from what was timed so far.
 
-    seconds_per_row: dict[str, float] = field(default_factory=dict)
+    A family's cost grows with the rows as ``rows ** exponent``: about linearly for trees and
+    linear models, about quadratically for kNN (every validation row against every training
+    row) and kernel SVMs. Extrapolating a small probe with the right exponent is what keeps a
+    slow family from blowing the budget on large data.
+    """
 
-    def observe(self, family: str, rows: int, seconds: float, scale: float = 1.0) -> None:
-        rate = seconds / max(rows, 1) / max(scale, 1e-9)
-        previous = self.seconds_per_row.get(family)
-        self.seconds_per_row[family] = rate if previous is None else max(rate, 0.5 * (rate + previous))
+    observed: dict[str, tuple[int, float]] = field(default_factory=dict)  # family -> (rows, seconds)
+
+    def observe(self, family: str, rows: int, seconds: float, scale: float = 1.0,
+                exponent: float = 1.0) -> None:
+        seconds = seconds / max(scale, 1e-9)
+        previous = self.observed.get(family)
+        if previous is not None:
+            earlier = _scaled(previous, rows, exponent)
+            seconds = max(seconds, 0.5 * (seconds + earlier))  # lean towards the slower sighting
+        self.observed[family] = (max(rows, 1), seconds)
 
     def knows(self, family: str) -> bool:
-        return family in self.seconds_per_row
+        return family in self.observed
 
-    def estimate(self, family: str, rows: int, scale: float = 1.0) -> float | None:
-        rate = self.seconds_per_row.get(family)
-        return None if rate is None else rate * rows * scale
+    def estimate(self, family: str, rows: int, scale: float = 1.0, exponent: float = 1.0) -> float | None:
+        seen = self.observed.get(family)
+        return None if seen is None else _scaled(seen, rows, exponent) * scale
+
+
+def _scaled(seen: tuple[int, float], rows: int, exponent: float) -> float:
+    seen_rows, seconds = seen
+    return seconds * (max(rows, 1) / seen_rows) ** exponent

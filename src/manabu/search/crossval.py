@@ -17,7 +17,14 @@ Folds = list[tuple[np.ndarray, np.ndarray]]
 
 
 class OutOfTime(Exception):
-    """The candidate would not finish before the deadline; its partial work is dropped."""
+    """The candidate would not finish before the deadline; its partial work is dropped.
+
+    ``fold_seconds`` is what one fold took (or had taken when it was stopped), so that the
+    search learns the family's cost even from a candidate that did not finish."""
+
+    def __init__(self, fold_seconds: float) -> None:
+        super().__init__(fold_seconds)
+        self.fold_seconds = fold_seconds
 
 
 @dataclass
@@ -60,7 +67,7 @@ def cross_validate(candidate: Candidate, X: pd.DataFrame, y: np.ndarray, folds: 
     fold_scores, fit_times, predict_times = [], [], []
     for i, (train, valid) in enumerate(folds):
         if i and time.monotonic() + np.mean(fit_times) + np.mean(predict_times) > deadline:
-            raise OutOfTime
+            raise OutOfTime(float(np.mean(fit_times) + np.mean(predict_times)))
         pipeline, fit_params = candidate.build(schema, task, seed, n_rows=len(train), deadline=deadline)
         start = time.monotonic()
         with warnings.catch_warnings():
@@ -68,7 +75,7 @@ def cross_validate(candidate: Candidate, X: pd.DataFrame, y: np.ndarray, folds: 
             try:
                 pipeline.fit(X.iloc[train], y[train], **fit_params)
             except DeadlineExceeded:
-                raise OutOfTime from None
+                raise OutOfTime(time.monotonic() - start) from None
             fit_times.append(time.monotonic() - start)
             start = time.monotonic()
             predicted = predict_scores(pipeline, X.iloc[valid], task, n_classes)

@@ -21,7 +21,6 @@ from manabu.search.crossval import CandidateResult, Folds, OutOfTime, cross_vali
 from manabu.search.listener import SearchListener
 
 PROBE_ROWS = 1_000          # rows used to time a family before trusting it with a whole fold
-RANDOM_TRIES_PER_PICK = 5   # random configurations drawn before giving up on fitting the budget
 MAX_SKIPS_IN_A_ROW = 200    # draws that all miss the budget: the time left fits nothing, so stop
 
 
@@ -73,9 +72,10 @@ def run_search(problem: SearchProblem, entries: list[ModelEntry], budget: Budget
             skipped.clear()
             listener.candidate_started(candidate)
             result = _evaluate(candidate, problem, outcome, budget)
-            if result.ok:
-                costs.observe(candidate.family, result.rows_per_fold,
-                              result.fit_seconds + result.predict_seconds, candidate.size_scale)
+            if result.ok or result.status == "out_of_time":
+                costs.observe(candidate.family, len(problem.folds[0][0]),
+                              result.fit_seconds + result.predict_seconds, candidate.size_scale,
+                              candidate.entry.cost_exponent)
             elif result.status == "failed":
                 _notify(outcome, listener, Message("search.failed", {"model": candidate.name,
                                                                      "error": result.error}))
@@ -147,7 +147,7 @@ def _affordable(candidate: Candidate, problem: SearchProblem, outcome: SearchOut
     rows = len(problem.folds[0][0])
     if not costs.knows(candidate.family) and rows > 2 * PROBE_ROWS:
         _probe(candidate, problem, costs, _search_deadline(problem, outcome, budget))
-    estimate = costs.estimate(candidate.family, rows, candidate.size_scale)
+    estimate = costs.estimate(candidate.family, rows, candidate.size_scale, candidate.entry.cost_exponent)
     if estimate is None:
         return True
     return time.monotonic() + estimate * len(problem.folds) < _search_deadline(problem, outcome, budget)
@@ -159,7 +159,8 @@ def _probe(candidate: Candidate, problem: SearchProblem, costs: CostModel, deadl
     train, valid = problem.folds[0]
     rng = np.random.default_rng(problem.seed)
     sample = rng.choice(train, size=PROBE_ROWS, replace=False)
-    check = valid[: min(len(valid), PROBE_ROWS)]
+    # validation rows in the fold's proportion, so that prediction cost is probed too
+    check = valid[: max(1, round(PROBE_ROWS * len(valid) / len(train)))]
     pipeline, fit_params = candidate.build(problem.schema, problem.task, problem.seed,
                                            n_rows=PROBE_ROWS, deadline=deadline)
     start = time.monotonic()
@@ -170,7 +171,8 @@ def _probe(candidate: Candidate, problem: SearchProblem, costs: CostModel, deadl
         pass
     except Exception:  # the real run will report the failure properly
         return
-    costs.observe(candidate.family, PROBE_ROWS, time.monotonic() - start, candidate.size_scale)
+    costs.observe(candidate.family, PROBE_ROWS, time.monotonic() - start, candidate.size_scale,
+                  candidate.entry.cost_exponent)
 
 
 def _evaluate(candidate: Candidate, problem: SearchProblem, outcome: SearchOutcome, budget: Budget) -> CandidateResult:
@@ -178,8 +180,8 @@ def _evaluate(candidate: Candidate, problem: SearchProblem, outcome: SearchOutco
         return cross_validate(candidate, problem.X, problem.y, problem.folds, schema=problem.schema,
                               task=problem.task, metric=problem.metric, n_classes=problem.n_classes,
                               seed=problem.seed, deadline=_search_deadline(problem, outcome, budget))
-    except OutOfTime:
-        return CandidateResult(candidate, "out_of_time")
+    except OutOfTime as stopped:
+        return CandidateResult(candidate, "out_of_time", fit_seconds=stopped.fold_seconds)
     except KeyboardInterrupt:
         raise
     except Exception as error:  # one broken candidate must not end the search
