@@ -110,7 +110,7 @@ def _train(data: str, config: TrainConfig, output: Path | None, overwrite: bool,
         raise ArtifactError("artifact.exists", path=str(destination))
     _say(t("cli.training", rows=len(frame), columns=frame.shape[1], target=config.target,
            seconds=f"{config.time_limit:g}"))
-    listener = _Progress(err)
+    listener = RichListener(err)
     predictor = run_training(frame, config, listener)
     _print_notices([n for n in predictor.notices if n not in listener.shown])  # the rest were shown live
     _print_leaderboard(predictor)
@@ -143,13 +143,8 @@ def _predict(model_dir: Path, data: str, output: Path | None, *, table=None, que
     predictor = Predictor.load(model_dir)
     frame = read(data, table=table, query=query)
     _print_notices(frame.attrs.get("manabu_notices", []))
-    result = frame.copy()
+    result = predictor.predict_frame(frame)
     column = f"{predictor.target}_predicted"
-    result[column] = predictor.predict(frame).to_numpy()
-    if predictor.classes is not None:
-        proba = predictor.predict_proba(frame)
-        for label in proba.columns:
-            result[f"proba_{label}"] = proba[label].to_numpy()
     if output is None:
         result.to_csv(sys.stdout, index=False)
         return
@@ -241,18 +236,6 @@ def _print_leaderboard(predictor) -> None:
 def _print_notices(notices: list[Message]) -> None:
     for notice in notices:
         _say(notice.render(), label="• ", style="yellow")
-
-
-class _Progress(RichListener):
-    """The progress bar, remembering the notices it showed while the search ran."""
-
-    def __init__(self, console: Console) -> None:
-        super().__init__(console)
-        self.shown: list[Message] = []
-
-    def notice(self, message: Message) -> None:
-        self.shown.append(message)
-        super().notice(message)
 
 
 def _say(text: str, console: Console = err, *, label: str = "", style: str = "") -> None:

@@ -114,30 +114,51 @@ class Predictor:
 
     # -- using it ---------------------------------------------------------------------------
     def predict(self, data) -> pd.Series:
-        frame = read(data)
-        X = self.schema.prepare(frame, where=_where(data, frame))
+        frame, X = self._prepared(data)
         raw = self.pipeline.predict(X)
         if self.classes is None:
-            values = np.asarray(raw, dtype=float)
-        else:
-            values = np.asarray(self.classes, dtype=object)[np.asarray(raw, dtype=int)]
-            values = pd.Series(values).infer_objects().to_numpy()
-        return pd.Series(values, index=frame.index, name=self.target)
+            return pd.Series(np.asarray(raw, dtype=float), index=frame.index, name=self.target)
+        return self._labels(np.asarray(raw, dtype=int), frame.index)
 
     def predict_proba(self, data) -> pd.DataFrame:
         if self.classes is None:
             raise SchemaError("predict.no_proba_for_regression")
+        frame, X = self._prepared(data)
+        return self._proba_frame(X, frame.index)
+
+    def predict_frame(self, data) -> pd.DataFrame:
+        """The data with ``<target>_predicted`` added (and ``proba_<class>`` for classes),
+        preparing the rows once: labels are the most probable classes."""
+        frame, X = self._prepared(data)
+        result = frame.copy()
+        column = f"{self.target}_predicted"
+        if self.classes is None:
+            result[column] = np.asarray(self.pipeline.predict(X), dtype=float)
+            return result
+        proba = self._proba_frame(X, frame.index)
+        result[column] = self._labels(proba.to_numpy().argmax(axis=1), frame.index).to_numpy()
+        for label in proba.columns:
+            result[f"proba_{label}"] = proba[label].to_numpy()
+        return result
+
+    def _prepared(self, data) -> tuple[pd.DataFrame, pd.DataFrame]:
         frame = read(data)
-        X = self.schema.prepare(frame, where=_where(data, frame))
+        return frame, self.schema.prepare(frame, where=_where(frame))
+
+    def _proba_frame(self, X: pd.DataFrame, index) -> pd.DataFrame:
         proba = np.asarray(self.pipeline.predict_proba(X), dtype=float)
-        return pd.DataFrame(proba, index=frame.index, columns=list(self.classes))
+        return pd.DataFrame(proba, index=index, columns=list(self.classes))
+
+    def _labels(self, codes: np.ndarray, index) -> pd.Series:
+        values = pd.Series(np.asarray(self.classes, dtype=object)[codes]).infer_objects().to_numpy()
+        return pd.Series(values, index=index, name=self.target)
 
     def evaluate(self, data) -> dict[str, float]:
         """Every metric that applies, on data that holds the target column."""
         frame = read(data)
         if self.target not in frame.columns:
             raise SchemaError("predict.target_needed", target=self.target)
-        where = _where(data, frame)
+        where = _where(frame)
         frame = frame.loc[frame[self.target].notna()]
         X = self.schema.prepare(frame, where=where)
         if self.classes is None:
@@ -146,7 +167,7 @@ class Predictor:
             predicted = np.asarray(self.pipeline.predict(X.loc[keep]), dtype=float)
             return compute_all(str(self.task), y_true[keep], predicted)
         position = {value: i for i, value in enumerate(self.classes)}
-        y_codes = frame[self.target].map(lambda v: position.get(_plain(v), -1)).to_numpy(dtype=int)
+        y_codes = frame[self.target].map(lambda v: position.get(plain_label(v), -1)).to_numpy(dtype=int)
         unknown = sorted({str(v) for v, c in zip(frame[self.target], y_codes) if c < 0})
         if unknown:
             raise SchemaError("predict.unknown_classes", classes=", ".join(unknown[:10]),
@@ -167,16 +188,15 @@ class Predictor:
     def load(cls, path: str | Path) -> "Predictor":
         from manabu.artifact import load_model
         pipeline, manifest = load_model(path)
-        metadata = manifest["metadata"] if "metadata" in manifest else manifest
-        return cls(pipeline, Schema.from_dict(metadata["schema"]),
-                   TrainingRecord.from_dict(metadata["training"]))
+        return cls(pipeline, Schema.from_dict(manifest["schema"]),
+                   TrainingRecord.from_dict(manifest["training"]))
 
 
-def _plain(value):
+def plain_label(value):
+    """A class label as a plain Python value (not a numpy scalar), so it survives JSON unchanged."""
     return value.item() if hasattr(value, "item") else value
 
 
-def _where(data, frame: pd.DataFrame) -> str | None:
-    """The file the rows came from, for messages; a frame made by ``read`` still knows it."""
-    source = data.attrs.get("manabu_source") if isinstance(data, pd.DataFrame) else None
-    return (source or frame.attrs.get("manabu_source") or {}).get("path")
+def _where(frame: pd.DataFrame) -> str | None:
+    """The file the rows came from, for messages (``read`` keeps it on the frame)."""
+    return frame.attrs["manabu_source"].get("path")

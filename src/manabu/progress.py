@@ -16,6 +16,7 @@ class RichListener:
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(stderr=True)
         self.tried = 0
+        self.shown: list[Message] = []  # notices printed live, so nobody prints them twice
         self.lang = get_language()  # the ticking thread does not inherit the caller's context
         self._progress: Progress | None = None
         self._task = None
@@ -49,6 +50,7 @@ class RichListener:
         self._update()
 
     def notice(self, message: Message) -> None:
+        self.shown.append(message)
         if self._progress is not None:
             # plain Text: an error quoted in a notice may hold brackets that are not markup
             self._progress.console.print(Text.assemble(("• ", "yellow"), message.render(self.lang)),

@@ -17,7 +17,7 @@ from manabu.errors import DataError, TrainingError
 from manabu.evaluate.metrics import get_metric
 from manabu.i18n import Message
 from manabu.models.zoo import get_entries
-from manabu.predictor import Predictor, TrainingRecord
+from manabu.predictor import Predictor, TrainingRecord, plain_label
 from manabu.search import Budget, SearchListener, SearchProblem, SilentListener, run_search
 from manabu.search.leaderboard import leaderboard_records
 
@@ -30,10 +30,9 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None) -> 
     """
     listener = listener or SilentListener()
     budget = Budget(config.time_limit)
-    where, notices = _source(data)
     frame = read(data)
-    where = where or frame.attrs["manabu_source"].get("path")
-    notices += [n for n in frame.attrs.get("manabu_notices", []) if n not in notices]
+    where = frame.attrs["manabu_source"].get("path")
+    notices: list[Message] = list(frame.attrs.get("manabu_notices", []))
     labelled = int(frame[config.target].notna().sum()) if config.target in frame.columns else -1
     if labelled == 1:  # before the schema, which would call every column of one row constant
         raise DataError("validation.too_few_rows", n_rows=labelled)
@@ -81,15 +80,6 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None) -> 
     return Predictor(pipeline, schema, record)
 
 
-def _source(data) -> tuple[str | None, list[Message]]:
-    """Where the data came from (for messages) and what reading it noticed. A frame that
-    ``read`` already made carries both in its attrs; reading it again would forget them."""
-    if isinstance(data, pd.DataFrame):
-        path = (data.attrs.get("manabu_source") or {}).get("path")
-        return path, list(data.attrs.get("manabu_notices", []))
-    return None, []
-
-
 def _rows_with_target(frame: pd.DataFrame, target: str, task) -> pd.DataFrame:
     """Rows whose target is missing (or infinite, for numbers) cannot teach anything."""
     y = frame[target]
@@ -104,9 +94,4 @@ def _encode_target(y: pd.Series, task) -> tuple[np.ndarray, list | None]:
         return pd.to_numeric(y, errors="coerce").to_numpy(dtype=float), None
     classes = sorted(pd.unique(y).tolist(), key=lambda v: (str(type(v)), v))
     codes = pd.Categorical(y, categories=classes).codes.astype(int)
-    return codes, [_plain(c) for c in classes]
-
-
-def _plain(value):
-    """Class labels as plain Python values, so they survive JSON unchanged."""
-    return value.item() if hasattr(value, "item") else value
+    return codes, [plain_label(c) for c in classes]

@@ -81,7 +81,7 @@ def read(
     ``encoding`` and ``sep`` override detection for text files; ``sheet`` picks an Excel sheet.
     """
     if isinstance(source, pd.DataFrame):
-        src = _Source("pandas.DataFrame", _info(None, "pandas"))
+        src = _frame_source(source)
         df = source.copy()
     elif _is_polars(source):
         src = _Source("polars." + type(source).__name__, _info(None, "polars"))
@@ -93,6 +93,16 @@ def read(
     else:
         raise DataError("data.unsupported_source", type=type(source).__name__)
     return _finish(df, src)
+
+
+def _frame_source(frame: pd.DataFrame) -> _Source:
+    """A frame that ``read`` made earlier still names its file and keeps what reading it noticed,
+    so that later messages (a missing column, say) can say where the rows came from."""
+    earlier = frame.attrs.get("manabu_source")
+    if not earlier:
+        return _Source("pandas.DataFrame", _info(None, "pandas"))
+    return _Source(earlier.get("path") or "pandas.DataFrame", dict(earlier),
+                   list(frame.attrs.get("manabu_notices", [])))
 
 
 def _info(path: str | None, fmt: str, encoding: str | None = None, sep: str | None = None) -> dict[str, Any]:
