@@ -33,7 +33,7 @@ FIELDS = ["dataset", "task", "peer", "metric", "score", "accuracy", "r2", "fit_w
           "single_row_latency_ms", "peak_rss_mb", "error"]
 
 
-def run_one(name: str, time_limit: float) -> dict:
+def run_one(name: str, time_limit: float, preset: str) -> dict:
     """Runs inside a child process: fit, score, time single-row predictions."""
     import manabu
 
@@ -41,11 +41,16 @@ def run_one(name: str, time_limit: float) -> dict:
     train = pd.read_parquet(DATA / name / "train.parquet")
     test = pd.read_parquet(DATA / name / "test.parquet")
     target, task = meta["target"], meta["task"]
+    import psutil
+
+    rss_before = psutil.Process().memory_info().rss / 2**20
     start = time.perf_counter()
-    predictor = manabu.fit(train, target=target, task=task, time_limit=time_limit, verbose=False)
+    predictor = manabu.fit(train, target=target, task=task, time_limit=time_limit, preset=preset, verbose=False)
     fit_wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     features = test.drop(columns=[target])
-    row = {"dataset": name, "task": task, "peer": "manabu", "fit_wall_s": fit_wall}
+    row = {"dataset": name, "task": task, "peer": "manabu", "fit_wall_s": fit_wall,
+           "data_mb": train.memory_usage(deep=True).sum() / 2**20, "fit_peak_increase_mb": max(0.0, peak - rss_before)}
     if task == "regression":
         y = test[target].to_numpy(dtype=float)
         pred = predictor.predict(features).to_numpy(dtype=float)
@@ -83,19 +88,22 @@ def main() -> None:
     parser.add_argument("--sets", help="comma-separated subset of data sets")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--preset", default="balanced", choices=["fast", "balanced", "best"])
     args = parser.parse_args()
     if args.child:
-        row = run_one(args.child, args.time_limit)
+        row = run_one(args.child, args.time_limit, args.preset)
         row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print("RESULT " + json.dumps(row))
         return
     names = args.sets.split(",") if args.sets else sorted(p.name for p in DATA.iterdir() if p.is_dir())
-    out = args.out or HERE / "results" / f"manabu_public_{args.time_limit:g}s.csv"
+    suffix = "" if args.preset == "balanced" else f"_{args.preset}"
+    out = args.out or HERE / "results" / f"manabu_public_{args.time_limit:g}s{suffix}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = []
     for name in names:
         started = time.perf_counter()
-        proc = subprocess.run([sys.executable, __file__, "--child", name, "--time-limit", str(args.time_limit)],
+        proc = subprocess.run([sys.executable, __file__, "--child", name, "--time-limit", str(args.time_limit),
+                               "--preset", args.preset],
                               capture_output=True, text=True)
         lines = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
         if lines:
@@ -108,7 +116,8 @@ def main() -> None:
               f"peak {row.get('peak_rss_mb', 0):7.0f}MB  best {row.get('best_model', '')}  "
               f"(wall {time.perf_counter() - started:.0f}s) {row.get('error') or ''}", flush=True)
     with open(out, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=FIELDS + ["best_model", "n_candidates"], extrasaction="ignore")
+        writer = csv.DictWriter(handle, fieldnames=FIELDS + ["best_model", "n_candidates", "data_mb",
+                                                             "fit_peak_increase_mb"], extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
     print(f"\nwrote {out}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from manabu.config import DEFAULT_TIME_LIMIT, TrainConfig
+from manabu.errors import ConfigError
 from manabu.predictor import Predictor
 from manabu.train import train
 
@@ -11,19 +12,30 @@ from manabu.train import train
 def fit(data, target: str, *, time_limit: float = DEFAULT_TIME_LIMIT, metric: str | None = None,
         task: str | None = None, models: list[str] | None = None, validation: str | None = None,
         group: str | None = None, time: str | None = None, seed: int = 0,
-        max_trials: int | None = None, verbose: bool = True) -> Predictor:
+        max_trials: int | None = None, preset: str = "balanced", search: str = "bayes",
+        max_latency_ms: float | None = None, checkpoint: str | Path | None = None,
+        resume: bool = False, verbose: bool = True) -> Predictor:
     """Train the best model found within ``time_limit`` seconds and return its Predictor.
 
     ``data`` is a path (CSV, TSV, Parquet, Excel, JSON lines), a pandas or polars DataFrame.
+    ``checkpoint`` is a folder where the search saves its progress; ``resume=True`` continues
+    the search saved there (after Ctrl-C, say) instead of starting again.
     """
     config = TrainConfig(target=target, time_limit=time_limit, metric=metric, task=task,
                          models=tuple(models) if models else None, validation=validation,
-                         group=group, time=time, seed=seed, max_trials=max_trials)
+                         group=group, time=time, seed=seed, max_trials=max_trials, preset=preset,
+                         search=search, max_latency_ms=max_latency_ms)
+    saved_search = None
+    if checkpoint is not None:
+        from manabu.search.checkpoint import Checkpoint
+        saved_search = Checkpoint(checkpoint, {})
+    elif resume:
+        raise ConfigError("search.resume_missing", path="-")
     listener = None
     if verbose:
         from manabu.progress import RichListener
         listener = RichListener()
-    return train(data, config, listener)
+    return train(data, config, listener, checkpoint=saved_search, resume=resume)
 
 
 def load(path: str | Path) -> Predictor:

@@ -9,7 +9,7 @@ import traceback
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import pandas as pd
 import typer
@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from manabu.config import DEFAULT_TIME_LIMIT, TrainConfig
-from manabu.errors import ArtifactError, ConfigError, DataError, ManabuError
+from manabu.errors import ArtifactError, ConfigError, DataError, ManabuError, Terminated
 from manabu.i18n import Message, set_language, t
 from manabu.progress import RichListener
 
@@ -28,7 +28,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="
 out = Console()
 err = Console(stderr=True)
 
-Lang = Annotated[Optional[str], typer.Option("--lang", help="Language of messages: ja or en (default: from the locale).")]
+Lang = Annotated[str | None, typer.Option("--lang", help="Language of messages: ja or en (default: from the locale).")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback of errors.")]
 
 EXIT_USAGE = 2
@@ -75,18 +75,22 @@ def _language(lang: str | None) -> str | None:
 def train(
     data: Annotated[str, typer.Argument(metavar="DATA", help="Training data: CSV/TSV/Parquet/Excel/JSON lines file, or a SQLAlchemy URL with --table/--query.")],
     target: Annotated[str, typer.Option("--target", "-t", help="Column to predict.")],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Model folder to write (default: a new folder under ./manabu-models).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Model folder to write (default: a new folder under ./manabu-models).")] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds for the whole training, refit included.")] = DEFAULT_TIME_LIMIT,
-    metric: Annotated[Optional[str], typer.Option(help="Metric to optimise (default: roc_auc, log_loss or rmse by task).")] = None,
-    task: Annotated[Optional[str], typer.Option(help="binary, multiclass or regression (default: detected).")] = None,
-    models: Annotated[Optional[str], typer.Option(help="Comma-separated model families to try (default: all).")] = None,
-    validation: Annotated[Optional[str], typer.Option(help="holdout, kfold, loo, or a number of folds (default: chosen from the data size).")] = None,
-    group: Annotated[Optional[str], typer.Option(help="Column of groups kept together in one fold.")] = None,
-    time: Annotated[Optional[str], typer.Option("--time", help="Datetime column: validate on later rows than training rows.")] = None,
+    metric: Annotated[str | None, typer.Option(help="Metric to optimise (default: roc_auc, log_loss or rmse by task).")] = None,
+    task: Annotated[str | None, typer.Option(help="binary, multiclass or regression (default: detected).")] = None,
+    models: Annotated[str | None, typer.Option(help="Comma-separated model families to try (default: all).")] = None,
+    validation: Annotated[str | None, typer.Option(help="holdout, kfold, loo, or a number of folds (default: chosen from the data size).")] = None,
+    group: Annotated[str | None, typer.Option(help="Column of groups kept together in one fold.")] = None,
+    time: Annotated[str | None, typer.Option("--time", help="Datetime column: validate on later rows than training rows.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    max_trials: Annotated[Optional[int], typer.Option(help="Stop after this many candidates.")] = None,
-    table: Annotated[Optional[str], typer.Option(help="SQL table to read (with a database URL).")] = None,
-    query: Annotated[Optional[str], typer.Option(help="SQL query to read (with a database URL).")] = None,
+    max_trials: Annotated[int | None, typer.Option(help="Stop after this many candidates.")] = None,
+    preset: Annotated[str, typer.Option(help="fast (one small model), balanced (ensemble if it helps) or best (ensembles and stacking).")] = "balanced",
+    search: Annotated[str, typer.Option(help="How to choose candidates after the known-good defaults: bayes, random or grid.")] = "bayes",
+    max_latency_ms: Annotated[float | None, typer.Option(help="Keep only models that predict one row within this many milliseconds.")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue the stopped search of the model folder given with --output.")] = False,
+    table: Annotated[str | None, typer.Option(help="SQL table to read (with a database URL).")] = None,
+    query: Annotated[str | None, typer.Option(help="SQL query to read (with a database URL).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace the model folder if it exists.")] = False,
     lang: Lang = None, debug: Debug = False,
 ) -> None:
@@ -94,14 +98,19 @@ def train(
     def run():
         config = TrainConfig(target=target, time_limit=time_limit, metric=metric, task=task,
                              models=_split(models), validation=validation, group=group, time=time,
-                             seed=seed, max_trials=max_trials)
-        _train(data, config, output, overwrite, table=table, query=query)
+                             seed=seed, max_trials=max_trials, preset=preset, search=search,
+                             max_latency_ms=max_latency_ms)
+        if resume and output is None:
+            raise ConfigError("cli.resume_needs_output")
+        _train(data, config, output, overwrite or resume, table=table, query=query, resume=resume)
     command(run)(lang=lang, debug=debug)
 
 
 def _train(data: str, config: TrainConfig, output: Path | None, overwrite: bool, *,
-           table: str | None = None, query: str | None = None, name: str | None = None):
+           table: str | None = None, query: str | None = None, name: str | None = None,
+           resume: bool = False):
     from manabu.data.read import read
+    from manabu.search.checkpoint import Checkpoint, checkpoint_folder
     from manabu.train import train as run_training
 
     frame = read(data, table=table, query=query) if isinstance(data, str) else data
@@ -111,7 +120,14 @@ def _train(data: str, config: TrainConfig, output: Path | None, overwrite: bool,
     _say(t("cli.training", rows=len(frame), columns=frame.shape[1], target=config.target,
            seconds=f"{config.time_limit:g}"))
     listener = RichListener(err)
-    predictor = run_training(frame, config, listener)
+    checkpoint = Checkpoint(checkpoint_folder(destination), {})
+    try:
+        with _sigterm_as_interrupt():
+            predictor = run_training(frame, config, listener, checkpoint=checkpoint, resume=resume)
+    except KeyboardInterrupt:
+        if not resume:
+            checkpoint.remove()  # stopped before any model was scored: nothing worth resuming
+        raise
     _print_notices([n for n in predictor.notices if n not in listener.shown])  # the rest were shown live
     _print_leaderboard(predictor)
     with _interrupts_deferred() as interrupted:  # a model folder is saved whole or not at all
@@ -119,17 +135,37 @@ def _train(data: str, config: TrainConfig, output: Path | None, overwrite: bool,
     if interrupted.is_set():
         _say(t("cli.interrupted_saving"))
     _say(t("cli.saved", path=str(saved)), console=out)
+    if predictor.record.interrupted and isinstance(data, str):
+        _say(t("cli.resume_hint", data=data, target=config.target, path=str(saved)), console=out)
     _say(t("cli.next_predict", path=str(saved)), console=out)
     return predictor
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM (a scheduler or ``kill`` ending the job) stops the search like Ctrl-C does, so
+    the best model so far is still saved."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 @app.command()
 def predict(
     model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder written by `manabu train`.")],
     data: Annotated[str, typer.Argument(metavar="DATA", help="Data to predict on (the target column may be absent).")],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="CSV file to write (default: standard output).")] = None,
-    table: Annotated[Optional[str], typer.Option(help="SQL table to read (with a database URL).")] = None,
-    query: Annotated[Optional[str], typer.Option(help="SQL query to read (with a database URL).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="CSV file to write (default: standard output).")] = None,
+    table: Annotated[str | None, typer.Option(help="SQL table to read (with a database URL).")] = None,
+    query: Annotated[str | None, typer.Option(help="SQL query to read (with a database URL).")] = None,
     lang: Lang = None, debug: Debug = False,
 ) -> None:
     """Add predictions (and class probabilities) to DATA and write them as CSV."""
@@ -155,9 +191,9 @@ def _predict(model_dir: Path, data: str, output: Path | None, *, table=None, que
 @app.command()
 def info(
     data: Annotated[str, typer.Argument(metavar="DATA", help="Data file (or a SQLAlchemy URL with --table/--query).")],
-    target: Annotated[Optional[str], typer.Option("--target", "-t", help="Column to predict: shows its distribution and the task.")] = None,
-    table: Annotated[Optional[str], typer.Option(help="SQL table to read.")] = None,
-    query: Annotated[Optional[str], typer.Option(help="SQL query to read.")] = None,
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict: shows its distribution and the task.")] = None,
+    table: Annotated[str | None, typer.Option(help="SQL table to read.")] = None,
+    query: Annotated[str | None, typer.Option(help="SQL query to read.")] = None,
     lang: Lang = None, debug: Debug = False,
 ) -> None:
     """Show rows, columns, inferred types, missing values and the target distribution."""
@@ -196,7 +232,7 @@ def _info(data: str, target: str | None, *, table=None, query=None) -> None:
 
 @app.command()
 def quickstart(
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Model folder to write.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Model folder to write.")] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds for training.")] = 20.0,
     lang: Lang = None, debug: Debug = False,
 ) -> None:
@@ -215,21 +251,29 @@ def _quickstart(output: Path | None, time_limit: float) -> None:
 
 # -- printing helpers -------------------------------------------------------------------------
 
+LEADERBOARD_ROWS = 15  # the rest stay in the model folder (manabu info, Predictor.leaderboard())
+
+
 def _print_leaderboard(predictor) -> None:
     board = predictor.leaderboard()
     metric = predictor.metric
     table_ = Table(title=escape(t("cli.leaderboard_title", metric=metric,
                                   validation=predictor.record.validation_text.render())))
-    for header in ("#", t("cli.col_model"), f"{metric}", "±", t("cli.col_fit_s"), t("cli.col_predict_s"), t("cli.col_status")):
+    for header in ("#", t("cli.col_model"), f"{metric}", "±", t("cli.col_fit_s"), t("cli.col_latency_ms"),
+                   t("cli.col_status")):
         table_.add_column(header, justify="right" if header not in (t("cli.col_model"), t("cli.col_status")) else "left")
-    for row in board.itertuples():
+    shown = board.head(LEADERBOARD_ROWS)
+    for row in shown.itertuples():
         score = "" if pd.isna(row.score) else f"{row.score:.4f}"
         std = "" if pd.isna(row.score_std) else f"{row.score_std:.4f}"
         rank = "" if pd.isna(row.rank) else str(int(row.rank))
         style = "bold green" if rank == "1" else None
-        table_.add_row(rank, escape(row.model), score, std, f"{row.fit_seconds:.2f}", f"{row.predict_seconds:.3f}",
+        latency = "" if pd.isna(row.latency_ms) else f"{row.latency_ms:.2f}"
+        table_.add_row(rank, escape(row.model), score, std, f"{row.fit_seconds:.2f}", latency,
                        t(f"cli.status_{row.status}"), style=style)
     out.print(table_)
+    if len(board) > len(shown):
+        _say(t("cli.more_rows", n=len(board) - len(shown)), console=out)
     _say(t("cli.best", model=predictor.record.best_model, seconds=f"{predictor.record.seconds:.1f}"), console=out)
 
 

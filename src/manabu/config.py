@@ -6,8 +6,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from manabu.errors import ConfigError
+from manabu.presets import get_preset
 
 DEFAULT_TIME_LIMIT = 60.0
+STRATEGIES = ("bayes", "random", "grid")  # how the search picks candidates after the portfolio
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,9 @@ class TrainConfig:
     time: str | None = None                 # validate on rows later than the training rows
     seed: int = 0
     max_trials: int | None = None
+    search: str = "bayes"                   # "bayes", "random" or "grid"
+    preset: str = "balanced"                # "fast", "balanced" or "best"
+    max_latency_ms: float | None = None     # keep only models that predict one row this fast
 
     def __post_init__(self) -> None:
         if not isinstance(self.time_limit, (int, float)) or not math.isfinite(self.time_limit) \
@@ -29,6 +34,13 @@ class TrainConfig:
             raise ConfigError("search.bad_time_limit", value=self.time_limit)
         if self.max_trials is not None and self.max_trials < 1:
             raise ConfigError("search.bad_max_trials", value=self.max_trials)
+        if self.search not in STRATEGIES:
+            raise ConfigError("search.bad_strategy", value=self.search, choices=", ".join(STRATEGIES))
+        get_preset(self.preset)
+        if self.max_latency_ms is not None and not (isinstance(self.max_latency_ms, (int, float))
+                                                    and math.isfinite(self.max_latency_ms)
+                                                    and self.max_latency_ms > 0):
+            raise ConfigError("search.bad_max_latency", value=self.max_latency_ms)
         if self.models is not None:
             object.__setattr__(self, "models", tuple(self.models))
 
@@ -38,5 +50,5 @@ class TrainConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})

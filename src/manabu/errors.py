@@ -62,3 +62,8 @@ class MissingExtraError(ManabuError):
 
 class TrainingError(ManabuError):
     """No candidate could be trained within the budget."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an interrupt so that a stopped search ends the way Ctrl-C ends it:
+    the best model so far is kept."""

@@ -13,20 +13,35 @@ from manabu.data.read import read
 from manabu.data.schema import infer_schema
 from manabu.data.splits import choose_validation, make_folds
 from manabu.data.task import Task, detect_task, target_notices
+from manabu.ensemble.model import Ensemble
+from manabu.ensemble.selection import EnsembleCandidate, Limits, build_ensembles
 from manabu.errors import DataError, TrainingError
-from manabu.evaluate.metrics import get_metric
+from manabu.evaluate.metrics import get_metric, signed
 from manabu.i18n import Message
 from manabu.models.zoo import get_entries
 from manabu.predictor import Predictor, TrainingRecord, plain_label
-from manabu.search import Budget, SearchListener, SearchProblem, SilentListener, run_search
+from manabu.presets import get_preset
+from manabu.search import (
+    Budget,
+    SearchListener,
+    SearchProblem,
+    SilentListener,
+    run_search,
+)
+from manabu.search.checkpoint import Checkpoint
 from manabu.search.leaderboard import leaderboard_records
+from manabu.search.loop import SearchSettings, refit_seconds
+
+ENSEMBLE_SELECTION_SECONDS = 1.0  # choosing weights on out-of-fold predictions
 
 
-def train(data, config: TrainConfig, listener: SearchListener | None = None) -> Predictor:
+def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
+          checkpoint: Checkpoint | None = None, resume: bool = False) -> Predictor:
     """Search within ``config.time_limit`` seconds (refit included) and refit the best on all rows.
 
     Ctrl-C during the search keeps the best model found so far; Ctrl-C before any model was
-    scored raises ``KeyboardInterrupt``, so the caller saves nothing.
+    scored raises ``KeyboardInterrupt``, so the caller saves nothing. With a ``checkpoint``, every
+    result is saved as it comes, and ``resume=True`` continues the search saved there.
     """
     listener = listener or SilentListener()
     budget = Budget(config.time_limit)
@@ -54,21 +69,25 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None) -> 
     folds = make_folds(plan, len(y), y, groups=groups, time=times, seed=config.seed)
     notices += list(plan.notes)
     problem = SearchProblem(X, y, schema, str(task), metric, folds, len(classes or []), config.seed)
-    outcome = run_search(problem, entries, budget, listener, config.max_trials)
+    preset = get_preset(config.preset)
+    if preset.families and not config.models:
+        entries = [e for e in entries if e.name in preset.families] or entries
+    previous = []
+    if checkpoint is not None:
+        checkpoint.signature.update(_signature(config, frame, plan))
+        if resume:
+            previous = checkpoint.resume({e.name: e for e in entries})
+            notices.append(Message("search.resumed", {"n": len(previous)}))
+        else:
+            checkpoint.start()
+    outcome = run_search(problem, entries, budget, listener, _settings(config, preset), previous,
+                         on_result=checkpoint.record if checkpoint is not None else None)
     notices += outcome.notices
-    best = outcome.best(metric)
-    if best is None and outcome.interrupted:
-        raise KeyboardInterrupt  # Ctrl-C before any model was scored: there is nothing to keep
-    if best is None:
-        reasons = "; ".join(f"{r.candidate.name}: {r.error or r.status}" for r in outcome.results) or "-"
-        everything_failed = outcome.results and all(r.status == "failed" for r in outcome.results)
-        raise TrainingError("search.all_failed" if everything_failed else "search.nothing_trained",
-                            reasons=reasons)
-    pipeline, fit_params = best.candidate.build(schema, str(task), config.seed, n_rows=len(y))
+    best = _best_or_raise(outcome, config, metric)
+    if preset.ensemble and not outcome.interrupted:
+        best = _with_ensembles(problem, outcome, best, budget, config, preset, notices)
     refit_start = time.monotonic()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pipeline.fit(X, y, **fit_params)
+    model = _refit(best.candidate, problem, config.seed)
     record = TrainingRecord(
         config=config, task=Task(task), metric=metric.name, classes=classes,
         leaderboard=leaderboard_records(outcome.results, metric), best_model=best.candidate.name,
@@ -77,7 +96,73 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None) -> 
         interrupted=outcome.interrupted, notices=notices,
         fingerprint=data_fingerprint(frame),
     )
-    return Predictor(pipeline, schema, record)
+    if checkpoint is not None and not outcome.interrupted:
+        checkpoint.remove()  # finished: nothing left to resume
+    return Predictor(model, schema, record)
+
+
+def _settings(config: TrainConfig, preset) -> SearchSettings:
+    return SearchSettings(strategy=config.search, max_trials=config.max_trials,
+                          max_latency_ms=config.max_latency_ms,
+                          refit_reserve_models=preset.refit_reserve_models,
+                          reserve_seconds=ENSEMBLE_SELECTION_SECONDS if preset.ensemble else 0.0)
+
+
+def _best_or_raise(outcome, config: TrainConfig, metric):
+    """The best single model, or the one error that says why there is none."""
+    best = outcome.best(metric)
+    if best is not None:
+        return best
+    if outcome.interrupted:
+        raise KeyboardInterrupt  # Ctrl-C before any model was scored: there is nothing to keep
+    too_slow = [r.latency_ms for r in outcome.results if r.ok and not r.eligible]
+    if too_slow:
+        raise TrainingError("search.none_fast_enough", limit=config.max_latency_ms,
+                            fastest=round(min(too_slow), 2))
+    reasons = "; ".join(f"{r.candidate.name}: {r.error or r.status}" for r in outcome.results) or "-"
+    everything_failed = outcome.results and all(r.status == "failed" for r in outcome.results)
+    raise TrainingError("search.all_failed" if everything_failed else "search.nothing_trained", reasons=reasons)
+
+
+def _with_ensembles(problem: SearchProblem, outcome, best, budget: Budget, config: TrainConfig, preset,
+                    notices: list[Message]):
+    """Add the ensemble rows to the leaderboard; return the best row, single model or ensemble.
+    Members are chosen among models whose refits fit in the time left."""
+    n_rows = len(problem.y)
+    time_left = budget.remaining() - ENSEMBLE_SELECTION_SECONDS
+    limits = Limits(refit_seconds=max(time_left, refit_seconds(best, n_rows)),
+                    latency_ms=config.max_latency_ms or float("inf"))
+    ensembles = build_ensembles(outcome.results, problem.y, problem.task, problem.metric, problem.n_classes,
+                                config.seed, limits, lambda r: refit_seconds(r, n_rows), preset.stacking)
+    outcome.results.extend(ensembles)
+    chosen = outcome.best(problem.metric)
+    for row in ensembles:
+        shown = {"members": ", ".join(m.candidate.name for m in row.candidate.members),
+                 "metric": problem.metric.name, "score": f"{row.score:.4f}", "best": f"{best.score:.4f}"}
+        if row is chosen:
+            notices.append(Message("search.ensemble_built", shown))
+    if ensembles and chosen is best:
+        top = max(ensembles, key=lambda r: signed(problem.metric, r.score))
+        notices.append(Message("search.ensemble_not_better", {"score": f"{top.score:.4f}", "best": f"{best.score:.4f}"}))
+    return chosen
+
+
+def _refit(candidate, problem: SearchProblem, seed: int):
+    """The chosen model trained on all rows: one pipeline, or every member of an ensemble."""
+    if isinstance(candidate, EnsembleCandidate):
+        members = [(m.candidate.name, _refit(m.candidate, problem, seed)) for m in candidate.members]
+        return Ensemble(members, list(candidate.weights), problem.task, problem.n_classes, candidate.stacker)
+    pipeline, fit_params = candidate.build(problem.schema, problem.task, seed, n_rows=len(problem.y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipeline.fit(problem.X, problem.y, **fit_params)
+    return pipeline
+
+
+def _signature(config: TrainConfig, frame: pd.DataFrame, plan) -> dict:
+    """What a resumed search must share with the stopped one."""
+    return {"data": data_fingerprint(frame), "target": config.target, "task": str(config.task),
+            "metric": config.metric, "validation": plan.to_dict(), "seed": config.seed}
 
 
 def _rows_with_target(frame: pd.DataFrame, target: str, task) -> pd.DataFrame:

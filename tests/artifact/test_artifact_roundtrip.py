@@ -121,7 +121,8 @@ def test_manifest_records_versions_metadata_and_checksums(tmp_path, table):
     manifest = read_manifest(folder)
 
     assert manifest["format_version"] == FORMAT_VERSION
-    assert set(manifest["libraries"]) == {"python", "numpy", "pandas", "scikit-learn", "lightgbm", "skops"}
+    assert set(manifest["libraries"]) == {"python", "numpy", "pandas", "scikit-learn", "lightgbm", "xgboost",
+                                          "catboost", "skops"}
     assert manifest["libraries"]["scikit-learn"] == __import__("sklearn").__version__
     assert manifest["classes"] == ["no", "yes"]
     assert manifest["metric"] == {"name": "roc_auc", "value": 0.91}

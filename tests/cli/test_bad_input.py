@@ -273,7 +273,7 @@ def test_ctrl_c_during_training_keeps_the_best_model_or_nothing(tmp_path):
     text = "".join(lines)
     assert "Traceback" not in text
     if code == 0:
-        assert leftovers(out.parent) == ["m"]
+        assert leftovers(out.parent) == [".m.search", "m"], "the model, and the search to resume"
         saved = verify(out)
         assert saved["training"]["interrupted"] is True
         assert "Ctrl-C" in text
@@ -301,3 +301,40 @@ def test_ctrl_c_while_saving_leaves_a_complete_folder(cli, data_csv, out, monkey
     assert "while the model was being saved" in result.output
     verify(out)
     assert leftovers(out.parent) == ["m"]
+
+
+def test_sigterm_keeps_the_best_model_and_resume_continues_the_search(tmp_path):
+    data = tmp_path / "big.csv"
+    mixed_frame(3000, task="binary").to_csv(data, index=False)
+    out = tmp_path / "models" / "m"
+    process, lines, started = _start_training(data, out, "--time-limit", "120")
+    try:
+        assert started.wait(60), "".join(lines)
+        time.sleep(10)  # models have been scored by now
+        os.killpg(process.pid, signal.SIGTERM)
+        code = process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    text = "".join(lines)
+    assert code == 0 and "SIGTERM" in text and "Traceback" not in text, text
+    first = verify(out)["training"]
+    assert first["interrupted"] is True
+    tried = len(first["leaderboard"])
+
+    resumed = subprocess.run(
+        [sys.executable, "-m", "manabu.cli", "train", str(data), "--target", "y", "-o", str(out), "--resume",
+         "--time-limit", "10"], capture_output=True, text=True, encoding="utf-8", env=process_env(), timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Resumed a stopped search" in resumed.stderr
+    second = verify(out)["training"]
+    assert second["interrupted"] is False
+    assert len(second["leaderboard"]) > tried, "the earlier models are kept and more are tried"
+    earlier = {row["model"] for row in first["leaderboard"]}
+    assert earlier <= {row["model"] for row in second["leaderboard"]}
+    assert leftovers(out.parent) == ["m"], "a finished search leaves no checkpoint"
+
+
+def test_resume_needs_the_model_folder(cli, data_csv):
+    result = cli("train", data_csv, "--target", "y", "--resume")
+    assert_refused(result, "--resume", "--output")

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
-import manabu.search.loop as loop
 from manabu.features.preprocess import PreprocessKind
 from manabu.models import zoo
 from manabu.models.entry import ALL_TASKS, ModelEntry
+from manabu.search import loop
 
 
 class Raising(ClassifierMixin, BaseEstimator):
@@ -38,7 +38,7 @@ def inject_family(monkeypatch):
         def make(task, params, seed):
             return (RaisingRegressor if task == "regression" else Raising)(error)
 
-        entry = ModelEntry(name, ALL_TASKS, PreprocessKind.TREE, make, lambda rng, task: {})
+        entry = ModelEntry(name, ALL_TASKS, PreprocessKind.TREE, make, {})
         monkeypatch.setitem(zoo.ZOO, name, entry)
         monkeypatch.setattr(loop, "portfolio",
                             lambda family: [{}] if family == name else original_portfolio(family))

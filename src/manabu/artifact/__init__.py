@@ -7,7 +7,13 @@ MODEL_DIR/
   preprocess.skops   the preprocessing steps (all but the last), when there are any
   model.skops        the final estimator, when it is a scikit-learn estimator
   model.lgb.txt      the final estimator's booster, when it is LightGBM (+ model.lgb.json)
+  model.xgb.ubj      ... when it is XGBoost (+ model.xgb.json)
+  model.cbm          ... when it is CatBoost (+ model.cbm.json)
 ```
+
+An ensemble (``manabu.ensemble.model.Ensemble``) keeps each member as above under
+``members/<i>/``, and its stacker, if any, as ``stacker.skops``; the manifest describes the
+members, their weights, the task and the number of classes.
 """
 from __future__ import annotations
 

@@ -7,8 +7,6 @@ leaves it, so ``predict`` and ``predict_proba`` give the same numbers as before 
 """
 from __future__ import annotations
 
-import importlib
-import json
 from typing import Any
 
 import numpy as np
@@ -16,10 +14,11 @@ import numpy as np
 from manabu.errors import ArtifactError
 
 from .jsonable import to_jsonable
-from .trust import trusted_types
+from .manifest import LGB_MODEL_FILE, LGB_SIDECAR_FILE
+from .sidecar import decode_classes, dump_sidecar, encode_classes, qualname, read_sidecar, trusted_class
 
 SIDECAR_VERSION = 1
-_CLASS_DTYPE_KINDS = frozenset("biufUO")
+_REQUIRED = ("class", "objective", "n_features_in", "fitted_with_feature_names", "best_iteration")
 
 
 def is_lightgbm(estimator: Any) -> bool:
@@ -35,9 +34,8 @@ def dump_lightgbm(estimator: Any, step: str) -> tuple[bytes, bytes]:
     """(model text, sidecar JSON) for a fitted LGBMClassifier/LGBMRegressor."""
     from lightgbm import LGBMClassifier, LGBMRegressor
 
-    qualname = f"{type(estimator).__module__}.{type(estimator).__qualname__}"
     if not isinstance(estimator, (LGBMClassifier, LGBMRegressor)):
-        raise ArtifactError("artifact.unsupported_model", step=step, type=qualname)
+        raise ArtifactError("artifact.unsupported_model", step=step, type=qualname(estimator))
     objective = estimator.objective_
     if callable(objective) or callable(estimator.get_params().get("objective")):
         raise ArtifactError("artifact.lightgbm_callable", objective=getattr(objective, "__name__", repr(objective)))
@@ -47,7 +45,7 @@ def dump_lightgbm(estimator: Any, step: str) -> tuple[bytes, bytes]:
     class_weight = params.pop("class_weight", None)
     sidecar: dict[str, Any] = {
         "sidecar_version": SIDECAR_VERSION,
-        "class": qualname,
+        "class": qualname(estimator),
         "params": to_jsonable(params, where=f"{step}.params"),
         "class_weight": _encode_class_weight(class_weight, step),
         "objective": objective,
@@ -57,18 +55,20 @@ def dump_lightgbm(estimator: Any, step: str) -> tuple[bytes, bytes]:
         "feature_names": list(booster.feature_name()),
         "categorical_features": to_jsonable(booster.params.get("categorical_column", [])),
         "best_iteration": int(estimator.best_iteration_),
-        "classes": _encode_classes(estimator.classes_) if isinstance(estimator, LGBMClassifier) else None,
+        "classes": encode_classes(estimator.classes_) if isinstance(estimator, LGBMClassifier) else None,
     }
-    return text.encode("utf-8"), json.dumps(sidecar, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return text.encode("utf-8"), dump_sidecar(sidecar)
 
 
-def load_lightgbm(text: bytes, sidecar_bytes: bytes, folder: str) -> Any:
-    """The fitted estimator rebuilt from ``dump_lightgbm``'s output (already checksum-verified)."""
+def load_lightgbm(text: bytes, sidecar_bytes: bytes, folder: str, prefix: str = "") -> Any:
+    """The fitted estimator rebuilt from ``dump_lightgbm``'s output (already checksum-verified);
+    ``prefix`` is the files' sub-folder in the model folder (an ensemble member's)."""
     import lightgbm
     from lightgbm import LGBMClassifier, LGBMModel
 
-    sidecar = _read_sidecar(sidecar_bytes, folder)
-    cls = _trusted_class(sidecar["class"], folder, LGBMModel)
+    sidecar_file = prefix + LGB_SIDECAR_FILE
+    sidecar = read_sidecar(sidecar_bytes, folder, sidecar_file, _REQUIRED)
+    cls = trusted_class(sidecar["class"], folder, sidecar_file, LGBMModel)
     params = dict(sidecar["params"])
     if sidecar.get("class_weight") is not None:
         params["class_weight"] = _decode_class_weight(sidecar["class_weight"])
@@ -76,7 +76,7 @@ def load_lightgbm(text: bytes, sidecar_bytes: bytes, folder: str) -> Any:
         estimator = cls(**params)
         booster = lightgbm.Booster(model_str=text.decode("utf-8"))
     except Exception as error:
-        raise ArtifactError("artifact.load_failed", path=folder, file="model.lgb.txt", error=f"{type(error).__name__}: {error}") from error
+        raise ArtifactError("artifact.load_failed", path=folder, file=prefix + LGB_MODEL_FILE, error=f"{type(error).__name__}: {error}") from error
     booster.best_iteration = sidecar["best_iteration"]
     # The state that LGBMModel.fit leaves behind (lightgbm/sklearn.py, LGBMModel.fit).
     estimator._Booster = booster
@@ -88,7 +88,7 @@ def load_lightgbm(text: bytes, sidecar_bytes: bytes, folder: str) -> Any:
     estimator._best_score = {}
     estimator._evals_result = {}
     if isinstance(estimator, LGBMClassifier):
-        _restore_classes(estimator, _decode_classes(sidecar["classes"], folder))
+        _restore_classes(estimator, decode_classes(sidecar["classes"], folder, sidecar_file))
     estimator.fitted_ = True
     return estimator
 
@@ -107,21 +107,6 @@ def _restore_classes(estimator: Any, classes: np.ndarray) -> None:
         estimator._class_weight = {estimator._class_map[k]: v for k, v in estimator.class_weight.items()}
 
 
-def _encode_classes(classes: np.ndarray) -> dict[str, Any]:
-    dtype = "object" if classes.dtype == object else classes.dtype.str
-    return {"dtype": dtype, "values": to_jsonable(classes.tolist(), where="classes_")}
-
-
-def _decode_classes(encoded: Any, folder: str) -> np.ndarray:
-    try:
-        dtype = np.dtype(encoded["dtype"]) if encoded["dtype"] != "object" else np.dtype(object)
-        if dtype.kind not in _CLASS_DTYPE_KINDS:
-            raise ValueError(f"unexpected dtype {dtype}")
-        return np.array(encoded["values"], dtype=dtype)
-    except (KeyError, TypeError, ValueError) as error:
-        raise ArtifactError("artifact.load_failed", path=folder, file="model.lgb.json", error=f"classes: {error}") from error
-
-
 def _encode_class_weight(class_weight: Any, step: str) -> Any:
     # A dict's keys are class labels (often ints); keep them as pairs, since JSON keys are text.
     if isinstance(class_weight, dict):
@@ -133,38 +118,3 @@ def _decode_class_weight(encoded: Any) -> Any:
     if isinstance(encoded, dict) and "pairs" in encoded:
         return {k: v for k, v in encoded["pairs"]}
     return encoded
-
-
-def _read_sidecar(data: bytes, folder: str) -> dict[str, Any]:
-    try:
-        sidecar = json.loads(data.decode("utf-8"))
-        if not isinstance(sidecar, dict) or not isinstance(sidecar.get("params"), dict):
-            raise ValueError("not a LightGBM sidecar")
-        for key in ("class", "objective", "n_features_in", "fitted_with_feature_names", "best_iteration"):
-            if key not in sidecar:
-                raise ValueError(f"{key} is missing")
-    except (UnicodeDecodeError, ValueError) as error:
-        raise ArtifactError("artifact.corrupt_file", path=folder, file="model.lgb.json", error=str(error)) from error
-    return sidecar
-
-
-def _trusted_class(qualname: Any, folder: str, base: type) -> type:
-    """Import the estimator class only when the allowlist names it (manabu's own modules are
-    imported first so that they can register their subclasses)."""
-    if not isinstance(qualname, str) or "." not in qualname:
-        raise ArtifactError("artifact.corrupt_file", path=folder, file="model.lgb.json", error="bad class name")
-    module, _, name = qualname.rpartition(".")
-    if qualname not in trusted_types() and qualname.startswith("manabu."):
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            pass
-    if qualname not in trusted_types():
-        raise ArtifactError("artifact.untrusted_types", path=folder, file="model.lgb.json", types=qualname)
-    try:
-        cls = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as error:
-        raise ArtifactError("artifact.load_failed", path=folder, file="model.lgb.json", error=str(error)) from error
-    if not (isinstance(cls, type) and issubclass(cls, base)):
-        raise ArtifactError("artifact.untrusted_types", path=folder, file="model.lgb.json", types=qualname)
-    return cls

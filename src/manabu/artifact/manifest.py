@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import platform
 import re
 from importlib import metadata as importlib_metadata
@@ -25,14 +26,37 @@ PREPROCESS_FILE = "preprocess.skops"
 SKOPS_MODEL_FILE = "model.skops"
 LGB_MODEL_FILE = "model.lgb.txt"
 LGB_SIDECAR_FILE = "model.lgb.json"
-MODEL_FILES = {"skops": (SKOPS_MODEL_FILE,), "lightgbm": (LGB_MODEL_FILE, LGB_SIDECAR_FILE)}
+XGB_MODEL_FILE = "model.xgb.ubj"
+XGB_SIDECAR_FILE = "model.xgb.json"
+CBM_MODEL_FILE = "model.cbm"
+CBM_SIDECAR_FILE = "model.cbm.json"
+# model_format -> (model file, sidecar file) or (skops file,)
+MODEL_FILES = {
+    "skops": (SKOPS_MODEL_FILE,),
+    "lightgbm": (LGB_MODEL_FILE, LGB_SIDECAR_FILE),
+    "xgboost": (XGB_MODEL_FILE, XGB_SIDECAR_FILE),
+    "catboost": (CBM_MODEL_FILE, CBM_SIDECAR_FILE),
+}
+# the native formats' model files, and the library that must read each
+NATIVE_LIBRARY = {LGB_MODEL_FILE: "lightgbm", XGB_MODEL_FILE: "xgboost", CBM_MODEL_FILE: "catboost"}
 
-LIBRARIES = ("numpy", "pandas", "scikit-learn", "lightgbm", "skops")
+# An ensemble folder keeps each member as a single-model folder would, under members/<i>/,
+# and its stacker (a small scikit-learn model) beside the manifest.
+ENSEMBLE = "ensemble"
+MEMBERS_DIR = "members"
+STACKER_FILE = "stacker.skops"
+TASKS = ("binary", "multiclass", "regression")
+
+LIBRARIES = ("numpy", "pandas", "scikit-learn", "lightgbm", "xgboost", "catboost", "skops")
+# the distributions that provide a library, when they are named otherwise
+_DISTRIBUTIONS = {"xgboost": ("xgboost", "xgboost-cpu")}
 RESERVED_KEYS = frozenset(
     {"format_version", "created_at", "manabu_version", "libraries", "pipeline", "files", "load_warnings"}
 )
 
-_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# relative paths inside the folder: each part starts with a letter or digit, so no "..", no
+# hidden names, no absolute paths and no backslashes or drive letters
+_FILE_NAME = re.compile(r"^(?:[A-Za-z0-9][A-Za-z0-9._-]*/)*[A-Za-z0-9][A-Za-z0-9._-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _VERSION = re.compile(r"^(\d+)\.(\d+)")
 
@@ -41,7 +65,7 @@ def installed_versions() -> dict[str, str | None]:
     """Python and the libraries whose versions decide whether a model loads the same way."""
     versions: dict[str, str | None] = {"python": platform.python_version()}
     for name in LIBRARIES:
-        versions[name] = _version_of(name)
+        versions[name] = next(filter(None, map(_version_of, _DISTRIBUTIONS.get(name, (name,)))), None)
     return versions
 
 
@@ -125,30 +149,78 @@ def validate_manifest(manifest: Any, folder: Path) -> None:
     pipeline = manifest.get("pipeline")
     if not isinstance(pipeline, dict):
         raise invalid("pipeline is missing")
+    if pipeline.get("kind") == ENSEMBLE:
+        expected = _ensemble_files(pipeline, invalid)
+    elif "kind" not in pipeline:
+        expected = _pipeline_files(pipeline, "", "pipeline", invalid)
+    else:
+        raise invalid(f"unknown pipeline kind {pipeline.get('kind')!r}")
+    if set(files) != expected:
+        raise invalid(f"files must be exactly {sorted(expected)}")
+
+
+def member_prefix(index: int) -> str:
+    """The sub-folder of an ensemble's member ``index``, as its files are named: members/0/."""
+    return f"{MEMBERS_DIR}/{index}/"
+
+
+def _pipeline_files(pipeline: Any, prefix: str, where: str, invalid) -> set[str]:
+    """The files that one pipeline's description needs, under ``prefix``."""
+    if not isinstance(pipeline, dict):
+        raise invalid(f"{where} must be an object")
     steps = pipeline.get("steps")
     if not isinstance(steps, list) or not steps or not all(isinstance(s, str) and s for s in steps):
-        raise invalid("pipeline.steps must be a list of step names")
+        raise invalid(f"{where}.steps must be a list of step names")
     model_format = pipeline.get("model_format")
     if model_format not in MODEL_FILES:
         raise invalid(f"unknown model_format {model_format!r}")
-    expected = set(MODEL_FILES[model_format]) | ({PREPROCESS_FILE} if len(steps) > 1 else set())
-    if set(files) != expected:
-        raise invalid(f"files must be exactly {sorted(expected)}")
+    names = set(MODEL_FILES[model_format]) | ({PREPROCESS_FILE} if len(steps) > 1 else set())
+    return {prefix + name for name in names}
+
+
+def _ensemble_files(ensemble: dict[str, Any], invalid) -> set[str]:
+    """The files that an ensemble's description needs: each member's, and the stacker's."""
+    if ensemble.get("task") not in TASKS:
+        raise invalid("pipeline.task must be one of " + ", ".join(TASKS))
+    n_classes = ensemble.get("n_classes")
+    if not isinstance(n_classes, int) or isinstance(n_classes, bool) or n_classes < 0:
+        raise invalid("pipeline.n_classes must be a non-negative integer")
+    members = ensemble.get("members")
+    if not isinstance(members, list) or not members:
+        raise invalid("pipeline.members must list the ensemble's members")
+    expected: set[str] = set()
+    for index, member in enumerate(members):
+        where = f"pipeline.members[{index}]"
+        needed = _pipeline_files(member, member_prefix(index), where, invalid)
+        if not isinstance(member.get("name"), str):
+            raise invalid(f"{where}.name must be text")
+        weight = member.get("weight")
+        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not math.isfinite(weight):
+            raise invalid(f"{where}.weight must be a number")
+        if not isinstance(member.get("files"), list) or set(member["files"]) != needed:
+            raise invalid(f"{where}.files must be exactly {sorted(needed)}")
+        expected |= needed
+    stacker = ensemble.get("stacker")
+    if stacker is not None:
+        if not isinstance(stacker, dict) or stacker.get("file") != STACKER_FILE:
+            raise invalid(f"pipeline.stacker must be null or name the file {STACKER_FILE}")
+        expected.add(STACKER_FILE)
+    return expected
 
 
 def check_versions(manifest: dict[str, Any], folder: Path) -> list[Notice]:
     """Refuse versions that cannot load the files safely; return notices for the ones that can.
 
     skops files hold scikit-learn objects' internal state, which changes between minor versions,
-    so scikit-learn must match to the minor version. LightGBM's text format is stable within a
-    major version. Other differences (Python, numpy, pandas, skops, manabu) are reported.
+    so scikit-learn must match to the minor version. The native formats of LightGBM, XGBoost and
+    CatBoost are read within a major version. Other differences (Python, numpy, pandas, skops, manabu) are reported.
     """
     recorded: dict[str, str | None] = manifest["libraries"]
     installed = installed_versions()
     files = manifest["files"]
     notices: list[Notice] = []
     uses_skops = any(name.endswith(".skops") for name in files)
-    uses_lightgbm = LGB_MODEL_FILE in files
+    native = {NATIVE_LIBRARY.get(name.rpartition("/")[2]) for name in files}
 
     def compare(library: str, strict_minor: bool, needed: bool) -> None:
         old, new = recorded.get(library), installed.get(library)
@@ -169,7 +241,8 @@ def check_versions(manifest: dict[str, Any], folder: Path) -> list[Notice]:
         )
 
     compare("scikit-learn", strict_minor=True, needed=uses_skops)
-    compare("lightgbm", strict_minor=False, needed=uses_lightgbm)
+    for library in ("lightgbm", "xgboost", "catboost"):
+        compare(library, strict_minor=False, needed=library in native)
     compare("skops", strict_minor=False, needed=False)
     for library in ("python", "numpy", "pandas"):
         compare(library, strict_minor=False, needed=False)

@@ -10,7 +10,9 @@ import hashlib
 import os
 import secrets
 import shutil
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sklearn.base import BaseEstimator
@@ -18,27 +20,53 @@ from sklearn.pipeline import Pipeline
 
 from manabu.errors import ArtifactError
 
+from .catboost_codec import dump_catboost, is_catboost, load_catboost
 from .lightgbm_codec import dump_lightgbm, is_lightgbm, load_lightgbm
 from .manifest import (
-    LGB_MODEL_FILE,
-    LGB_SIDECAR_FILE,
+    ENSEMBLE,
     MANIFEST,
+    MODEL_FILES,
     PREPROCESS_FILE,
     SKOPS_MODEL_FILE,
+    STACKER_FILE,
     build_manifest,
     check_versions,
     dump_manifest,
+    member_prefix,
     read_manifest,
 )
+from .sidecar import qualname
 from .skops_codec import check_skops, dump_skops, load_skops
+from .trust import TRUSTED_CONTAINERS
+from .xgboost_codec import dump_xgboost, is_xgboost, load_xgboost
+
+
+@dataclass(frozen=True)
+class _NativeCodec:
+    """A library's own format: (model bytes, sidecar bytes) out, the estimator back in."""
+    model_format: str
+    recognises: Callable[[Any], bool]
+    dump: Callable[[Any, str], tuple[bytes, bytes]]
+    load: Callable[[bytes, bytes, str, str], Any]
+
+
+# tried before skops, in this order (XGBoost's estimators are scikit-learn estimators too)
+_NATIVE = (
+    _NativeCodec("lightgbm", is_lightgbm, dump_lightgbm, load_lightgbm),
+    _NativeCodec("xgboost", is_xgboost, dump_xgboost, load_xgboost),
+    _NativeCodec("catboost", is_catboost, dump_catboost, load_catboost),
+)
 
 
 def save_model(path: str | Path, pipeline: Any, metadata: dict[str, Any], *, overwrite: bool = False) -> Path:
-    """Write ``pipeline`` (a fitted Pipeline, or a bare estimator) and ``metadata`` to the folder
-    ``path``; return the folder. An existing folder is replaced only with ``overwrite=True``."""
+    """Write ``pipeline`` (a fitted Pipeline, a bare estimator, or a ``manabu.ensemble.model.
+    Ensemble``) and ``metadata`` to the folder ``path``; return the folder. An existing folder
+    is replaced only with ``overwrite=True``."""
     target = Path(path).expanduser().absolute()
-    pipeline = _as_pipeline(pipeline)
-    files, description = _encode(pipeline)
+    if _is_ensemble(pipeline):
+        files, description = _encode_ensemble(pipeline)
+    else:
+        files, description = _encode(_as_pipeline(pipeline))
     manifest = build_manifest(metadata, description, {name: _sha256(data) for name, data in files.items()})
     files[MANIFEST] = dump_manifest(manifest)
     _check_target(target, overwrite)
@@ -47,8 +75,10 @@ def save_model(path: str | Path, pipeline: Any, metadata: dict[str, Any], *, ove
     os.mkdir(temporary)
     try:
         for name, data in files.items():  # the manifest last: a folder without it is not a model
+            (temporary / name).parent.mkdir(parents=True, exist_ok=True)
             _write_file(temporary / name, data)
-        _fsync_dir(temporary)
+        for directory in _folders(temporary, files):  # the deepest first
+            _fsync_dir(directory)
         _move_into_place(temporary, target, overwrite)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
@@ -66,40 +96,39 @@ def verify(path: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def load_model(path: str | Path) -> tuple[Pipeline, dict[str, Any]]:
-    """The pipeline saved in the folder ``path`` and its manifest, after ``verify``'s checks.
+def load_model(path: str | Path) -> tuple[Any, dict[str, Any]]:
+    """The pipeline (or ``Ensemble``) saved in the folder ``path`` and its manifest, after
+    ``verify``'s checks.
 
     The files are read once; the bytes that were checked are the bytes that are deserialised.
     """
     folder = Path(path)
     manifest, blobs = _verified(folder)
-    steps = manifest["pipeline"]["steps"]
-    preprocess: list[tuple[str, Any]] = []
-    if PREPROCESS_FILE in blobs:
-        loaded = load_skops(blobs[PREPROCESS_FILE], PREPROCESS_FILE, str(folder))
-        if not isinstance(loaded, Pipeline) or [name for name, _ in loaded.steps] != steps[:-1]:
-            raise ArtifactError("artifact.load_failed", path=str(folder), file=PREPROCESS_FILE,
-                                error="the preprocessing steps do not match the manifest")
-        preprocess = list(loaded.steps)
-    if manifest["pipeline"]["model_format"] == "lightgbm":
-        model = load_lightgbm(blobs[LGB_MODEL_FILE], blobs[LGB_SIDECAR_FILE], str(folder))
-    else:
-        model = load_skops(blobs[SKOPS_MODEL_FILE], SKOPS_MODEL_FILE, str(folder))
-    return Pipeline([*preprocess, (steps[-1], model)]), manifest
+    description = manifest["pipeline"]
+    if description.get("kind") == ENSEMBLE:
+        return _decode_ensemble(description, blobs, str(folder)), manifest
+    return _decode(description, blobs, "", str(folder)), manifest
 
 
 def _verified(folder: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
     manifest = read_manifest(folder)
     listed: dict[str, str] = manifest["files"]
+    # the sub-folders that hold listed files (an ensemble's members/0, ...) are expected too
+    parents = {parent.as_posix() for name in listed for parent in PurePosixPath(name).parents} - {"."}
     for entry in sorted(folder.rglob("*")):
         name = entry.relative_to(folder).as_posix()
-        if name != MANIFEST and name not in listed:
+        if entry.is_symlink():
+            raise ArtifactError("artifact.outside_folder", path=str(folder), file=name)
+        if not (name == MANIFEST or name in listed or (name in parents and entry.is_dir())):
             raise ArtifactError("artifact.unexpected_file", path=str(folder), file=name)
+    root = folder.resolve()
     blobs: dict[str, bytes] = {}
     for name, digest in listed.items():
         file = folder / name
         if not file.is_file():
             raise ArtifactError("artifact.file_missing", path=str(folder), file=name)
+        if not file.resolve().is_relative_to(root):
+            raise ArtifactError("artifact.outside_folder", path=str(folder), file=name)
         data = file.read_bytes()
         if _sha256(data) != digest:
             raise ArtifactError("artifact.tampered", path=str(folder), file=name)
@@ -112,10 +141,14 @@ def _verified(folder: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
     return manifest, blobs
 
 
+def _is_ensemble(model: Any) -> bool:
+    return qualname(model) in TRUSTED_CONTAINERS
+
+
 def _as_pipeline(pipeline: Any) -> Pipeline:
     if isinstance(pipeline, Pipeline):
         return pipeline
-    if isinstance(pipeline, BaseEstimator) or is_lightgbm(pipeline):
+    if isinstance(pipeline, BaseEstimator) or any(codec.recognises(pipeline) for codec in _NATIVE):
         return Pipeline([("model", pipeline)])
     raise ArtifactError("artifact.unsupported_model", step="model", type=type(pipeline).__name__)
 
@@ -124,19 +157,76 @@ def _encode(pipeline: Pipeline) -> tuple[dict[str, bytes], dict[str, Any]]:
     """The model files' bytes, and the manifest's description of the pipeline."""
     names = [name for name, _ in pipeline.steps]
     last_name, model = pipeline.steps[-1]
-    model_type = f"{type(model).__module__}.{type(model).__qualname__}"
     files: dict[str, bytes] = {}
     if len(pipeline.steps) > 1:
         files[PREPROCESS_FILE] = dump_skops(Pipeline(pipeline.steps[:-1]), part="preprocessing")
-    if is_lightgbm(model):
-        files[LGB_MODEL_FILE], files[LGB_SIDECAR_FILE] = dump_lightgbm(model, step=last_name)
-        model_format = "lightgbm"
+    codec = next((codec for codec in _NATIVE if codec.recognises(model)), None)
+    if codec is not None:
+        model_file, sidecar_file = MODEL_FILES[codec.model_format]
+        files[model_file], files[sidecar_file] = codec.dump(model, last_name)
+        model_format = codec.model_format
     elif isinstance(model, BaseEstimator):
         files[SKOPS_MODEL_FILE] = dump_skops(model, part=last_name)
         model_format = "skops"
     else:
-        raise ArtifactError("artifact.unsupported_model", step=last_name, type=model_type)
-    return files, {"steps": names, "model_format": model_format, "model_class": model_type}
+        raise ArtifactError("artifact.unsupported_model", step=last_name, type=qualname(model))
+    return files, {"steps": names, "model_format": model_format, "model_class": qualname(model)}
+
+
+def _decode(description: dict[str, Any], blobs: dict[str, bytes], prefix: str, folder: str) -> Pipeline:
+    """The pipeline that ``_encode`` described, from its files under ``prefix``."""
+    steps = description["steps"]
+    preprocess: list[tuple[str, Any]] = []
+    if prefix + PREPROCESS_FILE in blobs:
+        file = prefix + PREPROCESS_FILE
+        loaded = load_skops(blobs[file], file, folder)
+        if not isinstance(loaded, Pipeline) or [name for name, _ in loaded.steps] != steps[:-1]:
+            raise ArtifactError("artifact.load_failed", path=folder, file=file,
+                                error="the preprocessing steps do not match the manifest")
+        preprocess = list(loaded.steps)
+    model_format = description["model_format"]
+    codec = next((codec for codec in _NATIVE if codec.model_format == model_format), None)
+    if codec is not None:
+        model_file, sidecar_file = MODEL_FILES[model_format]
+        model = codec.load(blobs[prefix + model_file], blobs[prefix + sidecar_file], folder, prefix)
+    else:
+        model = load_skops(blobs[prefix + SKOPS_MODEL_FILE], prefix + SKOPS_MODEL_FILE, folder)
+    return Pipeline([*preprocess, (steps[-1], model)])
+
+
+def _encode_ensemble(ensemble: Any) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """Each member stored as a single pipeline would be, under members/<i>/; the stacker as
+    skops; the manifest describes the members, their weights and the task."""
+    files: dict[str, bytes] = {}
+    members = []
+    for index, ((name, pipeline), weight) in enumerate(zip(ensemble.members, ensemble.weights, strict=True)):
+        member_files, description = _encode(_as_pipeline(pipeline))
+        prefix = member_prefix(index)
+        files.update({prefix + file: data for file, data in member_files.items()})
+        members.append({"name": str(name), "weight": float(weight), **description,
+                        "files": sorted(prefix + file for file in member_files)})
+    stacker = None
+    if ensemble.stacker is not None:
+        files[STACKER_FILE] = dump_skops(ensemble.stacker, part="stacker")
+        stacker = {"file": STACKER_FILE, "class": qualname(ensemble.stacker)}
+    description = {"kind": ENSEMBLE, "class": qualname(ensemble), "task": str(ensemble.task),
+                   "n_classes": int(ensemble.n_classes), "members": members, "stacker": stacker}
+    return files, description
+
+
+def _decode_ensemble(description: dict[str, Any], blobs: dict[str, bytes], folder: str) -> Any:
+    from manabu.ensemble.model import Ensemble
+
+    name = description.get("class")
+    if name not in TRUSTED_CONTAINERS or name != f"{Ensemble.__module__}.{Ensemble.__qualname__}":
+        raise ArtifactError("artifact.untrusted_types", path=folder, file=MANIFEST, types=str(name))
+    members = [(member["name"], _decode(member, blobs, member_prefix(index), folder))
+               for index, member in enumerate(description["members"])]
+    stacker = None
+    if description["stacker"] is not None:
+        stacker = load_skops(blobs[STACKER_FILE], STACKER_FILE, folder)
+    return Ensemble(members, [member["weight"] for member in description["members"]],
+                    description["task"], description["n_classes"], stacker)
 
 
 def _check_target(target: Path, overwrite: bool) -> None:
@@ -166,6 +256,14 @@ def _move_into_place(temporary: Path, target: Path, overwrite: bool) -> None:
         raise
     _fsync_dir(target.parent)
     shutil.rmtree(aside, ignore_errors=True)
+
+
+def _folders(root: Path, files: dict[str, bytes]) -> list[Path]:
+    """``root`` and every sub-folder that holds the files, the deepest first."""
+    folders = {root}
+    for name in files:
+        folders.update(root / parent for parent in PurePosixPath(name).parents)
+    return sorted(folders, key=lambda folder: len(folder.parts), reverse=True)
 
 
 def _write_file(path: Path, data: bytes) -> None:

@@ -136,6 +136,18 @@ TRUSTED_TYPES: frozenset[str] = frozenset(
     + TRUSTED_LIGHTGBM
 )
 
+# XGBoost and CatBoost estimators are rebuilt only from their native files and a sidecar: the
+# sidecar may name these, but a skops file may not (they stay out of TRUSTED_TYPES).
+TRUSTED_NATIVE: frozenset[str] = frozenset({
+    "xgboost.sklearn.XGBClassifier",
+    "xgboost.sklearn.XGBRegressor",
+    "catboost.core.CatBoostClassifier",
+    "catboost.core.CatBoostRegressor",
+})
+
+# What manabu builds itself from a manifest's description, never from a skops file.
+TRUSTED_CONTAINERS: frozenset[str] = frozenset({"manabu.ensemble.model.Ensemble"})
+
 # Types trusted only below one attribute of one type: HistGradientBoosting with categorical
 # features builds ``_preprocessor``: a ColumnTransformer whose numerical branch is
 # FunctionTransformer(partial(check_array, ...)). FunctionTransformer stays untrusted elsewhere.
@@ -161,22 +173,30 @@ TRUSTED_WHEN_NONE: Mapping[str, tuple[str, ...]] = {
 
 _QUALNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 _registered: set[str] = set()
+_registered_native: set[str] = set()
 
 
-def register_trusted(*qualnames: str) -> None:
+def register_trusted(*qualnames: str, native: bool = False) -> None:
     """Trust more types (fully qualified, e.g. ``manabu.features.text.Tokens``) in model folders.
 
-    Called by manabu's own modules at import time for the estimator classes they define.
+    Called by manabu's own modules at import time for the estimator classes they define. With
+    ``native=True`` the types are trusted only as the class that a native-format sidecar names
+    (an XGBoost or CatBoost subclass), never inside a skops file.
     """
     for name in qualnames:
         if not isinstance(name, str) or not _QUALNAME.match(name):
             raise ValueError(f"not a fully qualified type name: {name!r}")
-    _registered.update(qualnames)
+    (_registered_native if native else _registered).update(qualnames)
 
 
 def trusted_types() -> frozenset[str]:
     """The allowlist as it stands now: the written-out types plus the registered ones."""
     return TRUSTED_TYPES | _registered
+
+
+def trusted_native_types() -> frozenset[str]:
+    """The classes a native-format sidecar may name: the skops allowlist's, and the native ones."""
+    return trusted_types() | TRUSTED_NATIVE | _registered_native
 
 
 def untrusted(names: Iterable[str]) -> list[str]:

@@ -14,7 +14,8 @@ from threadpoolctl import threadpool_limits
 from manabu.artifact import register_trusted
 
 from manabu.features.preprocess import PreprocessKind
-from manabu.models.entry import ALL_TASKS, DeadlineExceeded, ModelEntry, Params, log_uniform, threads_for
+from manabu.models.entry import ALL_TASKS, DeadlineExceeded, ModelEntry, Params, threads_for
+from manabu.models.space import Integer, Real
 
 
 class _ThreadsFromData:
@@ -51,10 +52,8 @@ def make_hgb(task: str, params: Params, seed: int):
                random_state=seed)
 
 
-def sample_hgb(rng, task: str) -> Params:
-    return {"learning_rate": log_uniform(rng, 0.02, 0.3), "max_leaf_nodes": int(rng.integers(8, 128)),
-            "min_samples_leaf": int(rng.integers(5, 100)),
-            "l2_regularization": log_uniform(rng, 1e-4, 10.0)}
+HGB_SPACE = {"learning_rate": Real(0.02, 0.3, log=True), "max_leaf_nodes": Integer(8, 128, log=True),
+             "min_samples_leaf": Integer(5, 100, log=True), "l2_regularization": Real(1e-4, 10.0, log=True)}
 
 
 PATIENCE = 50           # rounds without improvement on the held-out rows before stopping
@@ -129,13 +128,9 @@ def make_lgbm(task: str, params: Params, seed: int):
                random_state=seed, verbose=-1)
 
 
-def sample_lgbm(rng, task: str) -> Params:
-    return {"learning_rate": log_uniform(rng, 0.01, 0.2),
-            "num_leaves": int(rng.integers(4, 128)),
-            "min_child_samples": int(rng.integers(2, 60)),
-            "subsample": float(rng.uniform(0.5, 1.0)),
-            "colsample_bytree": float(rng.uniform(0.4, 1.0)),
-            "reg_lambda": log_uniform(rng, 1e-3, 10.0)}
+LGBM_SPACE = {"learning_rate": Real(0.01, 0.2, log=True), "num_leaves": Integer(4, 128, log=True),
+              "min_child_samples": Integer(2, 60, log=True), "subsample": Real(0.5, 1.0),
+              "colsample_bytree": Real(0.4, 1.0), "reg_lambda": Real(1e-3, 10.0, log=True)}
 
 
 def _hgb_categoricals(estimator, n_categorical: int) -> Params:
@@ -155,6 +150,6 @@ def _lgbm_deadline(deadline: float) -> Params:
 
 
 HIST_GRADIENT_BOOSTING = ModelEntry("hist_gradient_boosting", ALL_TASKS, PreprocessKind.TREE,
-                                    make_hgb, sample_hgb, cost=1.0, use_categoricals=_hgb_categoricals)
-LIGHTGBM = ModelEntry("lightgbm", ALL_TASKS, PreprocessKind.TREE, make_lgbm, sample_lgbm, cost=1.0,
-                      use_categoricals=_lgbm_categoricals, stop_at=_lgbm_deadline, threaded=True)
+                                    make_hgb, HGB_SPACE, cost=1.0, use_categoricals=_hgb_categoricals)
+LIGHTGBM = ModelEntry("lightgbm", ALL_TASKS, PreprocessKind.TREE, make_lgbm, LGBM_SPACE, cost=1.0,
+                      use_categoricals=_lgbm_categoricals, stop_at=_lgbm_deadline, threads_param="n_jobs")

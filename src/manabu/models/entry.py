@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from manabu.features.preprocess import PreprocessKind
+from manabu.models.space import Space, sample_space
 
 Params = dict[str, Any]
 
@@ -22,11 +23,12 @@ class ModelEntry:
     tasks: frozenset[str]         # the tasks it can learn
     preprocess: PreprocessKind    # which preprocessing it gets
     make: Callable[[str, Params, int], Any]             # (task, params, seed) -> unfitted estimator
-    sample: Callable[[np.random.Generator, str], Params]  # a random configuration (random search)
+    space: Space                   # the hyperparameters the search may tune, and their ranges
     max_rows: int | None = None   # skipped above this many rows (kernel SVM, say)
     cost: float = 1.0             # rough relative cost, to order the first tries cheap-first
-    threaded: bool = False        # takes n_jobs: set from the data size (threads_for)
+    threads_param: str | None = None  # the estimator parameter for its threads ("n_jobs"), set by threads_for
     cost_exponent: float = 1.0    # a fold's time grows as rows ** cost_exponent
+    memory_factor: float = 4.0    # peak memory of one fit, as a multiple of the prepared data's size
     # tells a fresh estimator that the first n inputs are category codes; returns its fit params
     use_categoricals: Callable[[Any, int], Params] = field(default=lambda estimator, n: {})
     # fit params that stop training at a deadline (time.monotonic()) by raising DeadlineExceeded
@@ -34,6 +36,10 @@ class ModelEntry:
 
     def supports(self, task: str) -> bool:
         return str(task) in self.tasks
+
+    def sample(self, rng: np.random.Generator) -> Params:
+        """A random configuration (random search, and the start of the others)."""
+        return sample_space(self.space, rng)
 
 
 class DeadlineExceeded(Exception):
@@ -48,7 +54,3 @@ def threads_for(n_rows: int) -> int:
 
 CLASSIFICATION = frozenset({"binary", "multiclass"})
 ALL_TASKS = frozenset({"binary", "multiclass", "regression"})
-
-
-def log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
-    return float(np.exp(rng.uniform(np.log(low), np.log(high))))

@@ -4,7 +4,8 @@ from __future__ import annotations
 from sklearn.linear_model import ElasticNet, LogisticRegression, Ridge
 
 from manabu.features.preprocess import PreprocessKind
-from manabu.models.entry import ALL_TASKS, ModelEntry, Params, log_uniform
+from manabu.models.entry import ALL_TASKS, ModelEntry, Params
+from manabu.models.space import Choice, Real
 
 
 def make(task: str, params: Params, seed: int):
@@ -22,12 +23,8 @@ def make(task: str, params: Params, seed: int):
                               max_iter=2000, random_state=seed)
 
 
-def sample(rng, task: str) -> Params:
-    penalty = str(rng.choice(["l2", "l1", "elasticnet"]))
-    params: Params = {"penalty": penalty, "strength": log_uniform(rng, 1e-3, 1e2)}
-    if penalty == "elasticnet":
-        params["l1_ratio"] = float(rng.uniform(0.1, 0.9))
-    return params
+# l1_ratio matters only with the elastic-net penalty; the other penalties ignore it
+SPACE = {"penalty": Choice(("l2", "l1", "elasticnet")), "strength": Real(1e-3, 1e2, log=True),
+         "l1_ratio": Real(0.1, 0.9)}
 
-
-ENTRY = ModelEntry("linear", ALL_TASKS, PreprocessKind.LINEAR, make, sample, cost=0.2)
+ENTRY = ModelEntry("linear", ALL_TASKS, PreprocessKind.LINEAR, make, SPACE, cost=0.2)

@@ -5,6 +5,7 @@ from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
 from manabu.features.preprocess import PreprocessKind
 from manabu.models.entry import ALL_TASKS, ModelEntry, Params
+from manabu.models.space import Choice, Integer
 
 
 def make(task: str, params: Params, seed: int):
@@ -13,10 +14,9 @@ def make(task: str, params: Params, seed: int):
                n_jobs=1)
 
 
-def sample(rng, task: str) -> Params:
-    return {"n_neighbors": int(rng.integers(3, 60)), "weights": str(rng.choice(["uniform", "distance"]))}
+SPACE = {"n_neighbors": Integer(3, 60, log=True), "weights": Choice(("uniform", "distance"))}
 
 
 # prediction cost grows with the training size times the query size
-ENTRY = ModelEntry("knn", ALL_TASKS, PreprocessKind.LINEAR, make, sample, max_rows=50_000, cost=0.5,
+ENTRY = ModelEntry("knn", ALL_TASKS, PreprocessKind.LINEAR, make, SPACE, max_rows=50_000, cost=0.5,
                    cost_exponent=2.0)

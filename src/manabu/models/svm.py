@@ -7,7 +7,8 @@ from sklearn.svm import SVC, SVR
 from manabu.artifact import register_trusted
 
 from manabu.features.preprocess import PreprocessKind
-from manabu.models.entry import ALL_TASKS, ModelEntry, Params, log_uniform
+from manabu.models.entry import ALL_TASKS, ModelEntry, Params
+from manabu.models.space import Real
 
 
 register_trusted("sklearn.calibration.CalibratedClassifierCV", "sklearn.calibration._CalibratedClassifier",
@@ -23,9 +24,8 @@ def make(task: str, params: Params, seed: int):
                                   ensemble=False, cv=3)
 
 
-def sample(rng, task: str) -> Params:
-    return {"C": log_uniform(rng, 0.05, 100.0)}
+SPACE = {"C": Real(0.05, 100.0, log=True)}
 
 
-ENTRY = ModelEntry("svm", ALL_TASKS, PreprocessKind.LINEAR, make, sample, max_rows=5_000, cost=2.0,
+ENTRY = ModelEntry("svm", ALL_TASKS, PreprocessKind.LINEAR, make, SPACE, max_rows=5_000, cost=2.0,
                    cost_exponent=2.0)

@@ -7,6 +7,8 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from manabu.features.preprocess import PreprocessKind
 from manabu.models.entry import ALL_TASKS, ModelEntry, Params
+from manabu.models.space import Choice, Integer, Real
+
 
 def make_tree(task: str, params: Params, seed: int):
     cls = DecisionTreeRegressor if task == "regression" else DecisionTreeClassifier
@@ -14,8 +16,7 @@ def make_tree(task: str, params: Params, seed: int):
                random_state=seed)
 
 
-def sample_tree(rng, task: str) -> Params:
-    return {"max_depth": int(rng.integers(2, 20)), "min_samples_leaf": int(rng.integers(1, 50))}
+TREE_SPACE = {"max_depth": Integer(2, 20), "min_samples_leaf": Integer(1, 50, log=True)}
 
 
 def _forest(classifier, regressor):
@@ -29,16 +30,14 @@ def _forest(classifier, regressor):
     return make
 
 
-def sample_forest(rng, task: str) -> Params:
-    return {"n_estimators": int(rng.choice([100, 200, 300])),
-            "max_features": float(rng.uniform(0.2, 1.0)),
-            "min_samples_leaf": int(rng.integers(1, 10))}
+FOREST_SPACE = {"n_estimators": Choice((100, 200, 300)), "max_features": Real(0.2, 1.0),
+                "min_samples_leaf": Integer(1, 10)}
 
 
-TREE = ModelEntry("decision_tree", ALL_TASKS, PreprocessKind.TREE, make_tree, sample_tree, cost=0.3)
+TREE = ModelEntry("decision_tree", ALL_TASKS, PreprocessKind.TREE, make_tree, TREE_SPACE, cost=0.3)
 RANDOM_FOREST = ModelEntry("random_forest", ALL_TASKS, PreprocessKind.TREE,
-                           _forest(RandomForestClassifier, RandomForestRegressor), sample_forest, cost=3.0,
-                           threaded=True)
+                           _forest(RandomForestClassifier, RandomForestRegressor), FOREST_SPACE, cost=3.0,
+                           threads_param="n_jobs")
 EXTRA_TREES = ModelEntry("extra_trees", ALL_TASKS, PreprocessKind.TREE,
-                         _forest(ExtraTreesClassifier, ExtraTreesRegressor), sample_forest, cost=2.0,
-                         threaded=True)
+                         _forest(ExtraTreesClassifier, ExtraTreesRegressor), FOREST_SPACE, cost=2.0,
+                         threads_param="n_jobs")

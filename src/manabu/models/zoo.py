@@ -5,13 +5,15 @@ import json
 from importlib import resources
 
 from manabu.errors import ConfigError
-from manabu.models import boosting, linear, neighbors, svm, trees
+from manabu.models import boosting, catboost_entry, linear, neighbors, svm, trees, xgboost_entry
 from manabu.models.entry import ModelEntry, Params
 
 ZOO: dict[str, ModelEntry] = {entry.name: entry for entry in (
     linear.ENTRY,
     trees.TREE,
     boosting.LIGHTGBM,
+    xgboost_entry.ENTRY,
+    catboost_entry.ENTRY,
     boosting.HIST_GRADIENT_BOOSTING,
     neighbors.ENTRY,
     trees.EXTRA_TREES,

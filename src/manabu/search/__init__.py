@@ -5,5 +5,13 @@ from manabu.search.crossval import CandidateResult
 from manabu.search.listener import SearchListener, SilentListener
 from manabu.search.loop import SearchOutcome, SearchProblem, run_search
 
-__all__ = ["Budget", "Candidate", "CandidateResult", "SearchListener", "SilentListener",
-           "SearchOutcome", "SearchProblem", "run_search"]
+__all__ = [
+           "Budget",
+           "Candidate",
+           "CandidateResult",
+           "SearchListener",
+           "SearchOutcome",
+           "SearchProblem",
+           "SilentListener",
+           "run_search",
+]

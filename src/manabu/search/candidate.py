@@ -37,8 +37,8 @@ class Candidate:
         """
         preprocessor = build_preprocessor(schema, self.entry.preprocess, task, seed)
         estimator = self.entry.make(str(task), self.params, seed)
-        if self.entry.threaded:
-            estimator.set_params(n_jobs=threads_for(n_rows))
+        if self.entry.threads_param:
+            estimator.set_params(**{self.entry.threads_param: threads_for(n_rows)})
         fit_params = self.entry.use_categoricals(estimator, preprocessor.n_categorical)
         if deadline is not None:
             fit_params.update(self.entry.stop_at(deadline))

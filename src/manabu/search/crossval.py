@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,6 +15,15 @@ from manabu.models.entry import DeadlineExceeded
 from manabu.search.candidate import Candidate
 
 Folds = list[tuple[np.ndarray, np.ndarray]]
+
+
+class Pruned(Exception):
+    """The candidate's first folds scored too low among its peers to be worth finishing."""
+
+    def __init__(self, fold_scores: list[float], fold_seconds: float) -> None:
+        super().__init__(fold_scores)
+        self.fold_scores = fold_scores
+        self.fold_seconds = fold_seconds
 
 
 class OutOfTime(Exception):
@@ -30,12 +40,14 @@ class OutOfTime(Exception):
 @dataclass
 class CandidateResult:
     candidate: Candidate
-    status: str                      # "ok", "failed", "out_of_time"
+    status: str                      # "ok", "failed", "out_of_time" or "pruned"
     score: float = float("nan")      # the metric on all out-of-fold predictions together
     fold_scores: list[float] = field(default_factory=list)
     fit_seconds: float = 0.0         # mean per fold
     predict_seconds: float = 0.0     # mean per fold
     rows_per_fold: int = 0
+    latency_ms: float = float("nan")  # one row through the fitted pipeline, median of a few calls
+    eligible: bool = True            # False when it missed --max-latency-ms: shown, never chosen
     oof: np.ndarray | None = None    # out-of-fold predictions (probabilities for classification)
     error: str | None = None
 
@@ -56,10 +68,11 @@ class CandidateResult:
 
 def cross_validate(candidate: Candidate, X: pd.DataFrame, y: np.ndarray, folds: Folds, *,
                    schema: Schema, task: str, metric: Metric, n_classes: int, seed: int,
-                   deadline: float) -> CandidateResult:
+                   deadline: float, should_stop: Callable[[int, float], bool] | None = None) -> CandidateResult:
     """Fit on each training fold, predict its validation fold, score the whole.
 
-    Gives up (``OutOfTime``) as soon as the folds left would end past ``deadline``.
+    Gives up (``OutOfTime``) as soon as the folds left would end past ``deadline``, and stops
+    (``Pruned``) when ``should_stop(fold_index, fold_score)`` says the candidate is not promising.
     """
     classification = task != "regression"
     oof = np.full((len(y), n_classes) if classification else len(y), np.nan)
@@ -82,10 +95,28 @@ def cross_validate(candidate: Candidate, X: pd.DataFrame, y: np.ndarray, folds: 
         predict_times.append(time.monotonic() - start)
         oof[valid] = predicted
         covered[valid] = True
-        fold_scores.append(_score(metric, task, y[valid], predicted, n_classes))
-    score = _score(metric, task, y[covered], oof[covered], n_classes)
-    return CandidateResult(candidate, "ok", score, fold_scores, float(np.mean(fit_times)),
-                           float(np.mean(predict_times)), int(np.mean([len(t) for t, _ in folds])), oof)
+        fold_scores.append(score_predictions(metric, task, y[valid], predicted, n_classes))
+        if should_stop is not None and should_stop(i, fold_scores[-1]):
+            raise Pruned(fold_scores, float(np.mean(fit_times) + np.mean(predict_times)))
+    score = score_predictions(metric, task, y[covered], oof[covered], n_classes)
+    return CandidateResult(candidate, "ok", score, fold_scores, fit_seconds=float(np.mean(fit_times)),
+                           predict_seconds=float(np.mean(predict_times)),
+                           rows_per_fold=int(np.mean([len(t) for t, _ in folds])), oof=oof,
+                           latency_ms=single_row_latency(pipeline, X.iloc[valid[:1]], task, n_classes))
+
+
+LATENCY_CALLS = 5
+
+
+def single_row_latency(pipeline, row: pd.DataFrame, task: str, n_classes: int) -> float:
+    """Milliseconds to predict one prepared row: the median of a few calls after a warm-up."""
+    predict_scores(pipeline, row, task, n_classes)
+    timings = []
+    for _ in range(LATENCY_CALLS):
+        start = time.perf_counter()
+        predict_scores(pipeline, row, task, n_classes)
+        timings.append(time.perf_counter() - start)
+    return float(np.median(timings) * 1000.0)
 
 
 def predict_scores(pipeline, X: pd.DataFrame, task: str, n_classes: int) -> np.ndarray:
@@ -101,7 +132,7 @@ def predict_scores(pipeline, X: pd.DataFrame, task: str, n_classes: int) -> np.n
     return full
 
 
-def _score(metric: Metric, task: str, y_true: np.ndarray, predicted: np.ndarray, n_classes: int) -> float:
+def score_predictions(metric: Metric, task: str, y_true: np.ndarray, predicted: np.ndarray, n_classes: int) -> float:
     if task == "regression":
         return metric.score(y_true, y_pred=predicted, task=task)
     return metric.score(y_true, y_pred=predicted.argmax(axis=1), proba=predicted,

@@ -10,27 +10,32 @@ from manabu.evaluate.metrics import Metric, signed
 from manabu.search.crossval import CandidateResult
 
 COLUMNS = ["rank", "model", "family", "score", "score_std", "fit_seconds", "predict_seconds",
-           "status", "origin", "params"]
+           "latency_ms", "status", "origin", "params"]
 
 
 def leaderboard_records(results: list[CandidateResult], metric: Metric) -> list[dict[str, Any]]:
-    """JSON-friendly rows: trained candidates ranked by score, then the ones that did not finish."""
+    """JSON-friendly rows: eligible candidates ranked by score, then those too slow for
+    --max-latency-ms, then the ones that did not finish."""
+    def ranked(r: CandidateResult) -> bool:
+        return r.ok and r.eligible and math.isfinite(r.score)
+
     def order(r: CandidateResult) -> tuple[int, float]:
-        finished = r.ok and math.isfinite(r.score)
-        return (0, -signed(metric, r.score)) if finished else (1, 0.0)
+        if ranked(r):
+            return (0, -signed(metric, r.score))
+        return (1, -signed(metric, r.score)) if r.ok and math.isfinite(r.score) else (2, 0.0)
 
     records = []
     for rank, r in enumerate(sorted(results, key=order), start=1):
-        finished = r.ok and math.isfinite(r.score)
         records.append({
-            "rank": rank if finished else None,
+            "rank": rank if ranked(r) else None,
             "model": r.candidate.name,
             "family": r.candidate.family,
             "score": _clean(r.score),
             "score_std": _clean(r.score_std),
             "fit_seconds": round(r.fit_seconds, 4),
             "predict_seconds": round(r.predict_seconds, 4),
-            "status": r.status,
+            "latency_ms": _clean(round(r.latency_ms, 3)),
+            "status": r.status if r.eligible else "too_slow",
             "origin": r.candidate.origin,
             "params": r.candidate.params,
         })

@@ -1,27 +1,40 @@
-"""The search: known-good defaults of every family first, then random configurations, until the
-time budget (less a reserve for the final refit) runs out or the user presses Ctrl-C."""
+"""The search: known-good configurations of every family first (the portfolio), then the chosen
+strategy (Bayesian, random or grid), until the time budget, less a reserve for the final refit,
+runs out or the user stops it."""
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
 from manabu.data.schema import Schema
-from manabu.errors import ConfigError
+from manabu.errors import ConfigError, Terminated
 from manabu.evaluate.metrics import Metric, signed
 from manabu.i18n import Message
 from manabu.models.entry import DeadlineExceeded, ModelEntry
 from manabu.models.zoo import portfolio
 from manabu.search.budget import REFIT_SAFETY, Budget, CostModel
 from manabu.search.candidate import Candidate
-from manabu.search.crossval import CandidateResult, Folds, OutOfTime, cross_validate, predict_scores
+from manabu.search.crossval import (
+    CandidateResult,
+    Folds,
+    OutOfTime,
+    Pruned,
+    cross_validate,
+    predict_scores,
+)
 from manabu.search.listener import SearchListener
+from manabu.search.memory import fits_in_memory
+from manabu.search.pruning import FoldPruner
+from manabu.search.strategies import Strategy, make_strategy
 
 PROBE_ROWS = 1_000          # rows used to time a family before trusting it with a whole fold
-MAX_SKIPS_IN_A_ROW = 200    # draws that all miss the budget: the time left fits nothing, so stop
+MAX_SKIPS_IN_A_ROW = 200    # proposals that all miss the budget: the time left fits nothing, so stop
 
 
 @dataclass
@@ -37,6 +50,20 @@ class SearchProblem:
     n_classes: int
     seed: int = 0
 
+    @cached_property
+    def data_bytes(self) -> int:
+        return int(self.X.memory_usage(deep=True).sum())
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    strategy: str = "bayes"              # "bayes", "random" or "grid"
+    max_trials: int | None = None
+    max_latency_ms: float | None = None  # candidates slower on one row are not eligible
+    prune: bool = True                   # successive halving over folds
+    refit_reserve_models: int = 1        # how many of the best models the final refit may need
+    reserve_seconds: float = 0.0         # set aside for work after the search (ensemble selection)
+
 
 @dataclass
 class SearchOutcome:
@@ -44,48 +71,215 @@ class SearchOutcome:
     notices: list[Message] = field(default_factory=list)
     interrupted: bool = False
 
+    def finished(self) -> list[CandidateResult]:
+        """Candidates with a score that may be chosen: finished, and fast enough."""
+        return [r for r in self.results if r.ok and r.eligible and np.isfinite(r.score)]
+
     def best(self, metric: Metric) -> CandidateResult | None:
-        ok = [r for r in self.results if r.ok and np.isfinite(r.score)]
+        ok = self.finished()
         return max(ok, key=lambda r: signed(metric, r.score)) if ok else None
 
 
-def run_search(problem: SearchProblem, entries: list[ModelEntry], budget: Budget,
-               listener: SearchListener, max_trials: int | None = None) -> SearchOutcome:
+def run_search(problem: SearchProblem, entries: list[ModelEntry], budget: Budget, listener: SearchListener,
+               settings: SearchSettings = SearchSettings(), previous: list[CandidateResult] = (),
+               on_result: Callable[[CandidateResult], None] | None = None) -> SearchOutcome:
+    """``previous`` are results of an earlier, stopped search on the same data (``--resume``):
+    they count as tried, and the search goes on from them. ``on_result`` hears every new result
+    (to save a checkpoint)."""
     _check_sizes(entries, len(problem.y))
     outcome = SearchOutcome()
-    costs = CostModel()
+    run = _Run(problem, _usable(entries, len(problem.y), outcome), budget, listener, settings, outcome)
+    for result in previous:
+        run.learn(result)
     listener.search_started(budget)
-    skipped: list[str] = []  # families skipped since the last candidate ran
     try:
-        for candidate in _candidates(entries, problem, outcome):
-            if max_trials is not None and len(outcome.results) >= max_trials:
-                break
-            if _search_deadline(problem, outcome, budget) <= time.monotonic():
-                break
-            if not _affordable(candidate, problem, outcome, costs, budget):
-                if candidate.family not in skipped:  # once per family, not once per draw
-                    _notify(outcome, listener, Message("search.skipped_budget", {"model": candidate.name}))
-                skipped.append(candidate.family)
-                if len(skipped) >= MAX_SKIPS_IN_A_ROW:
-                    break
-                continue
-            skipped.clear()
-            listener.candidate_started(candidate)
-            result = _evaluate(candidate, problem, outcome, budget)
-            if result.ok or result.status == "out_of_time":
-                costs.observe(candidate.family, len(problem.folds[0][0]),
-                              result.fit_seconds + result.predict_seconds, candidate.size_scale,
-                              candidate.entry.cost_exponent)
-            elif result.status == "failed":
-                _notify(outcome, listener, Message("search.failed", {"model": candidate.name,
-                                                                     "error": result.error}))
-            outcome.results.append(result)
-            listener.candidate_finished(result, outcome.best(problem.metric))
-    except KeyboardInterrupt:
+        run.loop(on_result)
+    except KeyboardInterrupt as stop:
         outcome.interrupted = True
-        _notify(outcome, listener, Message("search.interrupted", {}))
+        run.notify(Message("search.terminated" if isinstance(stop, Terminated) else "search.interrupted", {}))
     listener.search_finished()
     return outcome
+
+
+class _Run:
+    """The state of one search: what was tried, what it cost, what each strategy learnt."""
+
+    def __init__(self, problem: SearchProblem, entries: list[ModelEntry], budget: Budget,
+                 listener: SearchListener, settings: SearchSettings, outcome: SearchOutcome) -> None:
+        self.problem, self.budget, self.listener = problem, budget, listener
+        self.settings, self.outcome = settings, outcome
+        self.costs = CostModel()
+        self.counts: dict[str, int] = {}
+        self.queue = _portfolio_candidates(entries)
+        self.strategy: Strategy = make_strategy(settings.strategy, entries, problem.seed, self.counts)
+        self.pruner = FoldPruner(len(problem.folds)) if settings.prune else None
+        self.tried: dict[str, CandidateResult] = {}
+        self.warned: set[tuple[str, str]] = set()
+
+    # -- the loop ---------------------------------------------------------------------------
+    def loop(self, on_result) -> None:
+        skips = 0
+        max_trials = self.settings.max_trials
+        while skips < MAX_SKIPS_IN_A_ROW:
+            if max_trials is not None and len(self.outcome.results) >= max_trials:
+                return
+            if self.search_deadline() <= time.monotonic():
+                return
+            candidate = self.next_candidate()
+            if candidate is None:
+                return
+            if not self.worth_running(candidate):
+                skips += 1
+                continue
+            skips = 0
+            self.listener.candidate_started(candidate)
+            result = self.evaluate(candidate)
+            self.learn(result)
+            if on_result is not None:
+                on_result(result)
+            self.listener.candidate_finished(result, self.outcome.best(self.problem.metric))
+
+    def next_candidate(self) -> Candidate | None:
+        while self.queue:
+            candidate = self.queue.pop(0)
+            if _key(candidate) not in self.tried:  # a resumed search already ran it
+                self.counts[candidate.family] = self.counts.get(candidate.family, 0) + 1
+                return candidate
+        return self.strategy.propose()
+
+    def worth_running(self, candidate: Candidate) -> bool:
+        """False (with a notice, once per family and reason) for a repeat, or a candidate that
+        would not fit the time or memory left."""
+        earlier = self.tried.get(_key(candidate))
+        if earlier is not None:  # the strategy proposed a configuration it already has
+            self.strategy.tell(candidate, self._value(earlier), earlier.status if earlier.ok else "failed")
+            return False
+        reason = None
+        if not fits_in_memory(candidate.entry, self.problem.data_bytes):
+            reason = "search.skipped_memory"
+        elif not self.affordable(candidate):
+            reason = "search.skipped_budget"
+        if reason is None:
+            return True
+        if (candidate.family, reason) not in self.warned:
+            self.warned.add((candidate.family, reason))
+            self.notify(Message(reason, {"model": candidate.name}))
+        self.strategy.tell(candidate, self._worst_value(), "skipped")
+        return False
+
+    def evaluate(self, candidate: Candidate) -> CandidateResult:
+        problem = self.problem
+        should_stop = None
+        if self.pruner is not None and candidate.origin != "portfolio":
+            pruner, metric = self.pruner, problem.metric
+            should_stop = lambda step, score: pruner.should_stop(step, signed(metric, score))
+        try:
+            return cross_validate(candidate, problem.X, problem.y, problem.folds, schema=problem.schema,
+                                  task=problem.task, metric=problem.metric, n_classes=problem.n_classes,
+                                  seed=problem.seed, deadline=self.search_deadline(), should_stop=should_stop)
+        except Pruned as stopped:
+            return CandidateResult(candidate, "pruned", fold_scores=stopped.fold_scores,
+                                   fit_seconds=stopped.fold_seconds, rows_per_fold=len(problem.folds[0][0]))
+        except OutOfTime as stopped:
+            return CandidateResult(candidate, "out_of_time", fit_seconds=stopped.fold_seconds,
+                                   rows_per_fold=len(problem.folds[0][0]))
+        except KeyboardInterrupt:
+            raise
+        except Exception as error:  # one broken candidate must not end the search
+            return CandidateResult(candidate, "failed", error=f"{type(error).__name__}: {error}"[:300])
+
+    def learn(self, result: CandidateResult) -> None:
+        """Record a result, teach the cost model, the pruner and the strategy from it."""
+        candidate, problem = result.candidate, self.problem
+        limit = self.settings.max_latency_ms
+        if result.ok and limit is not None and not result.latency_ms <= limit:
+            result.eligible = False
+            if (candidate.family, "latency") not in self.warned:
+                self.warned.add((candidate.family, "latency"))
+                self.notify(Message("search.too_slow", {"model": candidate.name, "ms": round(result.latency_ms, 2),
+                                                        "limit": limit}))
+        if result.status in ("ok", "out_of_time", "pruned"):
+            self.costs.observe(candidate.family, result.rows_per_fold or len(problem.folds[0][0]),
+                               result.fit_seconds + result.predict_seconds, candidate.size_scale,
+                               candidate.entry.cost_exponent)
+        elif result.status == "failed":
+            self.notify(Message("search.failed", {"model": candidate.name, "error": result.error}))
+        step_values = [signed(problem.metric, s) for s in result.fold_scores]
+        if self.pruner is not None and result.status in ("ok", "pruned"):
+            self.pruner.record(step_values)
+        self.strategy.tell(candidate, self._value(result), result.status if result.status != "out_of_time"
+                           else "failed", step_values)
+        self.tried[_key(candidate)] = result
+        self.counts[candidate.family] = max(self.counts.get(candidate.family, 0), _number(candidate.name))
+        self.outcome.results.append(result)
+
+    # -- time -------------------------------------------------------------------------------
+    def search_deadline(self) -> float:
+        """The budget's end less the time the refit of the best candidates so far will take."""
+        ranked = sorted(self.outcome.finished(), key=lambda r: -signed(self.problem.metric, r.score))
+        reserve = sum(refit_seconds(r, len(self.problem.y)) for r in ranked[: self.settings.refit_reserve_models])
+        return self.budget.deadline - reserve - self.settings.reserve_seconds
+
+    def affordable(self, candidate: Candidate) -> bool:
+        if self.outcome.best(self.problem.metric) is None:
+            return True  # no model yet: try rather than trust a probe's estimate (folds stop at the deadline)
+        rows = len(self.problem.folds[0][0])
+        if not self.costs.knows(candidate.family) and rows > 2 * PROBE_ROWS:
+            self.probe(candidate)
+        estimate = self.costs.estimate(candidate.family, rows, candidate.size_scale, candidate.entry.cost_exponent)
+        if estimate is None:
+            return True
+        return time.monotonic() + estimate * len(self.problem.folds) < self.search_deadline()
+
+    def probe(self, candidate: Candidate) -> None:
+        """Time the candidate on a small sample of the first fold, to extrapolate its cost. The
+        probe is a fit of PROBE_ROWS rows (threads to match), and it too stops at the deadline."""
+        problem = self.problem
+        train, valid = problem.folds[0]
+        rng = np.random.default_rng(problem.seed)
+        sample = rng.choice(train, size=PROBE_ROWS, replace=False)
+        # validation rows in the fold's proportion, so that prediction cost is probed too
+        check = valid[: max(1, round(PROBE_ROWS * len(valid) / len(train)))]
+        pipeline, fit_params = candidate.build(problem.schema, problem.task, problem.seed,
+                                               n_rows=PROBE_ROWS, deadline=self.search_deadline())
+        start = time.monotonic()
+        try:
+            pipeline.fit(problem.X.iloc[sample], problem.y[sample], **fit_params)
+            predict_scores(pipeline, problem.X.iloc[check], problem.task, problem.n_classes)
+        except DeadlineExceeded:  # the probe alone outlasted the time left: its cost is at least this
+            pass
+        except Exception:  # the real run will report the failure properly
+            return
+        self.costs.observe(candidate.family, PROBE_ROWS, time.monotonic() - start, candidate.size_scale,
+                           candidate.entry.cost_exponent)
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _value(self, result: CandidateResult) -> float | None:
+        return signed(self.problem.metric, result.score) if result.ok and np.isfinite(result.score) else None
+
+    def _worst_value(self) -> float | None:
+        values = [signed(self.problem.metric, r.score) for r in self.outcome.finished()]
+        return min(values) if values else None
+
+    def notify(self, message: Message) -> None:
+        self.outcome.notices.append(message)
+        self.listener.notice(message)
+
+
+def refit_seconds(result: CandidateResult, n_rows: int) -> float:
+    """What refitting a candidate on all ``n_rows`` rows should take, with a safety margin."""
+    exponent = result.candidate.entry.cost_exponent
+    return result.fit_seconds * (n_rows / max(result.rows_per_fold, 1)) ** min(exponent, 1.5) * REFIT_SAFETY
+
+
+def _number(name: str) -> int:
+    """"lightgbm #4" -> 4, "lightgbm" -> 1."""
+    _, _, number = name.partition(" #")
+    return int(number) if number.isdigit() else 1
+
+
+def _key(candidate: Candidate) -> str:
+    return candidate.family + json.dumps(candidate.params, sort_keys=True, default=str)
 
 
 def _check_sizes(entries: list[ModelEntry], rows: int) -> None:
@@ -96,10 +290,7 @@ def _check_sizes(entries: list[ModelEntry], rows: int) -> None:
                           max_rows=max(limits))
 
 
-def _candidates(entries: list[ModelEntry], problem: SearchProblem, outcome: SearchOutcome) -> Iterator[Candidate]:
-    """Defaults first (cheap families first), then random configurations of the families that
-    did well, chosen with probability falling with their rank."""
-    rows = len(problem.y)
+def _usable(entries: list[ModelEntry], rows: int, outcome: SearchOutcome) -> list[ModelEntry]:
     usable = []
     for entry in entries:
         if entry.max_rows is not None and rows > entry.max_rows:
@@ -107,87 +298,17 @@ def _candidates(entries: list[ModelEntry], problem: SearchProblem, outcome: Sear
                                                                    "max_rows": entry.max_rows}))
         else:
             usable.append(entry)
-    for entry in usable:
-        for i, params in enumerate(portfolio(entry.name)):
-            yield Candidate(entry.name if i == 0 else f"{entry.name} #{i + 1}", entry, params, "portfolio")
-    rng = np.random.default_rng(problem.seed)
-    counts = {entry.name: len(portfolio(entry.name)) for entry in usable}
-    while True:
-        ranked = _families_by_best_score(outcome, problem.metric, usable)
-        if not ranked:
-            return
-        weights = 1.0 / np.arange(1, len(ranked) + 1)
-        entry = ranked[int(rng.choice(len(ranked), p=weights / weights.sum()))]
-        counts[entry.name] += 1
-        yield Candidate(f"{entry.name} #{counts[entry.name]}", entry,
-                        entry.sample(rng, str(problem.task)), "random")
+    return usable
 
 
-def _families_by_best_score(outcome: SearchOutcome, metric: Metric, usable: list[ModelEntry]) -> list[ModelEntry]:
-    best: dict[str, float] = {}
-    for r in outcome.results:
-        if r.ok and np.isfinite(r.score):
-            best[r.candidate.family] = max(best.get(r.candidate.family, -np.inf), signed(metric, r.score))
-    return sorted((e for e in usable if e.name in best), key=lambda e: -best[e.name])
-
-
-def _search_deadline(problem: SearchProblem, outcome: SearchOutcome, budget: Budget) -> float:
-    """The budget's end less the time the refit of the best candidate so far will take."""
-    best = outcome.best(problem.metric)
-    if best is None:
-        return budget.deadline
-    refit = best.fit_seconds * len(problem.y) / max(best.rows_per_fold, 1) * REFIT_SAFETY
-    return budget.deadline - refit
-
-
-def _affordable(candidate: Candidate, problem: SearchProblem, outcome: SearchOutcome,
-                costs: CostModel, budget: Budget) -> bool:
-    if outcome.best(problem.metric) is None:
-        return True  # no model yet: try rather than trust a probe's estimate (folds stop at the deadline)
-    rows = len(problem.folds[0][0])
-    if not costs.knows(candidate.family) and rows > 2 * PROBE_ROWS:
-        _probe(candidate, problem, costs, _search_deadline(problem, outcome, budget))
-    estimate = costs.estimate(candidate.family, rows, candidate.size_scale, candidate.entry.cost_exponent)
-    if estimate is None:
-        return True
-    return time.monotonic() + estimate * len(problem.folds) < _search_deadline(problem, outcome, budget)
-
-
-def _probe(candidate: Candidate, problem: SearchProblem, costs: CostModel, deadline: float) -> None:
-    """Time the candidate on a small sample of the first fold, to extrapolate its cost. The
-    probe is a fit of PROBE_ROWS rows (threads to match), and it too stops at the deadline."""
-    train, valid = problem.folds[0]
-    rng = np.random.default_rng(problem.seed)
-    sample = rng.choice(train, size=PROBE_ROWS, replace=False)
-    # validation rows in the fold's proportion, so that prediction cost is probed too
-    check = valid[: max(1, round(PROBE_ROWS * len(valid) / len(train)))]
-    pipeline, fit_params = candidate.build(problem.schema, problem.task, problem.seed,
-                                           n_rows=PROBE_ROWS, deadline=deadline)
-    start = time.monotonic()
-    try:
-        pipeline.fit(problem.X.iloc[sample], problem.y[sample], **fit_params)
-        predict_scores(pipeline, problem.X.iloc[check], problem.task, problem.n_classes)
-    except DeadlineExceeded:  # the probe alone outlasted the time left: its cost is at least this
-        pass
-    except Exception:  # the real run will report the failure properly
-        return
-    costs.observe(candidate.family, PROBE_ROWS, time.monotonic() - start, candidate.size_scale,
-                  candidate.entry.cost_exponent)
-
-
-def _evaluate(candidate: Candidate, problem: SearchProblem, outcome: SearchOutcome, budget: Budget) -> CandidateResult:
-    try:
-        return cross_validate(candidate, problem.X, problem.y, problem.folds, schema=problem.schema,
-                              task=problem.task, metric=problem.metric, n_classes=problem.n_classes,
-                              seed=problem.seed, deadline=_search_deadline(problem, outcome, budget))
-    except OutOfTime as stopped:
-        return CandidateResult(candidate, "out_of_time", fit_seconds=stopped.fold_seconds)
-    except KeyboardInterrupt:
-        raise
-    except Exception as error:  # one broken candidate must not end the search
-        return CandidateResult(candidate, "failed", error=f"{type(error).__name__}: {error}"[:300])
-
-
-def _notify(outcome: SearchOutcome, listener: SearchListener, message: Message) -> None:
-    outcome.notices.append(message)
-    listener.notice(message)
+def _portfolio_candidates(entries: list[ModelEntry]) -> list[Candidate]:
+    """Every family's first known-good configuration (in the zoo's cheap-first order), then every
+    family's second, and so on: a usable model of each kind comes early."""
+    lists = [(entry, portfolio(entry.name)) for entry in entries]
+    queue = []
+    for round_ in range(max((len(configs) for _, configs in lists), default=0)):
+        for entry, configs in lists:
+            if round_ < len(configs):
+                name = entry.name if round_ == 0 else f"{entry.name} #{round_ + 1}"
+                queue.append(Candidate(name, entry, configs[round_], "portfolio"))
+    return queue

@@ -1,0 +1,1 @@
+"""Ensembles of the models found by the search: greedy selection and stacking."""

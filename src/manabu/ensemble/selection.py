@@ -1,0 +1,190 @@
+"""Ensembles built from the search's out-of-fold predictions, scored honestly.
+
+Greedy ensemble selection (Caruana et al., 2004) adds, one at a time and with replacement, the
+model whose predictions most improve the average; the weights are how often each was added.
+Stacking fits a small linear model on the members' predictions instead.
+
+Choosing weights on the same out-of-fold rows that score them would flatter the ensemble, so
+both are cross-fitted: the rows are split into parts, the weights (or the stacker) are chosen on
+the other parts, and each part is predicted with weights it did not help choose. That score is
+the one the leaderboard shows; the final weights are then chosen on all rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression, Ridge
+
+from manabu.ensemble.model import stack_features
+from manabu.evaluate.metrics import Metric, signed
+from manabu.search.crossval import CandidateResult, score_predictions
+
+POOL_SIZE = 12          # the best models offered to the selection
+STACK_POOL_SIZE = 8     # the best models a stacker sees
+ITERATIONS = 25         # rounds of greedy selection (AutoGluon uses 25 as well)
+SELECTION_ROWS = 5_000  # rows used to choose weights: enough to rank, cheap to score
+PARTS = 3               # cross-fitting parts for the honest score
+
+
+@dataclass(frozen=True)
+class EnsembleCandidate:
+    """What the leaderboard and the refit need to know about an ensemble."""
+
+    name: str                        # "ensemble" or "stacking"
+    members: tuple[CandidateResult, ...]
+    weights: tuple[float, ...]
+    stacker: Any = None
+    family: str = "ensemble"
+
+    @property
+    def origin(self) -> str:
+        return self.name
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"members": {m.candidate.name: round(w, 4) for m, w in zip(self.members, self.weights)}}
+
+
+@dataclass
+class Limits:
+    """Sums the chosen members must stay within: refit seconds and single-row milliseconds."""
+
+    refit_seconds: float = float("inf")
+    latency_ms: float = float("inf")
+
+
+def build_ensembles(results: list[CandidateResult], y: np.ndarray, task: str, metric: Metric,
+                    n_classes: int, seed: int, limits: Limits, refit_estimate, stacking: bool) -> list[CandidateResult]:
+    """Leaderboard rows for the greedy ensemble (and the stacker, with ``stacking``), when they
+    combine at least two models. ``refit_estimate(result)`` says what refitting one member costs."""
+    pool = _pool(results, metric, POOL_SIZE)
+    if len(pool) < 2:
+        return []
+    covered = np.all(np.isfinite(_flat(pool[0].oof)), axis=1)
+    for r in pool[1:]:
+        covered &= np.all(np.isfinite(_flat(r.oof)), axis=1)
+    rows = np.flatnonzero(covered)
+    if len(rows) < 2 * PARTS:
+        return []
+    rng = np.random.default_rng(seed)
+    parts = np.array_split(rng.permutation(rows), PARTS)
+    costs = np.array([refit_estimate(r) for r in pool])
+    latencies = np.array([r.latency_ms if np.isfinite(r.latency_ms) else 0.0 for r in pool])
+    predictions = np.stack([r.oof for r in pool])
+    selector = _Greedy(predictions, y, task, metric, n_classes, costs, latencies, limits)
+
+    built = []
+    honest = np.full_like(predictions[0], np.nan)
+    for k, part in enumerate(parts):
+        others = np.concatenate([p for i, p in enumerate(parts) if i != k])
+        weights = selector.select(_subsample(others, rng))
+        honest[part] = np.tensordot(weights, predictions[:, part], axes=1)
+    weights = selector.select(_subsample(rows, rng))
+    chosen = np.flatnonzero(weights > 0)
+    if len(chosen) >= 2:
+        built.append(_row("ensemble", [pool[i] for i in chosen], weights[chosen], None, honest, parts,
+                          y, task, metric, n_classes))
+    if stacking:
+        stack_pool = pool[:STACK_POOL_SIZE]
+        fitting = _stack_within_limits(stack_pool, costs, latencies, limits)
+        if len(fitting) >= 2:
+            built.append(_stacked([stack_pool[i] for i in fitting], y, task, metric, n_classes, rows, parts,
+                                  seed))
+    return built
+
+
+class _Greedy:
+    def __init__(self, predictions, y, task, metric, n_classes, costs, latencies, limits: Limits) -> None:
+        self.predictions, self.y, self.task = predictions, y, task
+        self.metric, self.n_classes = metric, n_classes
+        self.costs, self.latencies, self.limits = costs, latencies, limits
+
+    def select(self, rows: np.ndarray) -> np.ndarray:
+        """Weights over the pool (summing to 1), chosen greedily on ``rows``."""
+        counts = np.zeros(len(self.predictions))
+        total = np.zeros_like(self.predictions[0][rows])
+        for iteration in range(1, ITERATIONS + 1):
+            best, best_value = None, -np.inf
+            for j in range(len(self.predictions)):
+                if counts[j] == 0 and not self._fits(counts, j):
+                    continue
+                blend = (total + self.predictions[j][rows]) / iteration
+                value = signed(self.metric, score_predictions(self.metric, self.task, self.y[rows], blend,
+                                                              self.n_classes))
+                if value > best_value + 1e-12:
+                    best, best_value = j, value
+            if best is None:
+                break
+            counts[best] += 1
+            total = total + self.predictions[best][rows]
+        if counts.sum() == 0:  # nothing fits the limits: the single best model
+            counts[0] = 1
+        return counts / counts.sum()
+
+    def _fits(self, counts: np.ndarray, j: int) -> bool:
+        used = counts > 0
+        return (self.costs[used].sum() + self.costs[j] <= self.limits.refit_seconds
+                and self.latencies[used].sum() + self.latencies[j] <= self.limits.latency_ms)
+
+
+def _stack_within_limits(pool, costs, latencies, limits: Limits) -> list[int]:
+    chosen, cost, latency = [], 0.0, 0.0
+    for i in range(len(pool)):
+        if cost + costs[i] <= limits.refit_seconds and latency + latencies[i] <= limits.latency_ms:
+            chosen.append(i)
+            cost, latency = cost + costs[i], latency + latencies[i]
+    return chosen
+
+
+def _stacked(members, y, task, metric, n_classes, rows, parts, seed) -> CandidateResult:
+    features = stack_features([m.oof for m in members], task)
+    honest = np.full_like(members[0].oof, np.nan)
+    for k, part in enumerate(parts):
+        others = np.concatenate([p for i, p in enumerate(parts) if i != k])
+        stacker = _stacker(task, seed).fit(features[others], y[others])
+        honest[part] = _stacker_output(stacker, features[part], task, n_classes)
+    stacker = _stacker(task, seed).fit(features[rows], y[rows])
+    weights = np.full(len(members), 1.0 / len(members))  # shown only; the stacker decides
+    return _row("stacking", members, weights, stacker, honest, parts, y, task, metric, n_classes)
+
+
+def _stacker(task: str, seed: int):
+    if task == "regression":
+        return Ridge(alpha=1.0, positive=True)
+    return LogisticRegression(C=1.0, max_iter=1000)
+
+
+def _stacker_output(stacker, features, task, n_classes) -> np.ndarray:
+    if task == "regression":
+        return stacker.predict(features)
+    proba = stacker.predict_proba(features)
+    full = np.zeros((len(features), n_classes))
+    full[:, np.asarray(stacker.classes_, dtype=int)] = proba
+    return full
+
+
+def _row(name, members, weights, stacker, honest, parts, y, task, metric, n_classes) -> CandidateResult:
+    rows = np.concatenate(parts)
+    score = score_predictions(metric, task, y[rows], honest[rows], n_classes)
+    part_scores = [score_predictions(metric, task, y[p], honest[p], n_classes) for p in parts]
+    candidate = EnsembleCandidate(name, tuple(members), tuple(float(w) for w in weights), stacker)
+    latency = sum(m.latency_ms for m in members)
+    return CandidateResult(candidate, "ok", score, part_scores,
+                           fit_seconds=sum(m.fit_seconds for m in members),
+                           predict_seconds=sum(m.predict_seconds for m in members),
+                           rows_per_fold=members[0].rows_per_fold, oof=honest, latency_ms=latency)
+
+
+def _pool(results: list[CandidateResult], metric: Metric, size: int) -> list[CandidateResult]:
+    usable = [r for r in results if r.ok and r.eligible and r.oof is not None and np.isfinite(r.score)]
+    return sorted(usable, key=lambda r: -signed(metric, r.score))[:size]
+
+
+def _subsample(rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return rows if len(rows) <= SELECTION_ROWS else np.sort(rng.choice(rows, SELECTION_ROWS, replace=False))
+
+
+def _flat(oof: np.ndarray) -> np.ndarray:
+    return oof.reshape(len(oof), -1)

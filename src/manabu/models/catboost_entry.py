@@ -1,0 +1,139 @@
+"""CatBoost with native categoricals, early-stopped on held-out rows like LightGBM."""
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from catboost import CatBoostClassifier, CatBoostRegressor, Pool
+
+from manabu.artifact import register_trusted
+from manabu.features.preprocess import PreprocessKind
+from manabu.models.boosting import PATIENCE, SMALL_DATA_TREES, _holdout_split, _rows
+from manabu.models.entry import ALL_TASKS, DeadlineExceeded, ModelEntry, Params
+from manabu.models.space import Integer, Real
+
+MAX_ROUNDS = 2000
+MISSING_CODE = -1  # category codes are 0, 1, ...; missing and unseen categories become this one
+
+
+class _StopAfter:
+    """Stops after a fixed number of rounds (data too small to hold rows out)."""
+
+    def __init__(self, rounds: int) -> None:
+        self.rounds = rounds
+
+    def after_iteration(self, info) -> bool:  # False stops training
+        return info.iteration < self.rounds
+
+
+class _Deadline:
+    """Stops training once time.monotonic() passes ``deadline``; ``fit`` then raises
+    DeadlineExceeded. CatBoost turns an exception raised in a callback into its own
+    CatBoostError, so the callback stops the loop and leaves the raising to ``fit``."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.passed = False
+
+    def after_iteration(self, info) -> bool:
+        self.passed = time.monotonic() > self.deadline
+        return not self.passed
+
+
+def category_frame(X, cat_features: Sequence[int] | None):
+    """CatBoost reads categories only as integers or text, never as floats or NaN: the code
+    columns become integers (missing ones ``MISSING_CODE``), the others stay floats."""
+    if not cat_features or isinstance(X, Pool):
+        return X
+    values = np.asarray(X, dtype=float)
+    chosen = {int(i) for i in cat_features}
+    columns = {}
+    for i in range(values.shape[1]):
+        column = values[:, i]
+        if i in chosen:
+            column = np.where(np.isnan(column), MISSING_CODE, column).astype(np.int64)
+        columns[f"f{i}"] = column
+    return pd.DataFrame(columns)
+
+
+class _EarlyStopping:
+    """CatBoost that picks its own number of trees: it holds out 10% of the rows it is given
+    and keeps the best round once 50 more bring no improvement (at most ``iterations``); on
+    data too small to hold rows out, it stops after a small fixed number of trees.
+
+    ``cat_features`` (indices) marks the columns of category codes; they are converted to
+    integers here, in ``fit`` and in every prediction, so callers pass the float matrix as is.
+    """
+
+    def get_params(self, deep: bool = True) -> dict:
+        # CatBoost returns a deep copy, which scikit-learn's clone() refuses for list parameters
+        return dict(self._init_params)
+
+    def fit(self, X, y=None, callbacks=None, **kwargs):
+        callbacks = list(callbacks or [])
+        y = np.asarray(y)
+        X = category_frame(X, self._init_params.get("cat_features"))
+        split = _holdout_split(y, isinstance(self, CatBoostClassifier), self._init_params.get("random_seed"))
+        if split is None:
+            super().fit(X, y, callbacks=[*callbacks, _StopAfter(SMALL_DATA_TREES)], **kwargs)
+        else:
+            train, valid = split
+            super().fit(_rows(X, train), y[train], eval_set=(_rows(X, valid), y[valid]),
+                        early_stopping_rounds=PATIENCE, use_best_model=True, callbacks=callbacks, **kwargs)
+        if any(isinstance(callback, _Deadline) and callback.passed for callback in callbacks):
+            raise DeadlineExceeded
+        return self
+
+    def predict(self, data, *args, **kwargs):
+        predicted = super().predict(category_frame(data, self._init_params.get("cat_features")), *args, **kwargs)
+        # the classifier answers a column for multiclass tasks, a vector for binary ones
+        return predicted.ravel() if predicted.ndim == 2 and predicted.shape[1] == 1 else predicted
+
+
+class EarlyStoppingCatBoostClassifier(_EarlyStopping, CatBoostClassifier):
+    def predict_proba(self, X, *args, **kwargs):
+        return super().predict_proba(category_frame(X, self._init_params.get("cat_features")), *args, **kwargs)
+
+    def predict_log_proba(self, data, *args, **kwargs):
+        return super().predict_log_proba(category_frame(data, self._init_params.get("cat_features")),
+                                         *args, **kwargs)
+
+
+class EarlyStoppingCatBoostRegressor(_EarlyStopping, CatBoostRegressor):
+    pass
+
+
+register_trusted("manabu.models.catboost_entry.EarlyStoppingCatBoostClassifier",
+                 "manabu.models.catboost_entry.EarlyStoppingCatBoostRegressor", native=True)
+
+
+def make(task: str, params: Params, seed: int):
+    cls = EarlyStoppingCatBoostRegressor if task == "regression" else EarlyStoppingCatBoostClassifier
+    return cls(iterations=params.get("iterations", MAX_ROUNDS),
+               learning_rate=params.get("learning_rate", 0.05),
+               depth=params.get("depth", 6),
+               l2_leaf_reg=params.get("l2_leaf_reg", 3.0),
+               random_strength=params.get("random_strength", 1.0),
+               bagging_temperature=params.get("bagging_temperature", 1.0),
+               random_seed=seed, verbose=0, allow_writing_files=False)
+
+
+SPACE = {"learning_rate": Real(0.01, 0.2, log=True), "depth": Integer(3, 8),
+         "l2_leaf_reg": Real(0.5, 30.0, log=True), "random_strength": Real(0.1, 10.0, log=True),
+         "bagging_temperature": Real(0.0, 1.0)}
+
+
+def _categoricals(estimator, n_categorical: int) -> Params:
+    if n_categorical:
+        estimator.set_params(cat_features=tuple(range(n_categorical)))
+    return {}
+
+
+def _deadline(deadline: float) -> Params:
+    return {"callbacks": [_Deadline(deadline)]}
+
+
+ENTRY = ModelEntry("catboost", ALL_TASKS, PreprocessKind.TREE, make, SPACE, cost=2.0,
+                   use_categoricals=_categoricals, stop_at=_deadline, threads_param="thread_count")

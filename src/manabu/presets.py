@@ -1,0 +1,39 @@
+"""Presets: one word that trades accuracy against training time and prediction latency.
+
+- ``fast``: one small model from the quick families, no ensemble; predicts a row in well under
+  a millisecond.
+- ``balanced`` (the default): every family, and a greedy ensemble when it scores better out of
+  fold.
+- ``best``: every family, the greedy ensemble and a stacked ensemble; the most accurate, and the
+  slowest to predict.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from manabu.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    families: tuple[str, ...] | None  # None: the whole zoo
+    ensemble: bool
+    stacking: bool
+    refit_reserve_models: int         # the best models whose refit time the search sets aside
+
+
+PRESETS = {
+    "fast": Preset("fast", ("linear", "decision_tree", "lightgbm"), ensemble=False, stacking=False,
+                   refit_reserve_models=1),
+    "balanced": Preset("balanced", None, ensemble=True, stacking=False, refit_reserve_models=3),
+    "best": Preset("best", None, ensemble=True, stacking=True, refit_reserve_models=4),
+}
+DEFAULT_PRESET = "balanced"
+
+
+def get_preset(name: str | None) -> Preset:
+    name = name or DEFAULT_PRESET
+    if name not in PRESETS:
+        raise ConfigError("search.bad_preset", value=name, choices=", ".join(PRESETS))
+    return PRESETS[name]

@@ -1,0 +1,99 @@
+"""Greedy ensemble selection and stacking on out-of-fold predictions made for the test: two
+models with independent errors, one useless model, and limits on refit time and latency."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from manabu.ensemble.selection import Limits, build_ensembles
+from manabu.evaluate.metrics import get_metric
+from manabu.features.preprocess import PreprocessKind
+from manabu.models.entry import ALL_TASKS, ModelEntry
+from manabu.search.candidate import Candidate
+from manabu.search.crossval import CandidateResult, score_predictions
+
+ENTRY = ModelEntry("toy", ALL_TASKS, PreprocessKind.TREE, lambda task, params, seed: None, {})
+
+
+def result(name: str, oof: np.ndarray, y, task, metric, latency=1.0, fit=1.0) -> CandidateResult:
+    n_classes = 0 if task == "regression" else oof.shape[1]
+    score = score_predictions(metric, task, y, oof, n_classes)
+    return CandidateResult(Candidate(name, ENTRY, {}, "portfolio"), "ok", score, [score], fit_seconds=fit,
+                           rows_per_fold=len(y), oof=oof, latency_ms=latency)
+
+
+def binary_problem(n=3000, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    def noisy(scale):
+        logit = (2 * y - 1) * 1.0 + rng.normal(scale=scale, size=n)
+        p = 1 / (1 + np.exp(-logit))
+        return np.column_stack([1 - p, p])
+    return y, noisy(1.5), noisy(1.5), np.full((n, 2), 0.5)
+
+
+def test_two_models_with_independent_errors_make_a_better_ensemble():
+    metric = get_metric("log_loss", "binary")
+    y, a, b, useless = binary_problem()
+    results = [result("a", a, y, "binary", metric), result("b", b, y, "binary", metric),
+               result("useless", useless, y, "binary", metric)]
+    rows = build_ensembles(results, y, "binary", metric, 2, seed=0, limits=Limits(),
+                           refit_estimate=lambda r: 1.0, stacking=True)
+    by_name = {r.candidate.name: r for r in rows}
+    ensemble = by_name["ensemble"]
+    members = {m.candidate.name: w for m, w in zip(ensemble.candidate.members, ensemble.candidate.weights)}
+    assert set(members) == {"a", "b"}, "the useless model adds nothing"
+    assert abs(members["a"] - 0.5) < 0.2
+    assert ensemble.score < min(results[0].score, results[1].score) - 0.01, "lower log loss than either"
+    assert len(ensemble.fold_scores) == 3 and ensemble.oof.shape == a.shape
+    assert np.isfinite(by_name["stacking"].score) and by_name["stacking"].candidate.stacker is not None
+    assert ensemble.latency_ms == pytest.approx(2.0), "latency of the members together"
+
+
+def test_the_honest_score_is_not_the_in_sample_one():
+    metric = get_metric("roc_auc", "binary")
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 60)  # small and pure noise: in-sample selection would flatter
+    results = [result(f"m{i}", np.column_stack([1 - p, p]), y, "binary", metric)
+               for i, p in enumerate(rng.uniform(size=(8, 60)))]
+    rows = build_ensembles(results, y, "binary", metric, 2, seed=0, limits=Limits(),
+                           refit_estimate=lambda r: 1.0, stacking=False)
+    if rows:  # selection may settle on one model, which is then no ensemble
+        ensemble = rows[0]
+        weights = np.array(ensemble.candidate.weights)
+        in_sample = np.tensordot(weights, np.stack([m.oof for m in ensemble.candidate.members]), axes=1)
+        assert ensemble.score < score_predictions(metric, "binary", y, in_sample, 2)
+
+
+def test_limits_keep_costly_members_out():
+    metric = get_metric("log_loss", "binary")
+    y, a, b, _ = binary_problem()
+    results = [result("a", a, y, "binary", metric, fit=1.0), result("b", b, y, "binary", metric, fit=50.0)]
+    assert build_ensembles(results, y, "binary", metric, 2, seed=0, limits=Limits(refit_seconds=10.0),
+                           refit_estimate=lambda r: r.fit_seconds, stacking=True) == []
+    results[1].latency_ms = 5.0
+    results[1].fit_seconds = 1.0
+    assert build_ensembles(results, y, "binary", metric, 2, seed=0, limits=Limits(latency_ms=3.0),
+                           refit_estimate=lambda r: r.fit_seconds, stacking=True) == []
+
+
+def test_regression_and_multiclass_ensembles():
+    rng = np.random.default_rng(2)
+    y = rng.normal(size=2000)
+    rmse = get_metric("rmse", "regression")
+    results = [result(n, y + rng.normal(scale=0.5, size=2000), y, "regression", rmse) for n in "ab"]
+    rows = build_ensembles(results, y, "regression", rmse, 0, seed=0, limits=Limits(),
+                           refit_estimate=lambda r: 1.0, stacking=True)
+    assert {r.candidate.name for r in rows} == {"ensemble", "stacking"}
+    assert all(r.score < min(x.score for x in results) for r in rows)
+
+    labels = rng.integers(0, 3, 2000)
+    log_loss = get_metric("log_loss", "multiclass")
+    def noisy():
+        logits = np.eye(3)[labels] * 2 + rng.normal(scale=1.5, size=(2000, 3))
+        e = np.exp(logits)
+        return e / e.sum(axis=1, keepdims=True)
+    results = [result(n, noisy(), labels, "multiclass", log_loss) for n in "ab"]
+    rows = build_ensembles(results, labels, "multiclass", log_loss, 3, seed=0, limits=Limits(),
+                           refit_estimate=lambda r: 1.0, stacking=True)
+    assert rows and all(np.allclose(r.oof.sum(axis=1), 1.0) for r in rows)

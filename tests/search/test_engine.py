@@ -1,0 +1,137 @@
+"""The engine through ``manabu.fit``: strategies, presets, ensembles on the leaderboard, the
+latency limit, the memory check, reproducibility and resuming a stopped search."""
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+import manabu
+from manabu.ensemble.model import Ensemble
+from manabu.models import zoo
+from manabu.search import loop
+from tests.frames import mixed_frame
+
+
+def quick(frame, **options):
+    return manabu.fit(frame, target="y", verbose=False, **{"time_limit": 60, **options})
+
+
+@pytest.mark.parametrize("strategy", ["grid", "random", "bayes"])
+def test_each_strategy_runs_after_the_portfolio(strategy):
+    predictor = quick(mixed_frame(200, "regression"), models=["decision_tree", "knn"], max_trials=6,
+                      search=strategy, preset="fast")
+    board = predictor.leaderboard()
+    assert len(board) == 6
+    assert set(board["origin"]) == {"portfolio", strategy}
+    assert predictor.record.config.search == strategy
+
+
+def test_an_unknown_strategy_or_preset_is_a_clear_error():
+    with pytest.raises(manabu.ManabuError, match="bayes, random, grid"):
+        quick(mixed_frame(100), search="annealing")
+    with pytest.raises(manabu.ManabuError, match="fast, balanced, best"):
+        quick(mixed_frame(100), preset="turbo")
+    with pytest.raises(manabu.ManabuError, match="max-latency-ms"):
+        quick(mixed_frame(100), max_latency_ms=0)
+
+
+def test_the_same_seed_gives_the_same_leaderboard():
+    frame = mixed_frame(300, "multiclass")
+    runs = [quick(frame, models=["linear", "decision_tree", "lightgbm"], max_trials=8, seed=5) for _ in range(2)]
+    boards = [r.leaderboard()[["model", "params", "status"]].to_dict("records") for r in runs]
+    assert boards[0] == boards[1]
+    scores = [r.leaderboard()["score"].to_numpy() for r in runs]
+    np.testing.assert_allclose(scores[0], scores[1])
+
+
+def test_balanced_adds_an_honest_ensemble_row_and_can_choose_it():
+    frame = mixed_frame(600, "multiclass")
+    predictor = quick(frame, models=["linear", "lightgbm", "knn", "decision_tree"], max_trials=6)
+    board = predictor.leaderboard().set_index("model")
+    assert "ensemble" in board.index
+    row = board.loc["ensemble"]
+    assert row["origin"] == "ensemble" and np.isfinite(row["score"]) and np.isfinite(row["score_std"])
+    assert row["latency_ms"] > 0
+    members = row["params"]["members"]
+    assert len(members) >= 2 and abs(sum(members.values()) - 1.0) < 1e-3
+    if predictor.record.best_model == "ensemble":
+        assert isinstance(predictor.pipeline, Ensemble)
+        assert any(n.key == "search.ensemble_built" for n in predictor.notices)
+    proba = predictor.predict_proba(frame)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
+
+
+def test_fast_gives_a_single_model_and_best_may_stack():
+    frame = mixed_frame(400, "binary")
+    fast = quick(frame, preset="fast", max_trials=4)
+    assert set(fast.leaderboard()["family"]) <= {"linear", "decision_tree", "lightgbm"}
+    assert not isinstance(fast.pipeline, Ensemble)
+    best = quick(frame, preset="best", models=["linear", "lightgbm", "knn"], max_trials=5)
+    assert {"ensemble", "stacking"} & set(best.leaderboard()["model"])
+
+
+class SlowLogistic(LogisticRegression):
+    """A real model that takes 0.2 s for any prediction: the slow candidate of the test."""
+
+    def predict_proba(self, X):
+        time.sleep(0.2)
+        return super().predict_proba(X)
+
+
+@pytest.fixture
+def slow_family(monkeypatch):
+    linear = zoo.ZOO["linear"]
+    entry = dataclasses.replace(linear, name="slow", make=lambda task, params, seed: SlowLogistic())
+    monkeypatch.setitem(zoo.ZOO, "slow", entry)
+    monkeypatch.setattr(loop, "portfolio", lambda family: [{}] if family == "slow" else zoo.portfolio(family))
+
+
+def test_max_latency_keeps_slow_models_off_the_podium(slow_family):
+    frame = mixed_frame(300, "binary")
+    predictor = quick(frame, models=["slow", "linear"], max_trials=2, preset="fast", max_latency_ms=100)
+    board = predictor.leaderboard().set_index("model")
+    assert board.loc["slow", "status"] == "too_slow" and np.isnan(board.loc["slow", "rank"])
+    assert board.loc["slow", "latency_ms"] >= 200
+    assert board.loc["linear", "rank"] == 1 and predictor.record.best_model == "linear"
+    notice = next(n for n in predictor.notices if n.key == "search.too_slow")
+    assert notice.params["model"] == "slow" and notice.params["limit"] == 100
+    with pytest.raises(manabu.ManabuError, match="max-latency-ms"):
+        quick(frame, models=["slow"], max_trials=1, preset="fast", max_latency_ms=100)
+
+
+def test_a_family_that_would_not_fit_in_memory_is_skipped(monkeypatch):
+    huge = dataclasses.replace(zoo.ZOO["knn"], memory_factor=1e15)
+    monkeypatch.setitem(zoo.ZOO, "knn", huge)
+    predictor = quick(mixed_frame(200), models=["knn", "linear"], max_trials=3, preset="fast")
+    assert "knn" not in set(predictor.leaderboard()["family"])
+    notice = next(n for n in predictor.notices if n.key == "search.skipped_memory")
+    assert notice.params["model"] == "knn"
+
+
+def test_resume_keeps_what_was_tried_and_checks_it_is_the_same_search(tmp_path, inject_family):
+    frame = mixed_frame(300, "binary")
+    folder = tmp_path / "search"
+    inject_family("interrupting", KeyboardInterrupt)
+    stopped = quick(frame, models=["linear", "decision_tree", "interrupting"], checkpoint=folder)
+    assert stopped.record.interrupted and folder.is_dir()
+    before = stopped.leaderboard().set_index("model")["score"]
+
+    with pytest.raises(manabu.ManabuError, match="seed"):
+        quick(frame, models=["linear", "decision_tree", "knn"], checkpoint=folder, resume=True, seed=1)
+    resumed = quick(frame, models=["linear", "decision_tree", "knn"], checkpoint=folder, resume=True,
+                    max_trials=4, preset="fast")
+    notice = next(n for n in resumed.notices if n.key == "search.resumed")
+    assert notice.params["n"] == 2
+    after = resumed.leaderboard().set_index("model")["score"]
+    assert after[before.index].tolist() == before.tolist(), "earlier scores are kept, not recomputed"
+    assert len(after) == 4 and "knn" in after.index
+    assert not folder.exists(), "a finished search leaves nothing to resume"
+
+
+def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(manabu.ManabuError, match="Nothing to resume"):
+        quick(mixed_frame(100), checkpoint=tmp_path / "none", resume=True)
