@@ -97,3 +97,13 @@ def test_regression_and_multiclass_ensembles():
     rows = build_ensembles(results, labels, "multiclass", log_loss, 3, seed=0, limits=Limits(),
                            refit_estimate=lambda r: 1.0, stacking=True)
     assert rows and all(np.allclose(r.oof.sum(axis=1), 1.0) for r in rows)
+
+
+def test_the_fast_auc_is_scikit_learns():
+    from sklearn.metrics import roc_auc_score
+
+    from manabu.ensemble.selection import _auc
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 500)
+    scores = np.round(rng.random(500), 2)  # many ties
+    assert _auc(y == 1, scores) == pytest.approx(roc_auc_score(y, scores), abs=1e-12)

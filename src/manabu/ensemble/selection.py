@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression, Ridge
+from scipy.stats import rankdata
 
 from manabu.ensemble.model import stack_features
 from manabu.evaluate.metrics import Metric, signed
@@ -96,29 +97,31 @@ def build_ensembles(results: list[CandidateResult], y: np.ndarray, task: str, me
 
 
 class _Greedy:
+    """Caruana's selection with replacement. Each round tries every model of the pool, so the
+    metric is computed on what it reads only (the true class's probability for log loss, the
+    positive class's for ROC-AUC): a blend of those is the column of the blend."""
+
     def __init__(self, predictions, y, task, metric, n_classes, costs, latencies, limits: Limits) -> None:
-        self.predictions, self.y, self.task = predictions, y, task
-        self.metric, self.n_classes = metric, n_classes
+        self.reduced, self.value_of = _reduced(predictions, y, task, metric, n_classes)
         self.costs, self.latencies, self.limits = costs, latencies, limits
 
     def select(self, rows: np.ndarray) -> np.ndarray:
         """Weights over the pool (summing to 1), chosen greedily on ``rows``."""
-        counts = np.zeros(len(self.predictions))
-        total = np.zeros_like(self.predictions[0][rows])
+        pool = self.reduced[:, rows]
+        counts = np.zeros(len(pool))
+        total = np.zeros_like(pool[0])
         for iteration in range(1, ITERATIONS + 1):
             best, best_value = None, -np.inf
-            for j in range(len(self.predictions)):
+            for j in range(len(pool)):
                 if counts[j] == 0 and not self._fits(counts, j):
                     continue
-                blend = (total + self.predictions[j][rows]) / iteration
-                value = signed(self.metric, score_predictions(self.metric, self.task, self.y[rows], blend,
-                                                              self.n_classes))
+                value = self.value_of((total + pool[j]) / iteration, rows)
                 if value > best_value + 1e-12:
                     best, best_value = j, value
             if best is None:
                 break
             counts[best] += 1
-            total = total + self.predictions[best][rows]
+            total = total + pool[best]
         if counts.sum() == 0:  # nothing fits the limits: the single best model
             counts[0] = 1
         return counts / counts.sum()
@@ -127,6 +130,32 @@ class _Greedy:
         used = counts > 0
         return (self.costs[used].sum() + self.costs[j] <= self.limits.refit_seconds
                 and self.latencies[used].sum() + self.latencies[j] <= self.limits.latency_ms)
+
+
+def _reduced(predictions: np.ndarray, y: np.ndarray, task: str, metric: Metric, n_classes: int):
+    """The part of every model's predictions that the metric reads, and a function that scores a
+    blend of those parts on the given rows (higher is better)."""
+    if task != "regression" and metric.name == "log_loss":
+        true_class = predictions[:, np.arange(len(y)), np.asarray(y, dtype=int)]
+        return true_class, lambda blend, rows: float(np.mean(np.log(np.clip(blend, 1e-15, 1.0))))
+    if task == "binary" and metric.name == "roc_auc":
+        return predictions[:, :, 1], lambda blend, rows: _auc(y[rows] == 1, blend)
+    if task == "regression" and metric.name in ("rmse", "mse"):
+        return predictions, lambda blend, rows: -float(np.mean((blend - y[rows]) ** 2))
+    if task == "regression" and metric.name == "mae":
+        return predictions, lambda blend, rows: -float(np.mean(np.abs(blend - y[rows])))
+    return predictions, lambda blend, rows: signed(metric, score_predictions(metric, task, y[rows], blend, n_classes))
+
+
+def _auc(positive: np.ndarray, scores: np.ndarray) -> float:
+    """ROC-AUC by the rank-sum formula (ties averaged): the same number as scikit-learn's, ten
+    times faster, which matters in a loop of hundreds of calls."""
+    n_pos = int(positive.sum())
+    n_neg = len(positive) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(scores)
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def _stack_within_limits(pool, costs, latencies, limits: Limits) -> list[int]:
