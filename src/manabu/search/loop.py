@@ -35,6 +35,8 @@ from manabu.search.strategies import Strategy, make_strategy
 
 PROBE_ROWS = 1_000          # rows used to time a family before trusting it with a whole fold
 MAX_SKIPS_IN_A_ROW = 200    # proposals that all miss the budget: the time left fits nothing, so stop
+MAX_SHARE = 0.25            # once a model exists, no candidate may take more of the budget than this
+LEADING_FAMILIES = 3        # only these families get their second and later default configurations
 
 
 @dataclass
@@ -142,10 +144,21 @@ class _Run:
     def next_candidate(self) -> Candidate | None:
         while self.queue:
             candidate = self.queue.pop(0)
-            if _key(candidate) not in self.tried:  # a resumed search already ran it
-                self.counts[candidate.family] = self.counts.get(candidate.family, 0) + 1
-                return candidate
+            if _key(candidate) in self.tried:  # a resumed search already ran it
+                continue
+            if _number(candidate.name) > 1 and candidate.family not in self.leading_families():
+                continue  # more defaults of a family that is not competitive: not worth the time
+            self.counts[candidate.family] = self.counts.get(candidate.family, 0) + 1
+            return candidate
         return self.strategy.propose()
+
+    def leading_families(self) -> set[str]:
+        """The families whose best model so far ranks among the first LEADING_FAMILIES."""
+        best: dict[str, float] = {}
+        for r in self.outcome.finished():
+            value = signed(self.problem.metric, r.score)
+            best[r.candidate.family] = max(best.get(r.candidate.family, -np.inf), value)
+        return set(sorted(best, key=lambda family: -best[family])[:LEADING_FAMILIES])
 
     def worth_running(self, candidate: Candidate) -> bool:
         """False (with a notice, once per family and reason) for a repeat, or a candidate that
@@ -229,7 +242,9 @@ class _Run:
         estimate = self.costs.estimate(candidate.family, rows, candidate.size_scale, candidate.entry.cost_exponent)
         if estimate is None:
             return True
-        return time.monotonic() + estimate * len(self.problem.folds) < self.search_deadline()
+        needed = estimate * len(self.problem.folds)
+        return (needed <= MAX_SHARE * self.budget.time_limit
+                and time.monotonic() + needed < self.search_deadline())
 
     def probe(self, candidate: Candidate) -> None:
         """Time the candidate on a small sample of the first fold, to extrapolate its cost. The
