@@ -150,6 +150,7 @@ def _sigterm_as_interrupt():
         return
 
     def stop(signum, frame):
+        Terminated.received.set()
         raise Terminated
 
     previous = signal.signal(signal.SIGTERM, stop)
@@ -157,6 +158,7 @@ def _sigterm_as_interrupt():
         yield
     finally:
         signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        Terminated.received.clear()
 
 
 @app.command()

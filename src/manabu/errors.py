@@ -5,6 +5,7 @@ reads in Japanese or English. The CLI prints ``str(error)`` and exits with statu
 """
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from manabu.i18n import Message
@@ -66,4 +67,7 @@ class TrainingError(ManabuError):
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, turned into an interrupt so that a stopped search ends the way Ctrl-C ends it:
-    the best model so far is kept."""
+    the best model so far is kept. ``received`` is set as well, because a library that catches
+    the exception inside its training loop may re-raise it as a plain KeyboardInterrupt."""
+
+    received = threading.Event()

@@ -1,6 +1,8 @@
 """A trained model with everything needed to use it honestly: schema, classes, scores, notices."""
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,11 @@ from manabu.data.task import Task
 from manabu.errors import SchemaError
 from manabu.evaluate.metrics import compute_all
 from manabu.i18n import Message
+from manabu.inference import NotCovered, row_path_or_none
 from manabu.search.leaderboard import leaderboard_frame
+
+ROW_PATH_MAX_ROWS = 256  # inputs of at most this many rows take the row path, when there is one
+_ROW_PATH_LOCK = threading.Lock()  # one row path built at a time
 
 
 @dataclass
@@ -114,8 +120,10 @@ class Predictor:
 
     # -- using it ---------------------------------------------------------------------------
     def predict(self, data) -> pd.Series:
-        frame, X = self._prepared(data)
-        raw = self.pipeline.predict(X)
+        frame = self._frame(data)
+        raw = self._on_rows(frame, "predict")
+        if raw is None:
+            raw = self.pipeline.predict(self._prepare(frame))
         if self.classes is None:
             return pd.Series(np.asarray(raw, dtype=float), index=frame.index, name=self.target)
         return self._labels(np.asarray(raw, dtype=int), frame.index)
@@ -123,33 +131,95 @@ class Predictor:
     def predict_proba(self, data) -> pd.DataFrame:
         if self.classes is None:
             raise SchemaError("predict.no_proba_for_regression")
-        frame, X = self._prepared(data)
-        return self._proba_frame(X, frame.index)
+        frame = self._frame(data)
+        return self._proba_frame(frame, frame.index)
 
     def predict_frame(self, data) -> pd.DataFrame:
         """The data with ``<target>_predicted`` added (and ``proba_<class>`` for classes),
         preparing the rows once: labels are the most probable classes."""
-        frame, X = self._prepared(data)
+        frame = read(data)  # a copy, which becomes the answer
         result = frame.copy()
         column = f"{self.target}_predicted"
         if self.classes is None:
-            result[column] = np.asarray(self.pipeline.predict(X), dtype=float)
+            raw = self._on_rows(frame, "predict")
+            if raw is None:
+                raw = self.pipeline.predict(self._prepare(frame))
+            result[column] = np.asarray(raw, dtype=float)
             return result
-        proba = self._proba_frame(X, frame.index)
+        proba = self._proba_frame(frame, frame.index)
         result[column] = self._labels(proba.to_numpy().argmax(axis=1), frame.index).to_numpy()
         for label in proba.columns:
             result[f"proba_{label}"] = proba[label].to_numpy()
         return result
 
-    def _prepared(self, data) -> tuple[pd.DataFrame, pd.DataFrame]:
-        frame = read(data)
-        return frame, self.schema.prepare(frame, where=_where(frame))
+    def row_path(self):
+        """The fast path for a few rows (``manabu.inference``), built and checked against the
+        pipeline on first use; None when there is none and the pipeline answers every call."""
+        built = self._cache.get("row_path")
+        if built is None or built[0] is not self.pipeline:
+            with _ROW_PATH_LOCK:
+                built = self._cache.get("row_path")
+                if built is None or built[0] is not self.pipeline:
+                    built = (self.pipeline, row_path_or_none(self.pipeline, self.schema))
+                    self._cache["row_path"] = built
+        return built[1]
 
-    def _proba_frame(self, X: pd.DataFrame, index) -> pd.DataFrame:
-        proba = np.asarray(self.pipeline.predict_proba(X), dtype=float)
-        return pd.DataFrame(proba, index=index, columns=list(self.classes))
+    @property
+    def _cache(self) -> "_Transient":
+        return self.__dict__.setdefault("_transient", _Transient())
+
+    def _frame(self, data) -> pd.DataFrame:
+        """``read(data)``; a small pandas frame that ``read`` would only copy is used as it is
+        (nothing below changes it), which saves a copy on every single-row call."""
+        if isinstance(data, pd.DataFrame) and 0 < len(data) <= ROW_PATH_MAX_ROWS and self._plain(data.columns):
+            return data
+        return read(data)
+
+    def _plain(self, columns: pd.Index) -> bool:
+        """Names that ``read`` keeps as they are: text, distinct, no byte-order mark (checked
+        once per columns index: the rows taken from a frame share it, as ``Index.is_`` sees)."""
+        known = self._cache.get("plain_columns")
+        if known is not None and known[0].is_(columns):
+            return known[1]
+        names = list(columns)
+        plain = (len(names) > 0 and all(type(n) is str for n in names) and len(set(names)) == len(names)
+                 and not names[0].startswith("\ufeff"))
+        self._cache["plain_columns"] = (columns, plain)
+        return plain
+
+    def _prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return self.schema.prepare(frame, where=_where(frame))
+
+    def _on_rows(self, frame: pd.DataFrame, method: str) -> np.ndarray | None:
+        """``method`` ("predict" or "predict_proba") answered by the row path, or None where
+        the pipeline must answer: too many rows, no row path, or rows it does not cover."""
+        if not 0 < len(frame) <= ROW_PATH_MAX_ROWS:
+            return None
+        path = self.row_path()
+        if path is None:
+            return None
+        values = self.schema.prepare_values(frame, where=_where(frame))
+        try:
+            return getattr(path, method)(values, len(frame))
+        except NotCovered:
+            return None
+        except Exception as error:  # a fault of the row path must not cost the user an answer
+            logging.getLogger(__name__).warning("row path failed (%s: %s)", type(error).__name__, error)
+            return None
+
+    def _proba_frame(self, frame: pd.DataFrame, index) -> pd.DataFrame:
+        proba = self._on_rows(frame, "predict_proba")
+        if proba is None:
+            proba = self.pipeline.predict_proba(self._prepare(frame))
+        return pd.DataFrame(np.asarray(proba, dtype=float), index=index, columns=list(self.classes))
 
     def _labels(self, codes: np.ndarray, index) -> pd.Series:
+        known = self._cache.get("labels")
+        if known is None or known[0] is not self.classes:
+            known = (self.classes, _label_rows(self.classes, self.target))
+            self._cache["labels"] = known
+        if known[1] is not None and len(codes) == 1:
+            return known[1][int(codes[0])].set_axis(index)
         values = pd.Series(np.asarray(self.classes, dtype=object)[codes]).infer_objects().to_numpy()
         return pd.Series(values, index=index, name=self.target)
 
@@ -197,6 +267,33 @@ def plain_label(value):
     return value.item() if hasattr(value, "item") else value
 
 
+class _Transient(dict):
+    """What a Predictor keeps to answer faster (its row path, checked column names, labels):
+    rebuilt on demand, so neither copied nor pickled with it."""
+
+    def __copy__(self) -> "_Transient":
+        return _Transient()
+
+    def __deepcopy__(self, memo) -> "_Transient":
+        return _Transient()
+
+    def __reduce__(self):
+        return _Transient, ()
+
+
+def _label_rows(classes: list[Any], name: str) -> list[pd.Series] | None:
+    """Each class as the one-row Series ``_labels`` would build for it, so that a single-row
+    answer is a copy with the caller's index rather than pandas' type inference again. Classes
+    of one Python type infer alike alone or together; mixed ones are left to ``_labels``."""
+    if len({type(c) for c in classes}) > 1:
+        return None
+    rows = []
+    for label in classes:
+        values = pd.Series(np.asarray([label], dtype=object)).infer_objects().to_numpy()
+        rows.append(pd.Series(values, name=name))
+    return rows
+
+
 def _where(frame: pd.DataFrame) -> str | None:
     """The file the rows came from, for messages (``read`` keeps it on the frame)."""
-    return frame.attrs["manabu_source"].get("path")
+    return frame.attrs.get("manabu_source", {}).get("path")

@@ -11,6 +11,7 @@ import difflib
 import re
 import unicodedata
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
@@ -29,6 +30,7 @@ PARSE_SHARE = 0.95        # share of values that must parse for text to count as
 LEAK_CORRELATION = 0.99
 LEAK_PURITY = 0.995
 _BLOCK_CELLS = 2_000_000  # numeric columns are inspected in blocks of about this many cells
+SMALL_FRAME_ROWS = 512    # prepare reads frames of at most this many rows value by value
 
 
 class ColumnType(StrEnum):
@@ -116,16 +118,11 @@ class Schema:
         HIGH_CARDINALITY and TEXT become object columns of ``str`` with ``np.nan``, DATETIME
         becomes naive ``datetime64[ns]`` (UTC). The input frame is left untouched.
         """
+        if 0 < len(df) <= SMALL_FRAME_ROWS:
+            return _prepared_frame(self.features, self.prepare_values(df, where=where), df.index)
         df = _with_text_names(df)
         feats = self.features
-        missing = [c.name for c in feats if c.name not in df.columns]
-        if missing:
-            raise SchemaError("schema.missing_columns", n=len(missing), where=_where(where),
-                              names=", ".join(f'"{m}"' for m in missing))
-        dup = sorted(set(df.columns[df.columns.duplicated()]) & {c.name for c in feats})
-        if dup:
-            raise SchemaError("schema.duplicate_columns", where=_where(where),
-                              names=", ".join(f'"{d}"' for d in dup))
+        self._check_names(list(df.columns), where)
         dtypes = df.dtypes
         plain = [c.name for c in feats if c.type is ColumnType.NUMERIC and _plain_number(dtypes[c.name])]
         block = df[plain].to_numpy(dtype=float, na_value=np.nan, copy=True)
@@ -135,6 +132,59 @@ class Schema:
         parts += [_PREPARE[c.type](df[c.name], c).rename(c.name).to_frame()
                   for c in feats if c.name not in taken]
         return pd.concat(parts, axis=1)[[c.name for c in feats]]
+
+    def prepare_values(self, df: pd.DataFrame, *, where: str | None = None) -> dict[str, np.ndarray]:
+        """``prepare`` as one array per feature, without building a frame: meant for a few rows.
+
+        Values are read one by one (each distinct value converted once, by the same functions
+        as ``prepare``), which on one row skips the pandas work per column that dominates a
+        single prediction. Columns of dtypes this path does not know take ``prepare``'s way.
+        """
+        features = self.features
+        positions = self._positions(df, where)
+        arrays = _column_arrays(df)
+        out, numbers = {}, {}
+        for col, i in zip(features, positions):
+            values = arrays[i]
+            if col.type is ColumnType.NUMERIC and isinstance(values, np.ndarray) and values.dtype.kind in "biuf":
+                numbers[col.name] = values  # numbers as numbers: converted together below
+                continue
+            prepared = _small_values(values, col)
+            out[col.name] = prepared if prepared is not None else _PREPARE[col.type](df.iloc[:, i], col).to_numpy()
+        if numbers:
+            block = np.array(list(numbers.values()), dtype=np.float64)
+            block[np.isinf(block)] = np.nan
+            out.update(zip(numbers, block))
+        return {c.name: out[c.name] for c in features}
+
+    def _positions(self, df: pd.DataFrame, where: str | None) -> list[int]:
+        """Where each feature is in ``df``, checked once per columns index (the rows taken
+        from a frame share its index, which ``Index.is_`` sees through)."""
+        columns = df.columns
+        cached = self.__dict__.get("_known_columns")
+        if cached is not None and cached[0].is_(columns):
+            return cached[1]
+        names = [str(c) for c in columns]
+        self._check_names(names, where)
+        first: dict[str, int] = {}
+        for i, name in enumerate(names):
+            first.setdefault(name, i)
+        positions = [first[c.name] for c in self.features]
+        self.__dict__["_known_columns"] = (columns, positions)
+        return positions
+
+    def _check_names(self, names: list[str], where: str | None) -> None:
+        feats = self.features
+        present = set(names)
+        missing = [c.name for c in feats if c.name not in present]
+        if missing:
+            raise SchemaError("schema.missing_columns", n=len(missing), where=_where(where),
+                              names=", ".join(f'"{m}"' for m in missing))
+        duplicated = {name for name, count in Counter(names).items() if count > 1}
+        dup = sorted(duplicated & {c.name for c in feats})
+        if dup:
+            raise SchemaError("schema.duplicate_columns", where=_where(where),
+                              names=", ".join(f'"{d}"' for d in dup))
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": 1, "target": self.target,
@@ -326,7 +376,11 @@ def _normalised_levels(levels: Any, limit: int | None = None) -> list[str]:
     """
     if getattr(levels.dtype, "kind", "O") != "O":
         return [_norm(str(v)) for v in _canonical_levels(levels)]
-    return [_norm((v if isinstance(v, str) else str(canonical_text(v)))[:limit]) for v in levels.tolist()]
+    return [_normalised(v, limit) for v in levels.tolist()]
+
+
+def _normalised(value: Any, limit: int | None = None) -> str:
+    return _norm((value if isinstance(value, str) else str(canonical_text(value)))[:limit])
 
 
 # ------------------------------------------------------------------------------ numbers in text
@@ -752,6 +806,11 @@ def _numbers_of_levels(levels: Any) -> list[float]:
     return [parse_number(t) for t in _normalised_levels(levels)]
 
 
+def _number_of(value: Any) -> float:
+    """``_numbers_of_levels`` for one value of an object column."""
+    return parse_number(_normalised(value))
+
+
 def _prepare_numeric(s: pd.Series) -> np.ndarray:
     """Floats for any column: numbers as they are, timedeltas in seconds, text parsed; ±inf → NaN."""
     if pd.api.types.is_timedelta64_dtype(s.dtype):
@@ -773,14 +832,28 @@ def _as_boolean(s: pd.Series, col: Column) -> pd.Series:
     """1.0 / 0.0 / NaN: the training words first, then any common true/false word."""
     if pd.api.types.is_bool_dtype(s.dtype):
         return pd.Series(s.to_numpy(dtype=float, na_value=np.nan), index=s.index)
-    true, false = set(col.true_values or ()), set(col.false_values or ())
+    return pd.Series(_per_level(s, _boolean_reader(col), dtype=float), index=s.index, dtype="float64")
+
+
+def _boolean_reader(col: Column) -> Any:
+    one = _boolean_of(col)
 
     def read(levels: Any) -> list[float]:
-        tokens = [_bool_token(v) for v in levels]
-        return [1.0 if t in true else 0.0 if t in false else
-                1.0 if t in _TRUE else 0.0 if t in _FALSE else np.nan for t in tokens]
+        return [one(v) for v in levels]
 
-    return pd.Series(_per_level(s, read, dtype=float), index=s.index, dtype="float64")
+    return read
+
+
+def _boolean_of(col: Column) -> Any:
+    """1.0 / 0.0 / NaN for one value: the training words first, then any common one."""
+    true, false = set(col.true_values or ()), set(col.false_values or ())
+
+    def one(value: Any) -> float:
+        t = _bool_token(value)
+        return (1.0 if t in true else 0.0 if t in false else
+                1.0 if t in _TRUE else 0.0 if t in _FALSE else np.nan)
+
+    return one
 
 
 def _as_text(s: pd.Series, col: Column) -> pd.Series:
@@ -790,13 +863,18 @@ def _as_text(s: pd.Series, col: Column) -> pd.Series:
 def _as_datetime(s: pd.Series, col: Column) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return _to_ns(s)
-    fmt = col.datetime_format or "ISO8601"
+    read = _date_reader(col.datetime_format or "ISO8601")
+    values = _per_level(s, read, missing=_NAT, dtype="datetime64[ns]")
+    return pd.Series(values, index=s.index, dtype="datetime64[ns]")
 
+
+def _date_reader(fmt: str) -> Any:
     def read(levels: Any) -> list[Any]:
         return list(_parse_dates(_normalised_levels(levels), fmt).to_numpy(dtype="datetime64[ns]"))
+    return read
 
-    values = _per_level(s, read, missing=np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
-    return pd.Series(values, index=s.index, dtype="datetime64[ns]")
+
+_NAT = np.datetime64("NaT", "ns")
 
 
 _PREPARE = {
@@ -809,3 +887,155 @@ _PREPARE = {
     ColumnType.ID: _as_text,
     ColumnType.CONSTANT: _as_text,
 }
+
+
+# ------------------------------------------------------------------------ prepare, a few rows
+
+_SCALARS = frozenset({str, int, float, bool})  # cell types the small path reads itself
+_NS_DTYPE = np.dtype("datetime64[ns]")
+_DATE_CACHE: dict[tuple[str, type, Any], Any] = {}
+_DATE_CACHE_SIZE = 10_000
+
+
+def _column_arrays(df: pd.DataFrame) -> list[Any]:
+    """Each column's values as pandas keeps them, in column order. pandas' own iterator costs
+    about a microsecond a column where ``df.iloc[:, i]`` costs tens; without it (another
+    pandas) the columns come as Series, which ``_small_values`` leaves to the general path."""
+    iterate = getattr(df, "_iter_column_arrays", None)
+    if iterate is None:
+        return [df.iloc[:, i] for i in range(df.shape[1])]
+    return list(iterate())
+
+
+def _small_values(values: Any, col: Column) -> np.ndarray | None:
+    """One prepared column read value by value, or None where the dtype is not one it knows
+    (nullable numbers, categoricals, time zones, periods ...)."""
+    if isinstance(values.dtype, np.dtype) and not isinstance(values, np.ndarray):
+        values = np.asarray(values)  # pandas keeps naive datetimes in a DatetimeArray
+    if isinstance(values, np.ndarray):
+        kind = values.dtype.kind
+    elif isinstance(values.dtype, pd.StringDtype):
+        kind = "O"
+    else:
+        return None
+    return _SMALL[col.type](values, kind, col)
+
+
+def _small_number(values: Any, kind: str, col: Column) -> np.ndarray | None:
+    if kind in "biuf":
+        x = values.astype(np.float64)
+    elif kind == "O":
+        read = _by_value(_cells(values), _number_of, np.nan)
+        if read is None:
+            return None
+        x = np.array(read, dtype=np.float64)
+    else:
+        return None
+    x[np.isinf(x)] = np.nan
+    return x
+
+
+def _small_boolean(values: Any, kind: str, col: Column) -> np.ndarray | None:
+    if kind == "b":
+        return values.astype(np.float64)
+    if kind not in "iufO":
+        return None
+    read = _by_value(_cells(values), _boolean_of(col), np.nan)
+    return None if read is None else np.array(read, dtype=np.float64)
+
+
+def _small_text(values: Any, kind: str, col: Column) -> np.ndarray | None:
+    if kind not in "biufO":
+        return None
+    read = _by_value(_cells(values), canonical_text, np.nan)
+    return None if read is None else _object_array(read)
+
+
+def _small_datetime(values: Any, kind: str, col: Column) -> np.ndarray | None:
+    if values.dtype == _NS_DTYPE:
+        return values.copy()
+    if kind != "O":
+        return None
+    return _dates(_cells(values), col.datetime_format or "ISO8601")
+
+
+_SMALL = {
+    ColumnType.NUMERIC: _small_number,
+    ColumnType.BOOLEAN: _small_boolean,
+    ColumnType.DATETIME: _small_datetime,
+    ColumnType.CATEGORICAL: _small_text,
+    ColumnType.HIGH_CARDINALITY: _small_text,
+    ColumnType.TEXT: _small_text,
+    ColumnType.ID: _small_text,
+    ColumnType.CONSTANT: _small_text,
+}
+
+
+def _cells(values: Any) -> list[Any]:
+    """The cells as Python values; Arrow-backed text through Arrow, much faster than pandas'."""
+    if not isinstance(values, np.ndarray) and values.dtype.storage == "pyarrow":
+        return values.__arrow_array__().to_pylist()
+    return values.tolist()
+
+
+def _missing_cell(value: Any) -> bool:
+    return value is None or value is pd.NA or (type(value) is float and value != value)
+
+
+def _by_value(cells: list[Any], convert: Any, missing: Any) -> list[Any] | None:
+    """``convert`` once per distinct cell, spread back, missing cells as ``missing``: equal
+    cells share the first one's result, as ``pd.factorize`` groups them for ``_per_level``.
+    None when a cell is not a plain str/int/float/bool."""
+    if len(cells) == 1:  # one row: nothing to share
+        value = cells[0]
+        if _missing_cell(value):
+            return [missing]
+        return [convert(value)] if type(value) in _SCALARS else None
+    first: dict[Any, Any] = {}
+    out = []
+    for value in cells:
+        if _missing_cell(value):
+            out.append(missing)
+            continue
+        if type(value) not in _SCALARS:
+            return None
+        if value not in first:
+            first[value] = convert(value)
+        out.append(first[value])
+    return out
+
+
+def _object_array(items: list[Any]) -> np.ndarray:
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+def _dates(cells: list[Any], fmt: str) -> np.ndarray | None:
+    """Dates read from text, each distinct text parsed once by ``_date_reader`` and
+    remembered: parsing costs a pandas call, and the same dates come back again and again."""
+    found: dict[Any, Any] = {}
+
+    def remember(value: Any) -> Any:
+        key = (fmt, type(value), value)
+        found[key] = _DATE_CACHE.get(key)
+        return key
+
+    keys = _by_value(cells, remember, None)
+    if keys is None:
+        return None
+    todo = [key for key, date in found.items() if date is None]
+    if todo:
+        parsed = _date_reader(fmt)(_object_array([value for _, _, value in todo]))
+        if len(_DATE_CACHE) + len(todo) > _DATE_CACHE_SIZE:
+            _DATE_CACHE.clear()
+        for key, date in zip(todo, parsed):
+            found[key] = _DATE_CACHE[key] = date
+    return np.array([_NAT if key is None else found[key] for key in keys], dtype="datetime64[ns]")
+
+
+def _prepared_frame(features: list[Column], values: dict[str, np.ndarray], index: pd.Index) -> pd.DataFrame:
+    """The frame ``prepare`` returns, from ``prepare_values``: object columns stay object."""
+    return pd.DataFrame({c.name: pd.Series(values[c.name], index=index, dtype=values[c.name].dtype, copy=False)
+                         for c in features})
+

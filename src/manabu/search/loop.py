@@ -98,7 +98,8 @@ def run_search(problem: SearchProblem, entries: list[ModelEntry], budget: Budget
         run.loop(on_result)
     except KeyboardInterrupt as stop:
         outcome.interrupted = True
-        run.notify(Message("search.terminated" if isinstance(stop, Terminated) else "search.interrupted", {}))
+        terminated = isinstance(stop, Terminated) or Terminated.received.is_set()
+        run.notify(Message("search.terminated" if terminated else "search.interrupted", {}))
     listener.search_finished()
     return outcome
 

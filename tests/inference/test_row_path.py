@@ -1,0 +1,87 @@
+"""Every family of the zoo gets a row path whose answers equal its pipeline's, on new rows
+with unseen categories and missing values, one row at a time and in batches."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from manabu.inference import build_row_path
+from tests.inference.conftest import new_rows
+
+FAST = {"decision_tree": "Trees", "random_forest": "Trees", "extra_trees": "Trees",
+        "hist_gradient_boosting": "HistGradientBoosting", "lightgbm": "LightGBM", "xgboost": "XGBoost",
+        "catboost": "CatBoost", "linear": "Linear", "knn": "AsIs", "svm": "Calibrated"}
+BY_TASK = {("svm", "regression"): "SupportVectors", ("svm", "multiclass"): "AsIs"}  # SVR; one-vs-one SVC
+CASES = [(family, "binary") for family in FAST] + [
+    (family, task) for task in ("multiclass", "regression")
+    for family in ("lightgbm", "xgboost", "catboost", "hist_gradient_boosting", "random_forest", "linear", "svm")]
+
+
+def answers(model, X, classifier: bool):
+    predicted = np.asarray(model.predict(X))
+    return (predicted, np.asarray(model.predict_proba(X), dtype=float)) if classifier else (predicted,)
+
+
+@pytest.mark.parametrize(("family", "task"), CASES)
+def test_row_path_answers_as_the_pipeline(fitted, family, task):
+    pipeline, schema = fitted(family, task)
+    path = build_row_path(pipeline, schema)
+    assert type(path.compiled.model).__name__ == BY_TASK.get((family, task), FAST[family])
+    rows = new_rows(task)
+    classifier = task != "regression"
+    expected = answers(pipeline, schema.prepare(rows), classifier)
+    got = answers(_Bound(path, schema), rows, classifier)
+    np.testing.assert_array_equal(got[0], expected[0]) if classifier else \
+        np.testing.assert_allclose(got[0], expected[0], rtol=0, atol=1e-6)
+    if classifier:
+        np.testing.assert_allclose(got[1], expected[1], rtol=0, atol=1e-6)
+    for i in range(5):
+        one = answers(_Bound(path, schema), rows.iloc[[i]], classifier)
+        for g, e in zip(one, expected):
+            np.testing.assert_allclose(np.asarray(g, dtype=float), np.asarray(e[i:i + 1], dtype=float),
+                                       rtol=0, atol=1e-6)
+
+
+class _Bound:
+    """The row path taking raw rows, as Predictor hands them over."""
+
+    def __init__(self, path, schema):
+        self.path, self.schema = path, schema
+
+    def predict(self, rows):
+        return self.path.predict(self.schema.prepare_values(rows), len(rows))
+
+    def predict_proba(self, rows):
+        return self.path.predict_proba(self.schema.prepare_values(rows), len(rows))
+
+
+def test_the_compiled_matrix_equals_the_column_transformer(fitted):
+    """Both preprocessing kinds, every block: the numbers the model reads are the same."""
+    for family in ("lightgbm", "linear"):
+        pipeline, schema = fitted(family, "binary")
+        rows = new_rows("binary")
+        expected = pipeline[0].transform(schema.prepare(rows))
+        got = build_row_path(pipeline, schema).compiled.matrix(_rows(schema, rows))
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+        assert got.flags["C_CONTIGUOUS"] == expected.flags["C_CONTIGUOUS"]  # dot products sum alike
+
+
+def _rows(schema, rows):
+    from manabu.inference.path import Rows
+    return Rows(schema.prepare_values(rows), len(rows))
+
+
+@pytest.mark.parametrize("family", ["hist_gradient_boosting", "xgboost", "random_forest"])
+@pytest.mark.parametrize("python_walk", [True, False])
+def test_both_tree_walks_answer_alike(fitted, monkeypatch, family, python_walk):
+    """One row walks the trees in Python or level by level in numpy (whichever is cheaper);
+    both, categorical splits included, reach the pipeline's answer."""
+    from manabu.inference.trees import Forest
+    monkeypatch.setattr(Forest, "_python_is_faster", lambda self: python_walk)
+    pipeline, schema = fitted(family, "multiclass")
+    path = build_row_path(pipeline, schema)
+    rows = new_rows("multiclass")
+    expected = pipeline.predict_proba(schema.prepare(rows))
+    for i in range(8):
+        got = path.predict_proba(schema.prepare_values(rows.iloc[[i]]), 1)
+        np.testing.assert_allclose(got, expected[i:i + 1], rtol=0, atol=1e-6)
