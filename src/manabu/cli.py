@@ -253,7 +253,7 @@ def _quickstart(output: Path | None, time_limit: float) -> None:
 
 # -- printing helpers -------------------------------------------------------------------------
 
-LEADERBOARD_ROWS = 15  # the rest stay in the model folder (manabu info, Predictor.leaderboard())
+LEADERBOARD_ROWS = 15  # the rest stay in the model folder (manifest.json, Predictor.leaderboard())
 
 
 def _print_leaderboard(predictor) -> None:
