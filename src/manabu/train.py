@@ -136,11 +136,10 @@ def _with_ensembles(problem: SearchProblem, outcome, best, budget: Budget, confi
                                 config.seed, limits, lambda r: refit_seconds(r, n_rows), preset.stacking)
     outcome.results.extend(ensembles)
     chosen = outcome.best(problem.metric)
-    for row in ensembles:
-        shown = {"members": ", ".join(m.candidate.name for m in row.candidate.members),
-                 "metric": problem.metric.name, "score": f"{row.score:.4f}", "best": f"{best.score:.4f}"}
-        if row is chosen:
-            notices.append(Message("search.ensemble_built", shown))
+    if any(row is chosen for row in ensembles):
+        notices.append(Message("search.ensemble_built", {
+            "members": ", ".join(m.candidate.name for m in chosen.candidate.members),
+            "metric": problem.metric.name, "score": f"{chosen.score:.4f}", "best": f"{best.score:.4f}"}))
     if ensembles and chosen is best:
         top = max(ensembles, key=lambda r: signed(problem.metric, r.score))
         notices.append(Message("search.ensemble_not_better", {"score": f"{top.score:.4f}", "best": f"{best.score:.4f}"}))

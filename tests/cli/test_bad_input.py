@@ -17,7 +17,14 @@ import pandas as pd
 import pytest
 
 from manabu.artifact import verify
-from tests.cli.conftest import FAST, assert_refused, leftovers, manabu, manifest, process_env
+from tests.cli.conftest import (
+    FAST,
+    assert_refused,
+    leftovers,
+    manabu,
+    manifest,
+    process_env,
+)
 from tests.frames import mixed_frame
 
 
@@ -260,22 +267,28 @@ def _start_training(data: Path, out: Path, *options: str) -> tuple[subprocess.Po
     return process, lines, started
 
 
-def test_ctrl_c_during_training_keeps_the_best_model_or_nothing(tmp_path):
-    data = tmp_path / "big.csv"
-    mixed_frame(3000, task="binary").to_csv(data, index=False)
-    out = tmp_path / "models" / "m"
+def _stop_training(data: Path, out: Path, signum: int, after: float) -> tuple[int, float, str]:
+    """Train on ``data``, send ``signum`` ``after`` seconds into the search; the exit status, the
+    seconds the process took to end after the signal, and its stderr."""
     process, lines, started = _start_training(data, out, "--time-limit", "120")
     try:
         assert started.wait(60), "".join(lines)
-        time.sleep(3)  # inside the search
+        time.sleep(after)
         sent = time.monotonic()
-        os.killpg(process.pid, signal.SIGINT)
+        os.killpg(process.pid, signum)
         code = process.wait(timeout=STOP_SECONDS)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
-    assert time.monotonic() - sent < STOP_SECONDS
-    text = "".join(lines)
+    return code, time.monotonic() - sent, "".join(lines)
+
+
+def test_ctrl_c_during_training_keeps_the_best_model_or_nothing(tmp_path):
+    data = tmp_path / "big.csv"
+    mixed_frame(3000, task="binary").to_csv(data, index=False)
+    out = tmp_path / "models" / "m"
+    code, seconds, text = _stop_training(data, out, signal.SIGINT, after=3)  # inside the search
+    assert seconds < STOP_SECONDS
     assert "Traceback" not in text
     if code == 0:
         assert leftovers(out.parent) == [".m.search", "m"], "the model, and the search to resume"
@@ -312,16 +325,7 @@ def test_sigterm_keeps_the_best_model_and_resume_continues_the_search(tmp_path):
     data = tmp_path / "big.csv"
     mixed_frame(3000, task="binary").to_csv(data, index=False)
     out = tmp_path / "models" / "m"
-    process, lines, started = _start_training(data, out, "--time-limit", "120")
-    try:
-        assert started.wait(60), "".join(lines)
-        time.sleep(10)  # models have been scored by now
-        os.killpg(process.pid, signal.SIGTERM)
-        code = process.wait(timeout=STOP_SECONDS)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-    text = "".join(lines)
+    code, _, text = _stop_training(data, out, signal.SIGTERM, after=10)  # models scored by now
     assert code == 0 and "SIGTERM" in text and "Traceback" not in text, text
     first = verify(out)["training"]
     assert first["interrupted"] is True

@@ -34,10 +34,8 @@ class Ensemble:
 
     def combine(self, outputs: list[np.ndarray]) -> np.ndarray:
         if self.stacker is not None:
-            features = stack_features(outputs, self.task)
-            if self.task == "regression":
-                return np.asarray(self.stacker.predict(features), dtype=float)
-            return _full_proba(self.stacker, features, self.n_classes)
+            from manabu.search.crossval import predict_scores
+            return predict_scores(self.stacker, stack_features(outputs, self.task), self.task, self.n_classes)
         return sum(w * out for w, out in zip(self.weights, outputs)) / self.weights.sum()
 
     def predict_proba(self, X) -> np.ndarray:
@@ -61,13 +59,3 @@ def stack_features(outputs: list[np.ndarray], task: str) -> np.ndarray:
         logits = np.log(clipped / (1 - clipped))
         columns.append(logits[:, 1:] if proba.shape[1] == 2 else logits)
     return np.hstack(columns)
-
-
-def _full_proba(stacker: Any, features: np.ndarray, n_classes: int) -> np.ndarray:
-    proba = np.asarray(stacker.predict_proba(features), dtype=float)
-    seen = np.asarray(stacker.classes_, dtype=int)
-    if len(seen) == n_classes:
-        return proba
-    full = np.zeros((len(features), n_classes))
-    full[:, seen] = proba
-    return full

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression, Ridge
 from scipy.stats import rankdata
+from sklearn.linear_model import LogisticRegression, Ridge
 
 from manabu.ensemble.model import stack_features
 from manabu.evaluate.metrics import Metric, signed
-from manabu.search.crossval import CandidateResult, score_predictions
+from manabu.search.crossval import CandidateResult, predict_scores, score_predictions
 
 POOL_SIZE = 12          # the best models offered to the selection
 STACK_POOL_SIZE = 8     # the best models a stacker sees
@@ -173,7 +173,7 @@ def _stacked(members, y, task, metric, n_classes, rows, parts, seed) -> Candidat
     for k, part in enumerate(parts):
         others = np.concatenate([p for i, p in enumerate(parts) if i != k])
         stacker = _stacker(task, seed).fit(features[others], y[others])
-        honest[part] = _stacker_output(stacker, features[part], task, n_classes)
+        honest[part] = predict_scores(stacker, features[part], task, n_classes)
     stacker = _stacker(task, seed).fit(features[rows], y[rows])
     weights = np.full(len(members), 1.0 / len(members))  # shown only; the stacker decides
     return _row("stacking", members, weights, stacker, honest, parts, y, task, metric, n_classes)
@@ -183,15 +183,6 @@ def _stacker(task: str, seed: int):
     if task == "regression":
         return Ridge(alpha=1.0, positive=True)
     return LogisticRegression(C=1.0, max_iter=1000)
-
-
-def _stacker_output(stacker, features, task, n_classes) -> np.ndarray:
-    if task == "regression":
-        return stacker.predict(features)
-    proba = stacker.predict_proba(features)
-    full = np.zeros((len(features), n_classes))
-    full[:, np.asarray(stacker.classes_, dtype=int)] = proba
-    return full
 
 
 def _row(name, members, weights, stacker, honest, parts, y, task, metric, n_classes) -> CandidateResult:

@@ -149,7 +149,6 @@ class _Run:
                 continue
             if _number(candidate.name) > 1 and candidate.family not in self.leading_families():
                 continue  # more defaults of a family that is not competitive: not worth the time
-            self.counts[candidate.family] = self.counts.get(candidate.family, 0) + 1
             return candidate
         return self.strategy.propose()
 
