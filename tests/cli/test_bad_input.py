@@ -248,12 +248,18 @@ def test_categorical_column_with_100k_distinct_values(cli, tmp_path, out):
 STOP_SECONDS = 90
 
 
+def _as_from_a_terminal() -> None:
+    """A shell running the tests as a background job ignores SIGINT, and its children inherit
+    that, so Ctrl-C would never reach them: give the child the default a terminal gives."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_training(data: Path, out: Path, *options: str) -> tuple[subprocess.Popen, list[str], threading.Event]:
     """``manabu train`` in its own session; its stderr lines collected as they come."""
     process = subprocess.Popen(
         [sys.executable, "-m", "manabu.cli", "train", str(data), "--target", "y", "-o", str(out), *options],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, encoding="utf-8",
-        env=process_env(), start_new_session=True)
+        env=process_env(), start_new_session=True, preexec_fn=_as_from_a_terminal)
     lines: list[str] = []
     started = threading.Event()
 
