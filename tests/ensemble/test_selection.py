@@ -77,6 +77,17 @@ def test_limits_keep_costly_members_out():
                            refit_estimate=lambda r: r.fit_seconds, stacking=True) == []
 
 
+def test_reading_the_row_counts_once_in_an_ensembles_latency():
+    metric = get_metric("log_loss", "binary")
+    y, a, b, _ = binary_problem()
+    results = [result("a", a, y, "binary", metric, latency=1.0), result("b", b, y, "binary", metric, latency=1.0)]
+    rows = build_ensembles(results, y, "binary", metric, 2, seed=0, limits=Limits(shared_ms=0.4),
+                           refit_estimate=lambda r: 1.0, stacking=False)
+    assert rows[0].latency_ms == pytest.approx(1.6), "0.4 to read the row, then 0.6 per member"
+    assert build_ensembles(results, y, "binary", metric, 2, seed=0, limits=Limits(latency_ms=1.5, shared_ms=0.4),
+                           refit_estimate=lambda r: 1.0, stacking=False) == [], "1.6 is over the limit"
+
+
 def test_regression_and_multiclass_ensembles():
     rng = np.random.default_rng(2)
     y = rng.normal(size=2000)

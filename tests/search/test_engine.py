@@ -90,6 +90,18 @@ def slow_family(monkeypatch):
     monkeypatch.setattr(loop, "portfolio", lambda family: [{}] if family == "slow" else zoo.portfolio(family))
 
 
+def test_latency_is_timed_on_the_row_path_that_a_saved_model_answers_with(monkeypatch):
+    from manabu.inference import RowPath
+    from manabu.search.crossval import LATENCY_CALLS
+
+    calls = []
+    answer = RowPath.predict_proba
+    monkeypatch.setattr(RowPath, "predict_proba", lambda self, values, n: calls.append(n) or answer(self, values, n))
+    predictor = quick(mixed_frame(200, "binary"), models=["lightgbm"], max_trials=1, preset="fast")
+    assert calls.count(1) > LATENCY_CALLS, "one warm-up call, then the timed ones"
+    assert predictor.leaderboard()["latency_ms"].iloc[0] > 0
+
+
 def test_max_latency_keeps_slow_models_off_the_podium(slow_family):
     frame = mixed_frame(300, "binary")
     predictor = quick(frame, models=["slow", "linear"], max_trials=2, preset="fast", max_latency_ms=100)

@@ -54,6 +54,7 @@ class Limits:
 
     refit_seconds: float = float("inf")
     latency_ms: float = float("inf")
+    shared_ms: float = 0.0  # of each member's latency, the part an ensemble does once: reading the row
 
 
 def build_ensembles(results: list[CandidateResult], y: np.ndarray, task: str, metric: Metric,
@@ -72,7 +73,8 @@ def build_ensembles(results: list[CandidateResult], y: np.ndarray, task: str, me
     rng = np.random.default_rng(seed)
     parts = np.array_split(rng.permutation(rows), PARTS)
     costs = np.array([refit_estimate(r) for r in pool])
-    latencies = np.array([r.latency_ms if np.isfinite(r.latency_ms) else 0.0 for r in pool])
+    latencies = np.array([_own_latency(r, limits.shared_ms) for r in pool])
+    limits = Limits(limits.refit_seconds, limits.latency_ms - limits.shared_ms, limits.shared_ms)  # for members' own parts
     predictions = np.stack([r.oof for r in pool])
     selector = _Greedy(predictions, y, task, metric, n_classes, costs, latencies, limits)
 
@@ -86,13 +88,13 @@ def build_ensembles(results: list[CandidateResult], y: np.ndarray, task: str, me
     chosen = np.flatnonzero(weights > 0)
     if len(chosen) >= 2:
         built.append(_row("ensemble", [pool[i] for i in chosen], weights[chosen], None, honest, parts,
-                          y, task, metric, n_classes))
+                          y, task, metric, n_classes, limits.shared_ms))
     if stacking:
         stack_pool = pool[:STACK_POOL_SIZE]
         fitting = _stack_within_limits(stack_pool, costs, latencies, limits)
         if len(fitting) >= 2:
             built.append(_stacked([stack_pool[i] for i in fitting], y, task, metric, n_classes, rows, parts,
-                                  seed))
+                                  seed, limits.shared_ms))
     return built
 
 
@@ -167,7 +169,7 @@ def _stack_within_limits(pool, costs, latencies, limits: Limits) -> list[int]:
     return chosen
 
 
-def _stacked(members, y, task, metric, n_classes, rows, parts, seed) -> CandidateResult:
+def _stacked(members, y, task, metric, n_classes, rows, parts, seed, shared_ms) -> CandidateResult:
     features = stack_features([m.oof for m in members], task)
     honest = np.full_like(members[0].oof, np.nan)
     for k, part in enumerate(parts):
@@ -176,7 +178,7 @@ def _stacked(members, y, task, metric, n_classes, rows, parts, seed) -> Candidat
         honest[part] = predict_scores(stacker, features[part], task, n_classes)
     stacker = _stacker(task, seed).fit(features[rows], y[rows])
     weights = np.full(len(members), 1.0 / len(members))  # shown only; the stacker decides
-    return _row("stacking", members, weights, stacker, honest, parts, y, task, metric, n_classes)
+    return _row("stacking", members, weights, stacker, honest, parts, y, task, metric, n_classes, shared_ms)
 
 
 def _stacker(task: str, seed: int):
@@ -185,12 +187,17 @@ def _stacker(task: str, seed: int):
     return LogisticRegression(C=1.0, max_iter=1000)
 
 
-def _row(name, members, weights, stacker, honest, parts, y, task, metric, n_classes) -> CandidateResult:
+def _own_latency(result: CandidateResult, shared_ms: float) -> float:
+    """A member's latency without the part that the ensemble does once for all members."""
+    return max(result.latency_ms - shared_ms, 0.0) if np.isfinite(result.latency_ms) else 0.0
+
+
+def _row(name, members, weights, stacker, honest, parts, y, task, metric, n_classes, shared_ms) -> CandidateResult:
     rows = np.concatenate(parts)
     score = score_predictions(metric, task, y[rows], honest[rows], n_classes)
     part_scores = [score_predictions(metric, task, y[p], honest[p], n_classes) for p in parts]
     candidate = EnsembleCandidate(name, tuple(members), tuple(float(w) for w in weights), stacker)
-    latency = sum(m.latency_ms for m in members)
+    latency = shared_ms + sum(_own_latency(m, shared_ms) for m in members)
     return CandidateResult(candidate, "ok", score, part_scores,
                            fit_seconds=sum(m.fit_seconds for m in members),
                            predict_seconds=sum(m.predict_seconds for m in members),

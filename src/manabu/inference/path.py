@@ -103,13 +103,16 @@ def _ensemble_class() -> type | None:
     return Ensemble
 
 
+def compile_row_path(pipeline: Any, classifier: bool | None = None) -> RowPath:
+    """The row path of ``pipeline``, not yet verified: good for timing it, not for answers."""
+    return RowPath(compile_rows(pipeline), _is_classifier(pipeline) if classifier is None else classifier)
+
+
 def build_row_path(pipeline: Any, schema: Schema) -> RowPath:
     """A verified row path for ``pipeline``, or ``Unsupported`` saying why there is none."""
     from manabu.inference.verify import verify
 
-    compiled = compile_rows(pipeline)
-    classifier = _is_classifier(pipeline)
-    path = RowPath(compiled, classifier)
+    path = compile_row_path(pipeline)
     verify(path, pipeline, schema)
     return path
 

@@ -51,6 +51,7 @@ class SearchProblem:
     folds: Folds
     n_classes: int
     seed: int = 0
+    read_row_ms: float = 0.0  # reading one raw row for a prediction, before any model: added to each latency
 
     @cached_property
     def data_bytes(self) -> int:
@@ -187,9 +188,11 @@ class _Run:
             pruner, metric = self.pruner, problem.metric
             should_stop = lambda step, score: pruner.should_stop(step, signed(metric, score))
         try:
-            return cross_validate(candidate, problem.X, problem.y, problem.folds, schema=problem.schema,
-                                  task=problem.task, metric=problem.metric, n_classes=problem.n_classes,
-                                  seed=problem.seed, deadline=self.search_deadline(), should_stop=should_stop)
+            result = cross_validate(candidate, problem.X, problem.y, problem.folds, schema=problem.schema,
+                                    task=problem.task, metric=problem.metric, n_classes=problem.n_classes,
+                                    seed=problem.seed, deadline=self.search_deadline(), should_stop=should_stop)
+            result.latency_ms += problem.read_row_ms
+            return result
         except Pruned as stopped:
             return CandidateResult(candidate, "pruned", fold_scores=stopped.fold_scores,
                                    fit_seconds=stopped.fold_seconds, rows_per_fold=len(problem.folds[0][0]))
