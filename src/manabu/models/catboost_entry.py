@@ -11,7 +11,7 @@ from catboost import CatBoostClassifier, CatBoostRegressor, Pool
 from manabu.artifact import register_trusted
 from manabu.features.preprocess import PreprocessKind
 from manabu.models.boosting import PATIENCE, SMALL_DATA_TREES, _holdout_split, _rows
-from manabu.models.entry import ALL_TASKS, DeadlineExceeded, ModelEntry, Params
+from manabu.models.entry import ALL_TASKS, TREE_ENSEMBLE_COST_EXPONENT, DeadlineExceeded, ModelEntry, Params
 from manabu.models.space import Integer, Real
 
 MAX_ROUNDS = 2000
@@ -135,5 +135,5 @@ def _deadline(deadline: float) -> Params:
     return {"callbacks": [_Deadline(deadline)]}
 
 
-ENTRY = ModelEntry("catboost", ALL_TASKS, PreprocessKind.TREE, make, SPACE, cost=2.0,
+ENTRY = ModelEntry("catboost", ALL_TASKS, PreprocessKind.TREE, make, SPACE, cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, cost=2.0,
                    use_categoricals=_categoricals, stop_at=_deadline, threads_param="thread_count")

@@ -6,7 +6,7 @@ from sklearn.ensemble import (ExtraTreesClassifier, ExtraTreesRegressor, RandomF
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from manabu.features.preprocess import PreprocessKind
-from manabu.models.entry import ALL_TASKS, ModelEntry, Params
+from manabu.models.entry import ALL_TASKS, TREE_ENSEMBLE_COST_EXPONENT, ModelEntry, Params
 from manabu.models.space import Choice, Integer, Real
 
 
@@ -36,8 +36,8 @@ FOREST_SPACE = {"n_estimators": Choice((100, 200, 300)), "max_features": Real(0.
 
 TREE = ModelEntry("decision_tree", ALL_TASKS, PreprocessKind.TREE, make_tree, TREE_SPACE, cost=0.3)
 RANDOM_FOREST = ModelEntry("random_forest", ALL_TASKS, PreprocessKind.TREE,
-                           _forest(RandomForestClassifier, RandomForestRegressor), FOREST_SPACE, cost=3.0,
+                           _forest(RandomForestClassifier, RandomForestRegressor), FOREST_SPACE, cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, cost=3.0,
                            threads_param="n_jobs")
 EXTRA_TREES = ModelEntry("extra_trees", ALL_TASKS, PreprocessKind.TREE,
-                         _forest(ExtraTreesClassifier, ExtraTreesRegressor), FOREST_SPACE, cost=2.0,
+                         _forest(ExtraTreesClassifier, ExtraTreesRegressor), FOREST_SPACE, cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, cost=2.0,
                          threads_param="n_jobs")

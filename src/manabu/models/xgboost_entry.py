@@ -13,7 +13,7 @@ from xgboost.callback import TrainingCallback
 from manabu.artifact import register_trusted
 from manabu.features.preprocess import PreprocessKind
 from manabu.models.boosting import PATIENCE, SMALL_DATA_TREES, _holdout_split, _rows
-from manabu.models.entry import ALL_TASKS, DeadlineExceeded, ModelEntry, Params
+from manabu.models.entry import ALL_TASKS, TREE_ENSEMBLE_COST_EXPONENT, DeadlineExceeded, ModelEntry, Params
 from manabu.models.space import Integer, Real
 
 MAX_ROUNDS = 2000
@@ -150,5 +150,5 @@ def _deadline(deadline: float) -> Params:
     return {"callbacks": [_Deadline(deadline)]}
 
 
-ENTRY = ModelEntry("xgboost", ALL_TASKS, PreprocessKind.TREE, make, SPACE, cost=1.5,
+ENTRY = ModelEntry("xgboost", ALL_TASKS, PreprocessKind.TREE, make, SPACE, cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, cost=1.5,
                    use_categoricals=_categoricals, stop_at=_deadline, threads_param="n_jobs")

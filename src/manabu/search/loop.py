@@ -35,7 +35,8 @@ from manabu.search.strategies import Strategy, make_strategy
 
 PROBE_ROWS = 1_000          # rows used to time a family before trusting it with a whole fold
 MAX_SKIPS_IN_A_ROW = 200    # proposals that all miss the budget: the time left fits nothing, so stop
-MAX_SHARE = 0.25            # once a model exists, no candidate may take more of the budget than this
+MAX_SHARE = 0.25            # once a model exists, no candidate may take more of the budget than this,
+FIRST_SHARE = 0.6           # except a family's first default (its strong start), which may take this
 LEADING_FAMILIES = 3        # only these families get their second and later default configurations
 
 
@@ -246,7 +247,8 @@ class _Run:
         if estimate is None:
             return True
         needed = estimate * len(self.problem.folds)
-        return (needed <= MAX_SHARE * self.budget.time_limit
+        share = FIRST_SHARE if candidate.origin == "portfolio" and _number(candidate.name) == 1 else MAX_SHARE
+        return (needed <= share * self.budget.time_limit
                 and time.monotonic() + needed < self.search_deadline())
 
     def probe(self, candidate: Candidate) -> None:
