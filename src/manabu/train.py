@@ -14,7 +14,7 @@ from manabu.data.schema import infer_schema
 from manabu.data.splits import choose_validation, make_folds
 from manabu.data.task import Task, detect_task, target_notices
 from manabu.ensemble.model import Ensemble
-from manabu.ensemble.selection import EnsembleCandidate, Limits, build_ensembles
+from manabu.ensemble.selection import POOL_SIZE, EnsembleCandidate, Limits, build_ensembles
 from manabu.errors import DataError, TrainingError
 from manabu.evaluate.metrics import get_metric, signed
 from manabu.i18n import Message
@@ -119,7 +119,8 @@ def _settings(config: TrainConfig, preset) -> SearchSettings:
     return SearchSettings(strategy=config.search, max_trials=config.max_trials,
                           max_latency_ms=config.max_latency_ms,
                           refit_reserve_models=preset.refit_reserve_models,
-                          reserve_seconds=ENSEMBLE_SELECTION_SECONDS if preset.ensemble else 0.0)
+                          reserve_seconds=ENSEMBLE_SELECTION_SECONDS if preset.ensemble else 0.0,
+                          keep_predictions=POOL_SIZE if preset.ensemble else 1)
 
 
 def _best_or_raise(outcome, config: TrainConfig, metric):

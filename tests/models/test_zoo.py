@@ -56,3 +56,22 @@ def test_every_family_has_a_portfolio_and_a_search_space():
             params = entry.sample(rng)
             assert isinstance(params, dict) and params, name
             entry.make(task, params, 0)  # builds without error
+
+
+def test_a_forests_memory_estimate_bounds_the_fitted_forest():
+    """The memory check sizes a forest before fitting it: the estimate must not be below what
+    the fitted trees hold, and on data large enough to fill the capped trees it is close."""
+    import numpy as np
+
+    from manabu.models.trees import EXTRA_TREES, MAX_LEAVES, NODE_BYTES, forest_bytes
+
+    rng = np.random.default_rng(0)
+    params = {"n_estimators": 5}
+    for rows in (3000, 3 * MAX_LEAVES):
+        X = rng.normal(size=(rows, 5))
+        y = X[:, 0] + rng.normal(size=rows)
+        forest = EXTRA_TREES.make("regression", params, 0).fit(X, y)
+        held = sum(t.tree_.node_count for t in forest.estimators_) * (NODE_BYTES + 8)
+        assert held <= forest_bytes(params, rows, 1)
+        assert max(t.tree_.n_leaves for t in forest.estimators_) <= MAX_LEAVES
+    assert forest_bytes(params, rows, 1) <= 1.01 * held, "full trees: the estimate is what they hold"

@@ -45,3 +45,19 @@ def inject_family(monkeypatch):
         return entry
 
     return inject
+
+
+def small_problem(n: int = 300, seed: int = 0):
+    """A binary SearchProblem of ``n`` mixed rows and 3 folds, for tests of the search itself."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from manabu.data.schema import infer_schema
+    from manabu.evaluate.metrics import get_metric
+    from manabu.search.loop import SearchProblem
+    from tests.frames import mixed_frame
+
+    frame = mixed_frame(n, "binary", seed=seed)
+    schema = infer_schema(frame, "y")
+    y = (frame["y"] == sorted(frame["y"].unique())[0]).to_numpy(int)
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=seed).split(np.zeros(n), y))
+    return SearchProblem(schema.prepare(frame), y, schema, "binary", get_metric("roc_auc", "binary"), folds, 2, seed)

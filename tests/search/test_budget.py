@@ -1,4 +1,10 @@
-from manabu.search.budget import CostModel
+from manabu.models.zoo import get_entries
+from manabu.search.budget import Budget, CostModel
+from manabu.search.candidate import Candidate
+from manabu.search.crossval import CandidateResult
+from manabu.search.listener import SilentListener
+from manabu.search.loop import FIRST_SHARE, MAX_SHARE, SearchOutcome, SearchSettings, _Run
+from tests.search.conftest import small_problem
 
 
 def test_cost_extrapolates_with_the_family_exponent():
@@ -25,29 +31,14 @@ def test_a_familys_first_default_may_take_more_of_the_budget_than_later_candidat
     """Strong starts: on letter, LightGBM's first default needs about half a minute of a
     minute's budget and is by far the best model, so it must not be skipped as a later
     candidate of that cost would be."""
-    import numpy as np
-
-    from manabu.data.schema import infer_schema
-    from manabu.evaluate.metrics import get_metric
-    from manabu.models.zoo import get_entries
-    from manabu.search.budget import Budget
-    from manabu.search.candidate import Candidate
-    from manabu.search.crossval import CandidateResult
-    from manabu.search.listener import SilentListener
-    from manabu.search.loop import FIRST_SHARE, MAX_SHARE, SearchOutcome, SearchProblem, SearchSettings, _Run
-    from tests.frames import mixed_frame
-
-    frame = mixed_frame(300)
-    schema = infer_schema(frame, "y")
-    y = (frame["y"] == frame["y"].iloc[0]).to_numpy(int)
-    folds = [(np.arange(0, 200), np.arange(200, 300)), (np.arange(100, 300), np.arange(0, 100))]
-    problem = SearchProblem(schema.prepare(frame), y, schema, "binary", get_metric("roc_auc", "binary"), folds, 2)
-    lightgbm = get_entries(["lightgbm"], "binary")[0]
+    problem = small_problem()
+    linear, lightgbm = get_entries(["linear", "lightgbm"], "binary")
     outcome = SearchOutcome()
     run = _Run(problem, [lightgbm], Budget(100.0), SilentListener(), SearchSettings(), outcome)
-    outcome.results.append(CandidateResult(Candidate("linear", lightgbm, {}, "portfolio"), "ok", 0.8))
-    share = (MAX_SHARE + FIRST_SHARE) / 2  # each of the two folds costs this share of the budget, halved
-    run.costs.observe("lightgbm", rows=200, seconds=share * 100.0 / 2, exponent=lightgbm.cost_exponent)
+    outcome.results.append(CandidateResult(Candidate("linear", linear, {}, "portfolio"), "ok", 0.8))
+    share = (MAX_SHARE + FIRST_SHARE) / 2  # the candidate's folds together take this share of the budget
+    rows = len(problem.folds[0][0])
+    run.costs.observe("lightgbm", rows=rows, seconds=share * 100.0 / len(problem.folds))
     assert run.affordable(Candidate("lightgbm", lightgbm, {}, "portfolio"))
     assert not run.affordable(Candidate("lightgbm #2", lightgbm, {}, "portfolio"))
     assert not run.affordable(Candidate("lightgbm #7", lightgbm, {}, "bayes"))

@@ -147,3 +147,24 @@ def test_resume_keeps_what_was_tried_and_checks_it_is_the_same_search(tmp_path, 
 def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(manabu.ManabuError, match="Nothing to resume"):
         quick(mixed_frame(100), checkpoint=tmp_path / "none", resume=True)
+
+
+def test_only_the_best_models_keep_their_out_of_fold_predictions():
+    """An ensemble draws on the best few models only; a long search must not hold every
+    model's predictions."""
+    from manabu.models.zoo import get_entries
+    from manabu.search.budget import Budget
+    from manabu.search.listener import SilentListener
+    from manabu.search.loop import SearchSettings, run_search
+    from tests.search.conftest import small_problem
+
+    problem = small_problem()
+    outcome = run_search(problem, get_entries(["linear", "decision_tree"], "binary"), Budget(60.0),
+                         SilentListener(), SearchSettings(strategy="random", max_trials=12, prune=False,
+                                                          keep_predictions=3))
+    finished = outcome.finished()
+    assert len(finished) > 3
+    kept = [r for r in outcome.results if r.oof is not None]
+    ranked = sorted(finished, key=lambda r: -r.score)  # ROC-AUC: higher is better
+    assert len(kept) == 3 and {id(r) for r in kept} == {id(r) for r in ranked[:3]}
+

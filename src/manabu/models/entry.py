@@ -35,6 +35,9 @@ class ModelEntry:
     threads_param: str | None = None  # the estimator parameter for its threads ("n_jobs"), set by threads_for
     cost_exponent: float = 1.0    # a fold's time grows as rows ** cost_exponent
     memory_factor: float = 4.0    # peak memory of one fit, as a multiple of the prepared data's size
+    # (params, training rows, values per leaf: classes or 1) -> bytes of the fitted model itself,
+    # for families whose models grow with the rows (a forest keeps every node of every tree)
+    model_bytes: Callable[[Params, int, int], float] = field(default=lambda params, rows, values: 0.0)
     # tells a fresh estimator that the first n inputs are category codes; returns its fit params
     use_categoricals: Callable[[Any, int], Params] = field(default=lambda estimator, n: {})
     # fit params that stop training at a deadline (time.monotonic()) by raising DeadlineExceeded

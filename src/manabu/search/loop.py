@@ -67,6 +67,7 @@ class SearchSettings:
     prune: bool = True                   # successive halving over folds
     refit_reserve_models: int = 1        # how many of the best models the final refit may need
     reserve_seconds: float = 0.0         # set aside for work after the search (ensemble selection)
+    keep_predictions: int = 1            # out-of-fold predictions kept for this many of the best models
 
 
 @dataclass
@@ -82,6 +83,18 @@ class SearchOutcome:
     def best(self, metric: Metric) -> CandidateResult | None:
         ok = self.finished()
         return max(ok, key=lambda r: signed(metric, r.score)) if ok else None
+
+    def forget_predictions(self, metric: Metric, keep: int) -> None:
+        """Drop the out-of-fold predictions of all but the ``keep`` best models: an ensemble
+        only draws on the best, and a model once outside them never returns (scores are final,
+        new ones only push it further down). On a large data set a search of a hundred models
+        would otherwise hold a hundred copies of a column per class."""
+        ranked = sorted(self.finished(), key=lambda r: -signed(metric, r.score))
+        for result in ranked[keep:]:
+            result.oof = None
+        for result in self.results:
+            if not (result.ok and result.eligible):
+                result.oof = None
 
 
 def run_search(problem: SearchProblem, entries: list[ModelEntry], budget: Budget, listener: SearchListener,
@@ -170,7 +183,9 @@ class _Run:
             self.strategy.tell(candidate, self._value(earlier), earlier.status if earlier.ok else "failed")
             return False
         reason = None
-        if not fits_in_memory(candidate.entry, self.problem.data_bytes):
+        problem = self.problem
+        if not fits_in_memory(candidate.entry, candidate.params, problem.data_bytes, len(problem.y),
+                              max(problem.n_classes, 1)):
             reason = "search.skipped_memory"
         elif not self.affordable(candidate):
             reason = "search.skipped_budget"
@@ -229,6 +244,7 @@ class _Run:
         self.tried[_key(candidate)] = result
         self.counts[candidate.family] = max(self.counts.get(candidate.family, 0), _number(candidate.name))
         self.outcome.results.append(result)
+        self.outcome.forget_predictions(problem.metric, self.settings.keep_predictions)
 
     # -- time -------------------------------------------------------------------------------
     def search_deadline(self) -> float:
