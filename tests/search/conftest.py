@@ -41,7 +41,7 @@ def inject_family(monkeypatch):
         entry = ModelEntry(name, ALL_TASKS, PreprocessKind.TREE, make, {})
         monkeypatch.setitem(zoo.ZOO, name, entry)
         monkeypatch.setattr(loop, "portfolio",
-                            lambda family: [{}] if family == name else original_portfolio(family))
+                            lambda family, facts=frozenset(): [{}] if family == name else original_portfolio(family, facts))
         return entry
 
     return inject

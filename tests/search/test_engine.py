@@ -87,7 +87,7 @@ def slow_family(monkeypatch):
     linear = zoo.ZOO["linear"]
     entry = dataclasses.replace(linear, name="slow", make=lambda task, params, seed: SlowLogistic())
     monkeypatch.setitem(zoo.ZOO, "slow", entry)
-    monkeypatch.setattr(loop, "portfolio", lambda family: [{}] if family == "slow" else zoo.portfolio(family))
+    monkeypatch.setattr(loop, "portfolio", lambda family, facts=frozenset(): [{}] if family == "slow" else zoo.portfolio(family, facts))
 
 
 def test_latency_is_timed_on_the_row_path_that_a_saved_model_answers_with(monkeypatch):
@@ -168,3 +168,24 @@ def test_only_the_best_models_keep_their_out_of_fold_predictions():
     ranked = sorted(finished, key=lambda r: -r.score)  # ROC-AUC: higher is better
     assert len(kept) == 3 and {id(r) for r in kept} == {id(r) for r in ranked[:3]}
 
+
+
+def test_a_positive_regression_target_also_gets_a_log_link_lightgbm(tmp_path):
+    """Prices and counts: the portfolio adds LightGBM with a gamma objective (a log link), which
+    a target with zeros or negatives cannot take. On a multiplicative target it wins, and the
+    saved model answers as the trained one, through the row path too."""
+    frame = mixed_frame(400, "regression")
+    frame["y"] = np.exp(frame["y"] / 2)
+    predictor = quick(frame, models=["lightgbm"], max_trials=2, preset="fast")
+    board = predictor.leaderboard().set_index("model")
+    assert board.loc["lightgbm #2", "params"]["objective"] == "gamma"
+    assert predictor.record.best_model == "lightgbm #2" and predictor.pipeline[-1].objective == "gamma"
+    loaded = manabu.load(predictor.save(tmp_path / "m"))
+    rows = frame.drop(columns="y").head(50)
+    np.testing.assert_allclose(loaded.predict(rows), predictor.predict(rows), rtol=1e-9)
+    one_by_one = [loaded.predict(rows.iloc[[i]]).iloc[0] for i in range(3)]
+    np.testing.assert_allclose(one_by_one, predictor.predict(rows.head(3)), rtol=1e-6)
+
+    frame["y"] = frame["y"] - frame["y"].min()  # a zero: no log link
+    params = quick(frame, models=["lightgbm"], max_trials=2).leaderboard()["params"]
+    assert all(p.get("objective") is None for p in params)

@@ -125,6 +125,7 @@ def make_lgbm(task: str, params: Params, seed: int):
                subsample=params.get("subsample", 1.0), subsample_freq=1 if params.get("subsample", 1.0) < 1 else 0,
                colsample_bytree=params.get("colsample_bytree", 1.0),
                reg_lambda=params.get("reg_lambda", 0.0),
+               objective=params.get("objective"),  # None: LightGBM's own for the task
                random_state=seed, verbose=-1)
 
 

@@ -37,7 +37,10 @@ def get_entries(names: list[str] | None, task: str) -> list[ModelEntry]:
     return usable
 
 
-def portfolio(name: str) -> list[Params]:
-    """Known-good configurations of one family, tried before any random search."""
+def portfolio(name: str, facts: frozenset[str] = frozenset()) -> list[Params]:
+    """Known-good configurations of one family, tried before any random search. A configuration
+    marked ``"when": FACT`` is for data with that fact only (``facts`` of the search problem:
+    "positive_target", a regression target above zero, which a log link needs)."""
     text = resources.files("manabu.models").joinpath("portfolios", f"{name}.json").read_text("utf-8")
-    return json.loads(text)["configs"]
+    return [{k: v for k, v in config.items() if k != "when"} for config in json.loads(text)["configs"]
+            if config.get("when") is None or config["when"] in facts]

@@ -55,6 +55,12 @@ class SearchProblem:
     read_row_ms: float = 0.0  # reading one raw row for a prediction, before any model: added to each latency
 
     @cached_property
+    def facts(self) -> frozenset[str]:
+        """What some portfolio configurations need to know of the data (``zoo.portfolio``)."""
+        positive = self.task == "regression" and len(self.y) > 0 and float(np.min(self.y)) > 0
+        return frozenset({"positive_target"} if positive else ())
+
+    @cached_property
     def data_bytes(self) -> int:
         return int(self.X.memory_usage(deep=True).sum())
 
@@ -128,7 +134,7 @@ class _Run:
         self.settings, self.outcome = settings, outcome
         self.costs = CostModel()
         self.counts: dict[str, int] = {}
-        self.queue = _portfolio_candidates(entries)
+        self.queue = _portfolio_candidates(entries, problem.facts)
         self.strategy: Strategy = make_strategy(settings.strategy, entries, problem.seed, self.counts)
         self.pruner = FoldPruner(len(problem.folds)) if settings.prune else None
         self.tried: dict[str, CandidateResult] = {}
@@ -337,10 +343,10 @@ def _usable(entries: list[ModelEntry], rows: int, outcome: SearchOutcome) -> lis
     return usable
 
 
-def _portfolio_candidates(entries: list[ModelEntry]) -> list[Candidate]:
+def _portfolio_candidates(entries: list[ModelEntry], facts: frozenset[str]) -> list[Candidate]:
     """Every family's first known-good configuration (in the zoo's cheap-first order), then every
     family's second, and so on: a usable model of each kind comes early."""
-    lists = [(entry, portfolio(entry.name)) for entry in entries]
+    lists = [(entry, portfolio(entry.name, facts)) for entry in entries]
     queue = []
     for round_ in range(max((len(configs) for _, configs in lists), default=0)):
         for entry, configs in lists:
