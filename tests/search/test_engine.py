@@ -102,6 +102,30 @@ def test_latency_is_timed_on_the_row_path_that_a_saved_model_answers_with(monkey
     assert predictor.leaderboard()["latency_ms"].iloc[0] > 0
 
 
+class SlowToFit(LogisticRegression):
+    """A real model that takes 6 s to fit: five folds of it would take half a minute."""
+
+    def fit(self, X, y, **fit_params):
+        time.sleep(6.0)
+        return super().fit(X, y, **fit_params)
+
+
+def test_once_a_model_exists_no_candidate_runs_past_its_share_of_the_budget(monkeypatch):
+    """Without an estimate of its cost (data too small to probe), a candidate is stopped as soon
+    as its first fold shows that the rest would pass its share (FIRST_SHARE of 40 s: 24 s),
+    although the search as a whole would have had the time."""
+    linear = zoo.ZOO["linear"]
+    monkeypatch.setitem(zoo.ZOO, "sleepy", dataclasses.replace(linear, name="sleepy",
+                                                               make=lambda task, params, seed: SlowToFit()))
+    monkeypatch.setattr(loop, "portfolio",
+                        lambda family, facts=frozenset(): [{}] if family == "sleepy" else zoo.portfolio(family, facts))
+    predictor = quick(mixed_frame(300, "binary"), models=["linear", "sleepy"], max_trials=2, preset="fast",
+                      validation="5", time_limit=40)
+    row = predictor.leaderboard().set_index("model").loc["sleepy"]
+    assert row["status"] == "out_of_time"
+    assert predictor.record.best_model == "linear"
+
+
 def test_max_latency_keeps_slow_models_off_the_podium(slow_family):
     frame = mixed_frame(300, "binary")
     predictor = quick(frame, models=["slow", "linear"], max_trials=2, preset="fast", max_latency_ms=100)

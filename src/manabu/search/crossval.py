@@ -79,8 +79,9 @@ def cross_validate(candidate: Candidate, X: pd.DataFrame, y: np.ndarray, folds: 
     covered = np.zeros(len(y), dtype=bool)
     fold_scores, fit_times, predict_times = [], [], []
     for i, (train, valid) in enumerate(folds):
-        if i and time.monotonic() + np.mean(fit_times) + np.mean(predict_times) > deadline:
-            raise OutOfTime(float(np.mean(fit_times) + np.mean(predict_times)))
+        per_fold = float(np.mean(fit_times) + np.mean(predict_times)) if i else 0.0
+        if i and time.monotonic() + (len(folds) - i) * per_fold > deadline:
+            raise OutOfTime(per_fold)
         pipeline, fit_params = candidate.build(schema, task, seed, n_rows=len(train), deadline=deadline)
         start = time.monotonic()
         with warnings.catch_warnings():

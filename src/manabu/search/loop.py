@@ -209,10 +209,13 @@ class _Run:
         if self.pruner is not None and candidate.origin != "portfolio":
             pruner, metric = self.pruner, problem.metric
             should_stop = lambda step, score: pruner.should_stop(step, signed(metric, score))
+        deadline = self.search_deadline()
+        if self.outcome.best(problem.metric) is not None:  # the share holds while it runs, not only in estimates
+            deadline = min(deadline, time.monotonic() + _share(candidate) * self.budget.time_limit)
         try:
             result = cross_validate(candidate, problem.X, problem.y, problem.folds, schema=problem.schema,
                                     task=problem.task, metric=problem.metric, n_classes=problem.n_classes,
-                                    seed=problem.seed, deadline=self.search_deadline(), should_stop=should_stop)
+                                    seed=problem.seed, deadline=deadline, should_stop=should_stop)
             result.latency_ms += problem.read_row_ms
             return result
         except Pruned as stopped:
@@ -269,8 +272,7 @@ class _Run:
         if estimate is None:
             return True
         needed = estimate * len(self.problem.folds)
-        share = FIRST_SHARE if candidate.origin == "portfolio" and _number(candidate.name) == 1 else MAX_SHARE
-        return (needed <= share * self.budget.time_limit
+        return (needed <= _share(candidate) * self.budget.time_limit
                 and time.monotonic() + needed < self.search_deadline())
 
     def probe(self, candidate: Candidate) -> None:
@@ -312,6 +314,11 @@ def refit_seconds(result: CandidateResult, n_rows: int) -> float:
     """What refitting a candidate on all ``n_rows`` rows should take, with a safety margin."""
     exponent = result.candidate.entry.cost_exponent
     return result.fit_seconds * (n_rows / max(result.rows_per_fold, 1)) ** min(exponent, 1.5) * REFIT_SAFETY
+
+
+def _share(candidate: Candidate) -> float:
+    """The most of the budget that ``candidate`` may take once a model exists."""
+    return FIRST_SHARE if candidate.origin == "portfolio" and _number(candidate.name) == 1 else MAX_SHARE
 
 
 def _number(name: str) -> int:
