@@ -29,7 +29,7 @@ from manabu.search import (
     run_search,
 )
 from manabu.search.checkpoint import Checkpoint
-from manabu.search.crossval import LATENCY_CALLS
+from manabu.search.crossval import median_ms
 from manabu.search.leaderboard import leaderboard_records
 from manabu.search.loop import SearchSettings, refit_seconds
 
@@ -107,12 +107,7 @@ def _read_row_ms(schema, frame: pd.DataFrame) -> float:
     """Milliseconds to read one raw row as a saved model does before any model sees it (the
     median of a few calls), which every single-row latency on the leaderboard includes."""
     row = frame.iloc[[0]]
-    timings = []
-    for _ in range(LATENCY_CALLS + 1):
-        start = time.perf_counter()
-        schema.prepare_values(row)
-        timings.append(time.perf_counter() - start)
-    return float(np.median(timings[1:]) * 1000.0)
+    return median_ms(lambda: schema.prepare_values(row))
 
 
 def _settings(config: TrainConfig, preset) -> SearchSettings:
@@ -146,7 +141,8 @@ def _with_ensembles(problem: SearchProblem, outcome, best, budget: Budget, confi
     n_rows = len(problem.y)
     time_left = budget.remaining() - ENSEMBLE_SELECTION_SECONDS
     limits = Limits(refit_seconds=max(time_left, refit_seconds(best, n_rows)),
-                    latency_ms=config.max_latency_ms or float("inf"), shared_ms=problem.read_row_ms)
+                    latency_ms=config.max_latency_ms or float("inf"),
+                    shared_ms=problem.read_row_ms)
     ensembles = build_ensembles(outcome.results, problem.y, problem.task, problem.metric, problem.n_classes,
                                 config.seed, limits, lambda r: refit_seconds(r, n_rows), preset.stacking)
     outcome.results.extend(ensembles)

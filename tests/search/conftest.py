@@ -40,8 +40,10 @@ def inject_family(monkeypatch):
 
         entry = ModelEntry(name, ALL_TASKS, PreprocessKind.TREE, make, {})
         monkeypatch.setitem(zoo.ZOO, name, entry)
-        monkeypatch.setattr(loop, "portfolio",
-                            lambda family, facts=frozenset(): [{}] if family == name else original_portfolio(family, facts))
+        def only_default(family, facts=frozenset()):
+            return [{}] if family == name else original_portfolio(family, facts)
+
+        monkeypatch.setattr(loop, "portfolio", only_default)
         return entry
 
     return inject

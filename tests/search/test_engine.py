@@ -87,7 +87,8 @@ def slow_family(monkeypatch):
     linear = zoo.ZOO["linear"]
     entry = dataclasses.replace(linear, name="slow", make=lambda task, params, seed: SlowLogistic())
     monkeypatch.setitem(zoo.ZOO, "slow", entry)
-    monkeypatch.setattr(loop, "portfolio", lambda family, facts=frozenset(): [{}] if family == "slow" else zoo.portfolio(family, facts))
+    monkeypatch.setattr(loop, "portfolio",
+                        lambda family, facts=frozenset(): [{}] if family == "slow" else zoo.portfolio(family, facts))
 
 
 def test_latency_is_timed_on_the_row_path_that_a_saved_model_answers_with(monkeypatch):

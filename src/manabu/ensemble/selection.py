@@ -74,7 +74,8 @@ def build_ensembles(results: list[CandidateResult], y: np.ndarray, task: str, me
     parts = np.array_split(rng.permutation(rows), PARTS)
     costs = np.array([refit_estimate(r) for r in pool])
     latencies = np.array([_own_latency(r, limits.shared_ms) for r in pool])
-    limits = Limits(limits.refit_seconds, limits.latency_ms - limits.shared_ms, limits.shared_ms)  # for members' own parts
+    # the members' own parts are what the selection adds up; the shared part counts once
+    limits = Limits(limits.refit_seconds, limits.latency_ms - limits.shared_ms, limits.shared_ms)
     predictions = np.stack([r.oof for r in pool])
     selector = _Greedy(predictions, y, task, metric, n_classes, costs, latencies, limits)
 

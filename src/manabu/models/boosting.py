@@ -14,7 +14,8 @@ from threadpoolctl import threadpool_limits
 from manabu.artifact import register_trusted
 
 from manabu.features.preprocess import PreprocessKind
-from manabu.models.entry import ALL_TASKS, TREE_ENSEMBLE_COST_EXPONENT, DeadlineExceeded, ModelEntry, Params, threads_for
+from manabu.models.entry import (ALL_TASKS, TREE_ENSEMBLE_COST_EXPONENT, DeadlineExceeded, ModelEntry, Params,
+                                 threads_for)
 from manabu.models.space import Integer, Real
 
 
@@ -151,6 +152,8 @@ def _lgbm_deadline(deadline: float) -> Params:
 
 
 HIST_GRADIENT_BOOSTING = ModelEntry("hist_gradient_boosting", ALL_TASKS, PreprocessKind.TREE,
-                                    make_hgb, HGB_SPACE, cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, cost=1.0, use_categoricals=_hgb_categoricals)
-LIGHTGBM = ModelEntry("lightgbm", ALL_TASKS, PreprocessKind.TREE, make_lgbm, LGBM_SPACE, cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, cost=1.0,
-                      use_categoricals=_lgbm_categoricals, stop_at=_lgbm_deadline, threads_param="n_jobs")
+                                    make_hgb, HGB_SPACE, cost=1.0, cost_exponent=TREE_ENSEMBLE_COST_EXPONENT,
+                                    use_categoricals=_hgb_categoricals)
+LIGHTGBM = ModelEntry("lightgbm", ALL_TASKS, PreprocessKind.TREE, make_lgbm, LGBM_SPACE, cost=1.0,
+                      cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, use_categoricals=_lgbm_categoricals,
+                      stop_at=_lgbm_deadline, threads_param="n_jobs")

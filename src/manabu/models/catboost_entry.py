@@ -135,5 +135,6 @@ def _deadline(deadline: float) -> Params:
     return {"callbacks": [_Deadline(deadline)]}
 
 
-ENTRY = ModelEntry("catboost", ALL_TASKS, PreprocessKind.TREE, make, SPACE, cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, cost=2.0,
-                   use_categoricals=_categoricals, stop_at=_deadline, threads_param="thread_count")
+ENTRY = ModelEntry("catboost", ALL_TASKS, PreprocessKind.TREE, make, SPACE, cost=2.0,
+                   cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, use_categoricals=_categoricals,
+                   stop_at=_deadline, threads_param="thread_count")

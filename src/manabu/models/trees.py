@@ -51,8 +51,10 @@ FOREST_SPACE = {"n_estimators": Choice((100, 200, 300)), "max_features": Real(0.
 
 TREE = ModelEntry("decision_tree", ALL_TASKS, PreprocessKind.TREE, make_tree, TREE_SPACE, cost=0.3)
 RANDOM_FOREST = ModelEntry("random_forest", ALL_TASKS, PreprocessKind.TREE,
-                           _forest(RandomForestClassifier, RandomForestRegressor), FOREST_SPACE, model_bytes=forest_bytes, cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, cost=3.0,
+                           _forest(RandomForestClassifier, RandomForestRegressor), FOREST_SPACE, cost=3.0,
+                           cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, model_bytes=forest_bytes,
                            threads_param="n_jobs")
 EXTRA_TREES = ModelEntry("extra_trees", ALL_TASKS, PreprocessKind.TREE,
-                         _forest(ExtraTreesClassifier, ExtraTreesRegressor), FOREST_SPACE, model_bytes=forest_bytes, cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, cost=2.0,
+                         _forest(ExtraTreesClassifier, ExtraTreesRegressor), FOREST_SPACE, cost=2.0,
+                         cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, model_bytes=forest_bytes,
                          threads_param="n_jobs")

@@ -150,5 +150,6 @@ def _deadline(deadline: float) -> Params:
     return {"callbacks": [_Deadline(deadline)]}
 
 
-ENTRY = ModelEntry("xgboost", ALL_TASKS, PreprocessKind.TREE, make, SPACE, cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, cost=1.5,
-                   use_categoricals=_categoricals, stop_at=_deadline, threads_param="n_jobs")
+ENTRY = ModelEntry("xgboost", ALL_TASKS, PreprocessKind.TREE, make, SPACE, cost=1.5,
+                   cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, use_categoricals=_categoricals,
+                   stop_at=_deadline, threads_param="n_jobs")

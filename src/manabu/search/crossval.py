@@ -79,9 +79,10 @@ def cross_validate(candidate: Candidate, X: pd.DataFrame, y: np.ndarray, folds: 
     covered = np.zeros(len(y), dtype=bool)
     fold_scores, fit_times, predict_times = [], [], []
     for i, (train, valid) in enumerate(folds):
-        per_fold = float(np.mean(fit_times) + np.mean(predict_times)) if i else 0.0
-        if i and time.monotonic() + (len(folds) - i) * per_fold > deadline:
-            raise OutOfTime(per_fold)
+        if i:
+            per_fold = float(np.mean(fit_times) + np.mean(predict_times))
+            if time.monotonic() + (len(folds) - i) * per_fold > deadline:
+                raise OutOfTime(per_fold)
         pipeline, fit_params = candidate.build(schema, task, seed, n_rows=len(train), deadline=deadline)
         start = time.monotonic()
         with warnings.catch_warnings():
@@ -120,11 +121,16 @@ def single_row_latency(pipeline, row: pd.DataFrame, task: str, n_classes: int) -
     answer = _row_path_call(pipeline, row, task)
     if answer is None:
         answer = lambda: predict_scores(pipeline, row, task, n_classes)  # noqa: E731
-    answer()
+    return median_ms(answer)
+
+
+def median_ms(call: Callable[[], object]) -> float:
+    """Milliseconds that ``call`` takes: the median of LATENCY_CALLS calls after a warm-up."""
+    call()
     timings = []
     for _ in range(LATENCY_CALLS):
         start = time.perf_counter()
-        answer()
+        call()
         timings.append(time.perf_counter() - start)
     return float(np.median(timings) * 1000.0)
 
