@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from sklearn import ensemble, linear_model, neighbors, svm, tree
+from sklearn import compose, ensemble, linear_model, neighbors, neural_network, preprocessing, svm, tree
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_selection import VarianceThreshold
 from sklearn.impute import MissingIndicator, SimpleImputer
@@ -56,6 +56,7 @@ CLASSIFIERS = [
     ensemble.RandomForestClassifier(n_estimators=5, random_state=0),
     ensemble.ExtraTreesClassifier(n_estimators=5, random_state=0),
     ensemble.HistGradientBoostingClassifier(max_iter=5, random_state=0),
+    neural_network.MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, early_stopping=True, random_state=0),
 ]
 REGRESSORS = [
     linear_model.LinearRegression(),
@@ -69,6 +70,8 @@ REGRESSORS = [
     ensemble.RandomForestRegressor(n_estimators=5, random_state=0),
     ensemble.ExtraTreesRegressor(n_estimators=5, random_state=0),
     ensemble.HistGradientBoostingRegressor(max_iter=5, random_state=0),
+    compose.TransformedTargetRegressor(neural_network.MLPRegressor(hidden_layer_sizes=(8,), max_iter=20, random_state=0),
+                                       transformer=preprocessing.StandardScaler()),
 ]
 PREPROCESSING = ["onehot", "ordinal", "target"]
 CASES = (

@@ -10,11 +10,12 @@ from tests.inference.conftest import new_rows
 
 FAST = {"decision_tree": "Trees", "random_forest": "Trees", "extra_trees": "Trees",
         "hist_gradient_boosting": "HistGradientBoosting", "lightgbm": "LightGBM", "xgboost": "XGBoost",
-        "catboost": "CatBoost", "linear": "Linear", "knn": "AsIs", "svm": "Calibrated"}
+        "catboost": "CatBoost", "linear": "Linear", "knn": "AsIs", "svm": "Calibrated", "mlp": "Perceptron"}
 BY_TASK = {("svm", "regression"): "SupportVectors", ("svm", "multiclass"): "AsIs"}  # SVR; one-vs-one SVC
 CASES = [(family, "binary") for family in FAST] + [
     (family, task) for task in ("multiclass", "regression")
-    for family in ("lightgbm", "xgboost", "catboost", "hist_gradient_boosting", "random_forest", "linear", "svm")]
+    for family in ("lightgbm", "xgboost", "catboost", "hist_gradient_boosting", "random_forest", "linear", "svm",
+                   "mlp")]
 
 
 def answers(model, X, classifier: bool):

@@ -75,3 +75,19 @@ def test_a_forests_memory_estimate_bounds_the_fitted_forest():
         assert held <= forest_bytes(params, rows, 1)
         assert max(t.tree_.n_leaves for t in forest.estimators_) <= MAX_LEAVES
     assert forest_bytes(params, rows, 1) <= 1.01 * held, "full trees: the estimate is what they hold"
+
+
+def test_the_perceptron_learns_a_target_in_the_hundred_thousands():
+    """Without its target scaled, the network would still be climbing towards prices of this size
+    when early stopping ends it, and predict far too little."""
+    rng = np.random.default_rng(0)
+    frame = mixed_frame(n=400, task="regression")
+    frame["y"] = 250_000 + 60_000 * frame["x1"].fillna(0) + rng.normal(0, 5_000, len(frame))
+    schema = infer_schema(frame, "y")
+    X, y = schema.prepare(frame), frame["y"].to_numpy(dtype=float)
+    pipeline, fit_params = Candidate("mlp", ZOO["mlp"], portfolio("mlp")[0], "portfolio").build(
+        schema, "regression", seed=0)
+    pipeline.fit(X.iloc[:300], y[:300], **fit_params)
+    predicted = pipeline.predict(X.iloc[300:])
+    residual = np.sqrt(np.mean((predicted - y[300:]) ** 2))
+    assert residual < 0.5 * np.std(y[300:]), f"RMSE {residual:.0f} against a spread of {np.std(y[300:]):.0f}"

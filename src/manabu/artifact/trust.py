@@ -82,12 +82,18 @@ _SKLEARN_MODELS = (
     "sklearn.ensemble._forest.ExtraTreesRegressor",
     "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
     "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
+    "sklearn.neural_network._multilayer_perceptron.MLPClassifier",
+    "sklearn.neural_network._multilayer_perceptron.MLPRegressor",
+    "sklearn.compose._target.TransformedTargetRegressor",
 )
 
 # The fitted internals of those models: trees, HGB predictors and binner, SGD and HGB losses
-# (one per loss option), link functions, neighbour trees and their distance metrics.
+# (one per loss option), link functions, neighbour trees and their distance metrics, a
+# perceptron's optimiser state and label binariser.
 _SKLEARN_INTERNALS = (
     "sklearn.tree._tree.Tree",
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+    "sklearn.preprocessing._label.LabelBinarizer",
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.linear_model._sgd_fast.Hinge",

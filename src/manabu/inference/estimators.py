@@ -1,6 +1,7 @@
 """scikit-learn's models at their arithmetic: trees and forests as flat arrays,
-HistGradientBoosting's trees and link, linear models' dot products, SVMs' kernel sums; each
-in scikit-learn's order of operations, without the input checks around them.
+HistGradientBoosting's trees and link, linear models' dot products, SVMs' kernel sums, a
+perceptron's layers; each in scikit-learn's order of operations, without the input checks
+around them.
 """
 from __future__ import annotations
 
@@ -298,4 +299,76 @@ def _calibrated(estimator: Any) -> Any:
     return Calibrated(parts, np.asarray(estimator.classes_))
 
 
-BUILDERS = (_sklearn_tree, _sklearn_forest, _hist_gradient_boosting, _linear, _support_vectors, _calibrated)
+# --------------------------------------------------------------------- multi-layer perceptrons
+
+@dataclass
+class Perceptron:
+    """MLPClassifier, MLPRegressor (alone or inside a TransformedTargetRegressor with a
+    StandardScaler) with ReLU layers: ``_forward_pass_fast`` of scikit-learn, then its output
+    function and, for a scaled target, the scaler's inverse."""
+
+    coefs: list[np.ndarray]
+    intercepts: list[np.ndarray]
+    output: str                       # "identity", "logistic" or "softmax"
+    classes_: np.ndarray | None
+    target_scale: tuple[np.ndarray, np.ndarray] | None = None  # (scale, mean) of the target
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        activation = X
+        last = len(self.coefs) - 1
+        for i, (coef, intercept) in enumerate(zip(self.coefs, self.intercepts)):
+            activation = activation @ coef
+            activation += intercept
+            if i != last:
+                np.maximum(activation, 0, out=activation)
+        return activation
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        from scipy.special import expit
+        out = self._forward(X)
+        if self.output == "logistic":
+            p = expit(out, out=out).ravel()
+            return np.vstack([1 - p, p]).T
+        out = np.exp(out - out.max(axis=1)[:, np.newaxis])  # scikit-learn's inplace_softmax
+        out /= out.sum(axis=1)[:, np.newaxis]
+        return out
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        if self.classes_ is None:
+            values = self._forward(X)
+            if self.target_scale is not None:
+                scale, mean = self.target_scale
+                values *= scale
+                values += mean
+            return values.ravel()
+        proba = self.predict_proba(X)
+        indices = (proba[:, 1] > 0.5).astype(np.intp) if self.output == "logistic" else np.argmax(proba, axis=1)
+        return np.take(self.classes_, indices, axis=0)
+
+
+def _perceptron(estimator: Any) -> Perceptron | AsIs | None:
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.preprocessing import StandardScaler
+    target_scale = None
+    if type(estimator) is TransformedTargetRegressor:
+        scaler, inner = getattr(estimator, "transformer_", None), getattr(estimator, "regressor_", None)
+        if (type(scaler) is not StandardScaler or type(inner) is not MLPRegressor or scaler.scale_ is None
+                or scaler.mean_ is None or len(scaler.scale_) != 1 or estimator._training_dim != 1):
+            return AsIs(estimator)
+        target_scale, estimator = (scaler.scale_.astype(np.float64), scaler.mean_.astype(np.float64)), inner
+    if type(estimator) not in (MLPClassifier, MLPRegressor):
+        return None
+    if estimator.activation != "relu" or estimator.n_outputs_ != (1 if estimator.out_activation_ != "softmax" else len(estimator.classes_)):
+        return AsIs(estimator)
+    if any(np.asarray(c).dtype != np.float64 for c in estimator.coefs_):
+        raise Unsupported("perceptron of another precision")
+    classes = np.asarray(estimator.classes_) if type(estimator) is MLPClassifier else None
+    if classes is not None and estimator.out_activation_ == "logistic" and len(classes) != 2:
+        return AsIs(estimator)  # multi-label
+    return Perceptron(list(estimator.coefs_), list(estimator.intercepts_), estimator.out_activation_, classes,
+                      target_scale)
+
+
+BUILDERS = (_sklearn_tree, _sklearn_forest, _hist_gradient_boosting, _linear, _support_vectors, _calibrated,
+            _perceptron)

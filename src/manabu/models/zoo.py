@@ -5,7 +5,7 @@ import json
 from importlib import resources
 
 from manabu.errors import ConfigError
-from manabu.models import boosting, catboost_entry, linear, neighbors, svm, trees, xgboost_entry
+from manabu.models import boosting, catboost_entry, linear, neighbors, neural, svm, trees, xgboost_entry
 from manabu.models.entry import ModelEntry, Params
 
 ZOO: dict[str, ModelEntry] = {entry.name: entry for entry in (
@@ -19,6 +19,7 @@ ZOO: dict[str, ModelEntry] = {entry.name: entry for entry in (
     trees.EXTRA_TREES,
     trees.RANDOM_FOREST,
     svm.ENTRY,
+    neural.ENTRY,
 )}
 
 
