@@ -269,7 +269,7 @@ def _print_leaderboard(predictor) -> None:
         score = "" if pd.isna(row.score) else f"{row.score:.4f}"
         std = "" if pd.isna(row.score_std) else f"{row.score_std:.4f}"
         rank = "" if pd.isna(row.rank) else str(int(row.rank))
-        style = "bold green" if rank == "1" else None
+        style = "bold green" if row.model == predictor.record.best_model else None
         latency = "" if pd.isna(row.latency_ms) else f"{row.latency_ms:.2f}"
         table_.add_row(rank, escape(row.model), score, std, f"{row.fit_seconds:.2f}", latency,
                        t(f"cli.status_{row.status}"), style=style)

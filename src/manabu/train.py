@@ -14,7 +14,8 @@ from manabu.data.schema import infer_schema
 from manabu.data.splits import choose_validation, make_folds
 from manabu.data.task import Task, detect_task, target_notices
 from manabu.ensemble.model import Ensemble
-from manabu.ensemble.selection import POOL_SIZE, EnsembleCandidate, Limits, build_ensembles
+from manabu.ensemble.selection import (POOL_SIZE, EnsembleCandidate, Limits, build_ensembles, ensemble_within_noise,
+                                      standard_error)
 from manabu.errors import DataError, TrainingError
 from manabu.evaluate.metrics import get_metric, signed
 from manabu.i18n import Message
@@ -147,6 +148,12 @@ def _with_ensembles(problem: SearchProblem, outcome, best, budget: Budget, confi
                                 config.seed, limits, lambda r: refit_seconds(r, n_rows), preset.stacking)
     outcome.results.extend(ensembles)
     chosen = outcome.best(problem.metric)
+    close = ensemble_within_noise(ensembles, chosen, problem.metric)
+    if close is not None:
+        notices.append(Message("search.ensemble_within_noise", {
+            "score": f"{close.score:.4f}", "best": f"{chosen.score:.4f}", "model": chosen.candidate.name,
+            "margin": f"{standard_error(chosen):.4f}", "tried": len(outcome.results) - len(ensembles)}))
+        chosen = close
     if any(row is chosen for row in ensembles):
         notices.append(Message("search.ensemble_built", {
             "members": ", ".join(m.candidate.name for m in chosen.candidate.members),

@@ -176,3 +176,21 @@ def test_rows_taken_from_one_frame_reuse_its_column_check():
     renamed = second.rename(columns={"colour": "color"})
     with pytest.raises(SchemaError):
         SCHEMA.prepare(renamed)
+
+
+def test_columns_read_from_blocks_are_pandas_own_column_arrays():
+    """The one-pass block reading must give, column for column, the arrays pandas itself
+    iterates over: consolidated numbers, extension arrays, repeated and reordered columns."""
+    frame = pd.DataFrame({"a": [1, 2, 3], "b": ["x", None, "z"], "c": [1.5, np.nan, 2.5],
+                          "d": pd.array([1, None, 3], dtype="Int64"), "e": pd.Categorical(["u", "v", "u"]),
+                          "f": pd.to_datetime(["2020-01-01", None, "2021-01-01"]),
+                          "g": pd.to_datetime(["2020-01-01"] * 3).tz_localize("Asia/Tokyo"),
+                          "h": [True, False, True], "i": pd.array(["p", "q", None], dtype="str")})
+    shapes = [frame, frame.iloc[[1]], frame[["c", "a", "c", "i"]], frame.copy()._consolidate(), frame.T.T]
+    for shaped in shapes:
+        got = schema_module._column_arrays(shaped)
+        want = list(shaped._iter_column_arrays())
+        assert len(got) == len(want) == shaped.shape[1]
+        for ours, theirs in zip(got, want):
+            assert type(ours) is type(theirs) and ours.dtype == theirs.dtype
+            pd.testing.assert_series_equal(pd.Series(ours), pd.Series(theirs))

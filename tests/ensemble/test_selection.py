@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from manabu.ensemble.selection import Limits, build_ensembles
+from manabu.ensemble.selection import Limits, build_ensembles, ensemble_within_noise
 from manabu.evaluate.metrics import get_metric
 from manabu.features.preprocess import PreprocessKind
 from manabu.models.entry import ALL_TASKS, ModelEntry
@@ -118,3 +118,30 @@ def test_the_fast_auc_is_scikit_learns():
     y = rng.integers(0, 2, 500)
     scores = np.round(rng.random(500), 2)  # many ties
     assert _auc(y == 1, scores) == pytest.approx(roc_auc_score(y, scores), abs=1e-12)
+
+
+def scored(name: str, fold_scores: list[float]) -> CandidateResult:
+    return CandidateResult(Candidate(name, ENTRY, {}, "portfolio"), "ok", float(np.mean(fold_scores)), fold_scores)
+
+
+def test_an_ensemble_within_the_singles_noise_is_preferred_and_one_beyond_it_is_not():
+    metric = get_metric("accuracy", "binary")
+    single = scored("single", [0.80, 0.84, 0.88, 0.82, 0.86])  # mean 0.84, standard error 0.0126
+    close, far = scored("ensemble", [0.83] * 5), scored("ensemble", [0.82] * 5)
+    assert ensemble_within_noise([close], single, metric) is close
+    assert ensemble_within_noise([far], single, metric) is None
+    assert ensemble_within_noise([far, close], single, metric) is close, "the best ensemble is the one offered"
+
+
+def test_the_noise_rule_reads_the_metric_direction_and_skips_what_cannot_be_chosen():
+    metric = get_metric("rmse", "regression")
+    single = scored("single", [1.0, 1.2, 1.4, 1.1, 1.3])  # mean 1.2, standard error 0.063
+    assert ensemble_within_noise([scored("ensemble", [1.25] * 5)], single, metric) is not None
+    assert ensemble_within_noise([scored("ensemble", [1.3] * 5)], single, metric) is None
+    too_slow = scored("ensemble", [1.21] * 5)
+    too_slow.eligible = False
+    assert ensemble_within_noise([too_slow], single, metric) is None, "over --max-latency-ms"
+    assert ensemble_within_noise([scored("ensemble", [1.21] * 5)], scored("single", [1.2]), metric) is None, \
+        "one fold: no spread to judge the noise by"
+    ensemble = scored("ensemble", [1.1] * 5)
+    assert ensemble_within_noise([ensemble], ensemble, metric) is None, "already the best"

@@ -99,6 +99,27 @@ def build_ensembles(results: list[CandidateResult], y: np.ndarray, task: str, me
     return built
 
 
+def ensemble_within_noise(ensembles: list[CandidateResult], best: CandidateResult,
+                          metric: Metric) -> CandidateResult | None:
+    """The best ensemble, where the best single model beats it by less than the single's
+    standard error over folds; None otherwise. The single's score is the best of many tries,
+    and flattered by that choice; the ensemble's is cross-fitted, free of it. Within the
+    noise, the ensemble is the better bet on new data."""
+    eligible = [r for r in ensembles if r.ok and r.eligible and np.isfinite(r.score)]
+    if not eligible or any(best is r for r in ensembles):
+        return None
+    top = max(eligible, key=lambda r: signed(metric, r.score))
+    margin = standard_error(best)
+    if not np.isfinite(margin):
+        return None
+    return top if signed(metric, top.score) >= signed(metric, best.score) - margin else None
+
+
+def standard_error(result: CandidateResult) -> float:
+    """The standard error of a cross-validated score: the fold scores' spread over sqrt(folds)."""
+    return result.score_std / np.sqrt(max(len(result.fold_scores), 1))
+
+
 class _Greedy:
     """Caruana's selection with replacement. Each round tries every model of the pool, so the
     metric is computed on what it reads only (the true class's probability for log loss, the

@@ -63,6 +63,12 @@ class _LightGBMCall:
         self.parameter = ctypes.c_char_p(b"num_threads=1")
         self.lock = threading.Lock()
         self.fast = ctypes.c_void_p()
+        # one row goes through buffers and pointers made once: building the pointers costs
+        # more than copying a row in and an answer out
+        self.row_in, self.row_out = np.empty(self.n_features), np.empty(outputs)
+        self.written = ctypes.c_int64(0)
+        self.row_args = (self.row_in.ctypes.data_as(ctypes.c_void_p), ctypes.byref(self.written),
+                         self.row_out.ctypes.data_as(_DOUBLE_POINTER))
         self._check(lib.LGBM_BoosterPredictForMatSingleRowFastInit(
             booster._handle, ctypes.c_int(0), ctypes.c_int(0), self.iterations, ctypes.c_int(_FLOAT64),
             ctypes.c_int32(self.n_features), self.parameter, ctypes.byref(self.fast)))
@@ -87,24 +93,27 @@ class _LightGBMCall:
             raise NotCovered(self.lib.LGBM_GetLastError().decode("utf-8", "replace"))
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
-        X = np.ascontiguousarray(X, dtype=np.float64)
         n_rows = X.shape[0]
         if X.shape[1] != self.n_features:
             raise NotCovered("feature count")
-        out = np.empty(n_rows * self.outputs)
-        written = ctypes.c_int64(0)
-        data, result = X.ctypes.data_as(ctypes.c_void_p), out.ctypes.data_as(_DOUBLE_POINTER)
         if n_rows == 1:
             with self.lock:
-                self._check(self.lib.LGBM_BoosterPredictForMatSingleRowFast(
-                    self.fast, data, ctypes.byref(written), result))
+                np.copyto(self.row_in, X[0])
+                self._check(self.lib.LGBM_BoosterPredictForMatSingleRowFast(self.fast, *self.row_args))
+                if self.written.value != self.outputs:
+                    raise NotCovered("prediction length")
+                out = self.row_out.copy()
         else:
+            X = np.ascontiguousarray(X, dtype=np.float64)
+            out = np.empty(n_rows * self.outputs)
+            written = ctypes.c_int64(0)
             self._check(self.lib.LGBM_BoosterPredictForMat(
-                self.booster._handle, data, ctypes.c_int(_FLOAT64), ctypes.c_int32(n_rows),
-                ctypes.c_int32(self.n_features), ctypes.c_int(_ROW_MAJOR), ctypes.c_int(0), ctypes.c_int(0),
-                self.iterations, self.parameter, ctypes.byref(written), result))
-        if written.value != out.size:
-            raise NotCovered("prediction length")
+                self.booster._handle, X.ctypes.data_as(ctypes.c_void_p), ctypes.c_int(_FLOAT64),
+                ctypes.c_int32(n_rows), ctypes.c_int32(self.n_features), ctypes.c_int(_ROW_MAJOR), ctypes.c_int(0),
+                ctypes.c_int(0), self.iterations, self.parameter, ctypes.byref(written),
+                out.ctypes.data_as(_DOUBLE_POINTER)))
+            if written.value != out.size:
+                raise NotCovered("prediction length")
         return out if self.outputs == 1 else out.reshape(n_rows, self.outputs)
 
 
