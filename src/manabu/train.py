@@ -14,8 +14,8 @@ from manabu.data.schema import infer_schema
 from manabu.data.splits import choose_validation, make_folds
 from manabu.data.task import Task, detect_task, target_notices
 from manabu.ensemble.model import Ensemble
-from manabu.ensemble.selection import (POOL_SIZE, EnsembleCandidate, Limits, build_ensembles, ensemble_within_noise,
-                                      standard_error)
+from manabu.ensemble.selection import (POOL_SIZE, EnsembleCandidate, Limits, build_ensembles,
+                                      ensemble_within_noise)
 from manabu.errors import DataError, TrainingError
 from manabu.evaluate.metrics import get_metric, signed
 from manabu.i18n import Message
@@ -148,12 +148,14 @@ def _with_ensembles(problem: SearchProblem, outcome, best, budget: Budget, confi
                                 config.seed, limits, lambda r: refit_seconds(r, n_rows), preset.stacking)
     outcome.results.extend(ensembles)
     chosen = outcome.best(problem.metric)
-    close = ensemble_within_noise(ensembles, chosen, problem.metric)
+    close = ensemble_within_noise(ensembles, chosen, problem.y, problem.task, problem.metric, problem.n_classes,
+                                  config.seed)
     if close is not None:
+        ensemble, margin = close
         notices.append(Message("search.ensemble_within_noise", {
-            "score": f"{close.score:.4f}", "best": f"{chosen.score:.4f}", "model": chosen.candidate.name,
-            "margin": f"{standard_error(chosen):.4f}", "tried": len(outcome.results) - len(ensembles)}))
-        chosen = close
+            "score": f"{ensemble.score:.4f}", "best": f"{chosen.score:.4f}", "model": chosen.candidate.name,
+            "margin": f"{margin:.4f}", "tried": len(outcome.results) - len(ensembles)}))
+        chosen = ensemble
     if any(row is chosen for row in ensembles):
         notices.append(Message("search.ensemble_built", {
             "members": ", ".join(m.candidate.name for m in chosen.candidate.members),

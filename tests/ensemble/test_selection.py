@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from manabu.ensemble.selection import Limits, build_ensembles, ensemble_within_noise
+from manabu.ensemble.selection import Limits, build_ensembles, ensemble_within_noise, paired_standard_error
 from manabu.evaluate.metrics import get_metric
 from manabu.features.preprocess import PreprocessKind
 from manabu.models.entry import ALL_TASKS, ModelEntry
@@ -120,28 +120,35 @@ def test_the_fast_auc_is_scikit_learns():
     assert _auc(y == 1, scores) == pytest.approx(roc_auc_score(y, scores), abs=1e-12)
 
 
-def scored(name: str, fold_scores: list[float]) -> CandidateResult:
-    return CandidateResult(Candidate(name, ENTRY, {}, "portfolio"), "ok", float(np.mean(fold_scores)), fold_scores)
+
+def test_an_ensemble_within_the_noise_of_the_difference_is_preferred_and_one_beyond_it_is_not():
+    metric = get_metric("log_loss", "binary")
+    y, a, _, _ = binary_problem(n=400)
+    single = result("single", a, y, "binary", metric)
+    rng = np.random.default_rng(3)
+    def shifted(scale):  # the single's predictions made slightly or much worse, row by row
+        p = np.clip(a[:, 1] + (0.5 - y) * scale + rng.normal(scale=0.01, size=len(y)), 0.01, 0.99)
+        return result("ensemble", np.column_stack([1 - p, p]), y, "binary", metric)
+    close, far = shifted(0.005), shifted(0.2)
+    args = (y, "binary", metric, 2, 0)
+    chosen, margin = ensemble_within_noise([close], single, *args)
+    assert chosen is close and 0 < margin and close.score - single.score < margin
+    assert ensemble_within_noise([far], single, *args) is None
+    assert ensemble_within_noise([far, close], single, *args)[0] is close, "the best ensemble is the one offered"
+    close.eligible = False
+    assert ensemble_within_noise([close], single, *args) is None, "over --max-latency-ms"
+    assert ensemble_within_noise([close, single], single, *args) is None, "an ensemble is already the best"
 
 
-def test_an_ensemble_within_the_singles_noise_is_preferred_and_one_beyond_it_is_not():
-    metric = get_metric("accuracy", "binary")
-    single = scored("single", [0.80, 0.84, 0.88, 0.82, 0.86])  # mean 0.84, standard error 0.0126
-    close, far = scored("ensemble", [0.83] * 5), scored("ensemble", [0.82] * 5)
-    assert ensemble_within_noise([close], single, metric) is close
-    assert ensemble_within_noise([far], single, metric) is None
-    assert ensemble_within_noise([far, close], single, metric) is close, "the best ensemble is the one offered"
-
-
-def test_the_noise_rule_reads_the_metric_direction_and_skips_what_cannot_be_chosen():
+def test_the_paired_noise_leaves_out_what_both_models_find_hard():
+    """Two models that differ little on rows of very different difficulty: the spread of
+    each score is large, that of their difference small."""
     metric = get_metric("rmse", "regression")
-    single = scored("single", [1.0, 1.2, 1.4, 1.1, 1.3])  # mean 1.2, standard error 0.063
-    assert ensemble_within_noise([scored("ensemble", [1.25] * 5)], single, metric) is not None
-    assert ensemble_within_noise([scored("ensemble", [1.3] * 5)], single, metric) is None
-    too_slow = scored("ensemble", [1.21] * 5)
-    too_slow.eligible = False
-    assert ensemble_within_noise([too_slow], single, metric) is None, "over --max-latency-ms"
-    assert ensemble_within_noise([scored("ensemble", [1.21] * 5)], scored("single", [1.2]), metric) is None, \
-        "one fold: no spread to judge the noise by"
-    ensemble = scored("ensemble", [1.1] * 5)
-    assert ensemble_within_noise([ensemble], ensemble, metric) is None, "already the best"
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=500)
+    hard = rng.normal(scale=np.where(np.arange(500) < 250, 0.1, 3.0))
+    a = result("a", y + hard, y, "regression", metric)
+    b = result("b", y + hard + rng.normal(scale=0.05, size=500), y, "regression", metric)
+    paired = paired_standard_error(a, b, y, "regression", metric, 0, seed=0)
+    alone = np.std([np.sqrt(np.mean(hard[rows] ** 2)) for rows in rng.integers(0, 500, size=(100, 500))])
+    assert 0 < paired < alone / 5

@@ -112,12 +112,17 @@ def test_xgboost_learns_the_codes_as_categories_and_keeps_its_parameters():
     assert _comparable(after) == _comparable(before)
 
 
-def test_catboost_learns_the_codes_as_categories():
+@pytest.mark.parametrize("one_hot_max_size", [None, 2], ids=["one-hot", "target-statistics"])
+def test_catboost_learns_the_codes_as_categories(one_hot_max_size):
+    """Both encodings the zoo uses: few-valued categories one-hot (the default), and CatBoost's
+    own target statistics (its library default, kept in a portfolio start and the space)."""
     X, y = _data(300, "binary")
-    estimator, fit_params = _model("catboost", "binary")
+    params = {} if one_hot_max_size is None else {"one_hot_max_size": one_hot_max_size}
+    estimator, fit_params = _model("catboost", "binary", params)
     assert fit_params == {}
     estimator.fit(X, y)
     assert estimator.get_cat_feature_indices() == [0, 1]
+    assert (estimator.predict(X) == y).mean() > 0.8, "the category carries the signal"
     # unseen codes and missing values at predict time
     fresh = X[:5].copy()
     fresh[:, 0] = [np.nan, 7, 0, 1, 2]

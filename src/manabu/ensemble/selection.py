@@ -27,6 +27,8 @@ STACK_POOL_SIZE = 8     # the best models a stacker sees
 ITERATIONS = 25         # rounds of greedy selection (AutoGluon uses 25 as well)
 SELECTION_ROWS = 5_000  # rows used to choose weights: enough to rank, cheap to score
 PARTS = 3               # cross-fitting parts for the honest score
+BOOTSTRAPS = 100        # resamples for the noise of a score difference
+BOOTSTRAP_ROWS = 20_000  # rows resampled: beyond this the noise is small and scoring slow
 
 
 @dataclass(frozen=True)
@@ -99,25 +101,39 @@ def build_ensembles(results: list[CandidateResult], y: np.ndarray, task: str, me
     return built
 
 
-def ensemble_within_noise(ensembles: list[CandidateResult], best: CandidateResult,
-                          metric: Metric) -> CandidateResult | None:
-    """The best ensemble, where the best single model beats it by less than the single's
-    standard error over folds; None otherwise. The single's score is the best of many tries,
-    and flattered by that choice; the ensemble's is cross-fitted, free of it. Within the
-    noise, the ensemble is the better bet on new data."""
-    eligible = [r for r in ensembles if r.ok and r.eligible and np.isfinite(r.score)]
-    if not eligible or any(best is r for r in ensembles):
+def ensemble_within_noise(ensembles: list[CandidateResult], best: CandidateResult, y: np.ndarray, task: str,
+                          metric: Metric, n_classes: int, seed: int) -> tuple[CandidateResult, float] | None:
+    """The best ensemble and the noise it was judged by, where the best single model beats it
+    by less than one standard error of their difference; None otherwise. The single's score is
+    the best of many tries, flattered by that choice; the ensemble's is cross-fitted, free of
+    it. Within the noise, the ensemble is the better bet on new data."""
+    eligible = [r for r in ensembles if r.ok and r.eligible and np.isfinite(r.score) and r.oof is not None]
+    if not eligible or best.oof is None or any(best is r for r in ensembles):
         return None
     top = max(eligible, key=lambda r: signed(metric, r.score))
-    margin = standard_error(best)
+    margin = paired_standard_error(best, top, y, task, metric, n_classes, seed)
     if not np.isfinite(margin):
         return None
-    return top if signed(metric, top.score) >= signed(metric, best.score) - margin else None
+    return (top, margin) if signed(metric, top.score) >= signed(metric, best.score) - margin else None
 
 
-def standard_error(result: CandidateResult) -> float:
-    """The standard error of a cross-validated score: the fold scores' spread over sqrt(folds)."""
-    return result.score_std / np.sqrt(max(len(result.fold_scores), 1))
+def paired_standard_error(a: CandidateResult, b: CandidateResult, y: np.ndarray, task: str, metric: Metric,
+                          n_classes: int, seed: int) -> float:
+    """The standard error of score(a) - score(b) on the same rows, by bootstrap over the rows
+    both predicted: paired, so that rows hard for both models do not count as noise."""
+    both = np.flatnonzero(np.all(np.isfinite(_flat(a.oof)), axis=1) & np.all(np.isfinite(_flat(b.oof)), axis=1))
+    rng = np.random.default_rng(seed)
+    both = _subsample(both, rng, BOOTSTRAP_ROWS)
+    if len(both) < 2 * PARTS:
+        return float("nan")
+    differences = []
+    for _ in range(BOOTSTRAPS):
+        rows = rng.choice(both, size=len(both))
+        if task != "regression" and len(np.unique(y[rows])) < 2:
+            continue
+        differences.append(score_predictions(metric, task, y[rows], a.oof[rows], n_classes)
+                           - score_predictions(metric, task, y[rows], b.oof[rows], n_classes))
+    return float(np.std(differences)) if len(differences) > 1 else float("nan")
 
 
 class _Greedy:
@@ -231,8 +247,8 @@ def _pool(results: list[CandidateResult], metric: Metric, size: int) -> list[Can
     return sorted(usable, key=lambda r: -signed(metric, r.score))[:size]
 
 
-def _subsample(rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    return rows if len(rows) <= SELECTION_ROWS else np.sort(rng.choice(rows, SELECTION_ROWS, replace=False))
+def _subsample(rows: np.ndarray, rng: np.random.Generator, size: int = SELECTION_ROWS) -> np.ndarray:
+    return rows if len(rows) <= size else np.sort(rng.choice(rows, size, replace=False))
 
 
 def _flat(oof: np.ndarray) -> np.ndarray:
