@@ -15,7 +15,7 @@ from manabu.data.splits import choose_validation, make_folds
 from manabu.data.task import Task, detect_task, target_notices
 from manabu.ensemble.model import Ensemble
 from manabu.ensemble.selection import (POOL_SIZE, EnsembleCandidate, Limits, build_ensembles,
-                                      ensemble_within_noise)
+                                      ensemble_on_equal_terms, honest_single_score)
 from manabu.errors import DataError, TrainingError
 from manabu.evaluate.metrics import get_metric, signed
 from manabu.i18n import Message
@@ -144,18 +144,19 @@ def _with_ensembles(problem: SearchProblem, outcome, best, budget: Budget, confi
     limits = Limits(refit_seconds=max(time_left, refit_seconds(best, n_rows)),
                     latency_ms=config.max_latency_ms or float("inf"),
                     shared_ms=problem.read_row_ms)
-    ensembles = build_ensembles(outcome.results, problem.y, problem.task, problem.metric, problem.n_classes,
+    singles = list(outcome.results)
+    ensembles = build_ensembles(singles, problem.y, problem.task, problem.metric, problem.n_classes,
                                 config.seed, limits, lambda r: refit_seconds(r, n_rows), preset.stacking)
     outcome.results.extend(ensembles)
     chosen = outcome.best(problem.metric)
-    close = ensemble_within_noise(ensembles, chosen, problem.y, problem.task, problem.metric, problem.n_classes,
-                                  config.seed)
-    if close is not None:
-        ensemble, margin = close
-        notices.append(Message("search.ensemble_within_noise", {
-            "score": f"{ensemble.score:.4f}", "best": f"{chosen.score:.4f}", "model": chosen.candidate.name,
-            "margin": f"{margin:.4f}", "tried": len(outcome.results) - len(ensembles)}))
-        chosen = ensemble
+    single_score = honest_single_score(singles, problem.y, problem.task, problem.metric, problem.n_classes,
+                                       config.seed)
+    fair = ensemble_on_equal_terms(ensembles, chosen, single_score, problem.metric)
+    if fair is not None:
+        notices.append(Message("search.ensemble_on_equal_terms", {
+            "score": f"{fair.score:.4f}", "best": f"{chosen.score:.4f}", "model": chosen.candidate.name,
+            "honest": f"{single_score:.4f}", "tried": len(singles)}))
+        chosen = fair
     if any(row is chosen for row in ensembles):
         notices.append(Message("search.ensemble_built", {
             "members": ", ".join(m.candidate.name for m in chosen.candidate.members),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from manabu.ensemble.selection import Limits, build_ensembles, ensemble_within_noise, paired_standard_error
+from manabu.ensemble.selection import Limits, build_ensembles, ensemble_on_equal_terms, honest_single_score
 from manabu.evaluate.metrics import get_metric
 from manabu.features.preprocess import PreprocessKind
 from manabu.models.entry import ALL_TASKS, ModelEntry
@@ -121,34 +121,33 @@ def test_the_fast_auc_is_scikit_learns():
 
 
 
-def test_an_ensemble_within_the_noise_of_the_difference_is_preferred_and_one_beyond_it_is_not():
-    metric = get_metric("log_loss", "binary")
-    y, a, _, _ = binary_problem(n=400)
-    single = result("single", a, y, "binary", metric)
-    rng = np.random.default_rng(3)
-    def shifted(scale):  # the single's predictions made slightly or much worse, row by row
-        p = np.clip(a[:, 1] + (0.5 - y) * scale + rng.normal(scale=0.01, size=len(y)), 0.01, 0.99)
-        return result("ensemble", np.column_stack([1 - p, p]), y, "binary", metric)
-    close, far = shifted(0.005), shifted(0.2)
-    args = (y, "binary", metric, 2, 0)
-    chosen, margin = ensemble_within_noise([close], single, *args)
-    assert chosen is close and 0 < margin and close.score - single.score < margin
-    assert ensemble_within_noise([far], single, *args) is None
-    assert ensemble_within_noise([far, close], single, *args)[0] is close, "the best ensemble is the one offered"
-    close.eligible = False
-    assert ensemble_within_noise([close], single, *args) is None, "over --max-latency-ms"
-    assert ensemble_within_noise([close, single], single, *args) is None, "an ensemble is already the best"
+
+def test_the_honest_single_score_is_not_flattered_by_the_choice():
+    metric = get_metric("roc_auc", "binary")
+    y, good, _, _ = binary_problem(n=300)
+    rng = np.random.default_rng(1)
+    noise = [result(f"m{i}", np.column_stack([1 - p, p]), y, "binary", metric)
+             for i, p in enumerate(rng.uniform(size=(12, 300)))]
+    best = max(r.score for r in noise)
+    assert best > 0.52, "the best of twelve coin tosses looks better than chance"
+    assert honest_single_score(noise, y, "binary", metric, 2, seed=0) < best - 0.02
+    real = result("real", good, y, "binary", metric)
+    assert honest_single_score([real, *noise], y, "binary", metric, 2, seed=0) == \
+        pytest.approx(real.score, abs=1e-12), "a model far ahead is chosen on every part"
 
 
-def test_the_paired_noise_leaves_out_what_both_models_find_hard():
-    """Two models that differ little on rows of very different difficulty: the spread of
-    each score is large, that of their difference small."""
+def test_an_ensemble_behind_only_by_the_singles_flattering_is_kept():
     metric = get_metric("rmse", "regression")
-    rng = np.random.default_rng(0)
-    y = rng.normal(size=500)
-    hard = rng.normal(scale=np.where(np.arange(500) < 250, 0.1, 3.0))
-    a = result("a", y + hard, y, "regression", metric)
-    b = result("b", y + hard + rng.normal(scale=0.05, size=500), y, "regression", metric)
-    paired = paired_standard_error(a, b, y, "regression", metric, 0, seed=0)
-    alone = np.std([np.sqrt(np.mean(hard[rows] ** 2)) for rows in rng.integers(0, 500, size=(100, 500))])
-    assert 0 < paired < alone / 5
+    single = CandidateResult(Candidate("single", ENTRY, {}, "portfolio"), "ok", 1.00, [1.00])
+    def ensemble(score, eligible=True):
+        row = CandidateResult(Candidate("ensemble", ENTRY, {}, "ensemble"), "ok", score, [score])
+        row.eligible = eligible
+        return row
+    between, behind = ensemble(1.03), ensemble(1.08)
+    assert ensemble_on_equal_terms([between], single, 1.05, metric) is between
+    assert ensemble_on_equal_terms([behind], single, 1.05, metric) is None
+    assert ensemble_on_equal_terms([behind, between], single, 1.05, metric) is between
+    assert ensemble_on_equal_terms([ensemble(1.03, eligible=False)], single, 1.05, metric) is None, \
+        "over --max-latency-ms"
+    assert ensemble_on_equal_terms([between], single, float("nan"), metric) is None
+    assert ensemble_on_equal_terms([between], between, 1.05, metric) is None, "already the best"

@@ -113,7 +113,7 @@ class SlowToFit(LogisticRegression):
 
 def test_once_a_model_exists_no_candidate_runs_past_its_share_of_the_budget(monkeypatch):
     """Without an estimate of its cost (data too small to probe), a candidate is stopped as soon
-    as its first fold shows that the rest would pass its share (FIRST_SHARE of 40 s: 24 s),
+    as its first fold shows that the rest would pass its share (MAX_SHARE of 40 s: 10 s),
     although the search as a whole would have had the time."""
     linear = zoo.ZOO["linear"]
     monkeypatch.setitem(zoo.ZOO, "sleepy", dataclasses.replace(linear, name="sleepy",

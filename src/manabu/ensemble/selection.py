@@ -27,8 +27,6 @@ STACK_POOL_SIZE = 8     # the best models a stacker sees
 ITERATIONS = 25         # rounds of greedy selection (AutoGluon uses 25 as well)
 SELECTION_ROWS = 5_000  # rows used to choose weights: enough to rank, cheap to score
 PARTS = 3               # cross-fitting parts for the honest score
-BOOTSTRAPS = 100        # resamples for the noise of a score difference
-BOOTSTRAP_ROWS = 20_000  # rows resampled: beyond this the noise is small and scoring slow
 
 
 @dataclass(frozen=True)
@@ -64,16 +62,10 @@ def build_ensembles(results: list[CandidateResult], y: np.ndarray, task: str, me
     """Leaderboard rows for the greedy ensemble (and the stacker, with ``stacking``), when they
     combine at least two models. ``refit_estimate(result)`` says what refitting one member costs."""
     pool = _pool(results, metric, POOL_SIZE)
-    if len(pool) < 2:
+    split = _parts(pool, seed)
+    if len(pool) < 2 or split is None:
         return []
-    covered = np.all(np.isfinite(_flat(pool[0].oof)), axis=1)
-    for r in pool[1:]:
-        covered &= np.all(np.isfinite(_flat(r.oof)), axis=1)
-    rows = np.flatnonzero(covered)
-    if len(rows) < 2 * PARTS:
-        return []
-    rng = np.random.default_rng(seed)
-    parts = np.array_split(rng.permutation(rows), PARTS)
+    rows, parts, rng = split
     costs = np.array([refit_estimate(r) for r in pool])
     latencies = np.array([_own_latency(r, limits.shared_ms) for r in pool])
     # the members' own parts are what the selection adds up; the shared part counts once
@@ -101,39 +93,50 @@ def build_ensembles(results: list[CandidateResult], y: np.ndarray, task: str, me
     return built
 
 
-def ensemble_within_noise(ensembles: list[CandidateResult], best: CandidateResult, y: np.ndarray, task: str,
-                          metric: Metric, n_classes: int, seed: int) -> tuple[CandidateResult, float] | None:
-    """The best ensemble and the noise it was judged by, where the best single model beats it
-    by less than one standard error of their difference; None otherwise. The single's score is
-    the best of many tries, flattered by that choice; the ensemble's is cross-fitted, free of
-    it. Within the noise, the ensemble is the better bet on new data."""
-    eligible = [r for r in ensembles if r.ok and r.eligible and np.isfinite(r.score) and r.oof is not None]
-    if not eligible or best.oof is None or any(best is r for r in ensembles):
+def honest_single_score(results: list[CandidateResult], y: np.ndarray, task: str, metric: Metric,
+                        n_classes: int, seed: int) -> float:
+    """The best single model's score taken the way an ensemble's is: on each part of the rows,
+    the model that scores best on the other parts, judged on this one. The best single model's
+    own score is the best of many tries, flattered by that choice; this one is not, and
+    compares with the ensembles built from the same ``results`` on equal terms."""
+    pool = _pool(results, metric, POOL_SIZE)
+    split = _parts(pool, seed)
+    if len(pool) < 2 or split is None:
+        return float("nan")
+    rows, parts, _ = split
+    honest = np.full_like(pool[0].oof, np.nan)
+    for k, part in enumerate(parts):
+        others = np.concatenate([p for i, p in enumerate(parts) if i != k])
+        values = [signed(metric, score_predictions(metric, task, y[others], r.oof[others], n_classes)) for r in pool]
+        honest[part] = pool[int(np.argmax(values))].oof[part]
+    return score_predictions(metric, task, y[rows], honest[rows], n_classes)
+
+
+def ensemble_on_equal_terms(ensembles: list[CandidateResult], best: CandidateResult, single_score: float,
+                            metric: Metric) -> CandidateResult | None:
+    """The best ensemble, where it falls behind the best single model only by that model's
+    flattering (it scores at least ``single_score``, from ``honest_single_score``); None
+    where it does not, or where an ensemble is the best already."""
+    eligible = [r for r in ensembles if r.ok and r.eligible and np.isfinite(r.score)]
+    if not eligible or not np.isfinite(single_score) or any(best is r for r in ensembles):
         return None
     top = max(eligible, key=lambda r: signed(metric, r.score))
-    margin = paired_standard_error(best, top, y, task, metric, n_classes, seed)
-    if not np.isfinite(margin):
+    return top if signed(metric, top.score) >= signed(metric, single_score) else None
+
+
+def _parts(pool: list[CandidateResult], seed: int) -> tuple[np.ndarray, list[np.ndarray], np.random.Generator] | None:
+    """The rows every model of ``pool`` predicted, the cross-fitting parts they are split into,
+    and the generator that drew them; None when too few rows are covered."""
+    if not pool:
         return None
-    return (top, margin) if signed(metric, top.score) >= signed(metric, best.score) - margin else None
-
-
-def paired_standard_error(a: CandidateResult, b: CandidateResult, y: np.ndarray, task: str, metric: Metric,
-                          n_classes: int, seed: int) -> float:
-    """The standard error of score(a) - score(b) on the same rows, by bootstrap over the rows
-    both predicted: paired, so that rows hard for both models do not count as noise."""
-    both = np.flatnonzero(np.all(np.isfinite(_flat(a.oof)), axis=1) & np.all(np.isfinite(_flat(b.oof)), axis=1))
+    covered = np.ones(len(pool[0].oof), dtype=bool)
+    for r in pool:
+        covered &= np.all(np.isfinite(_flat(r.oof)), axis=1)
+    rows = np.flatnonzero(covered)
+    if len(rows) < 2 * PARTS:
+        return None
     rng = np.random.default_rng(seed)
-    both = _subsample(both, rng, BOOTSTRAP_ROWS)
-    if len(both) < 2 * PARTS:
-        return float("nan")
-    differences = []
-    for _ in range(BOOTSTRAPS):
-        rows = rng.choice(both, size=len(both))
-        if task != "regression" and len(np.unique(y[rows])) < 2:
-            continue
-        differences.append(score_predictions(metric, task, y[rows], a.oof[rows], n_classes)
-                           - score_predictions(metric, task, y[rows], b.oof[rows], n_classes))
-    return float(np.std(differences)) if len(differences) > 1 else float("nan")
+    return rows, np.array_split(rng.permutation(rows), PARTS), rng
 
 
 class _Greedy:
@@ -247,8 +250,8 @@ def _pool(results: list[CandidateResult], metric: Metric, size: int) -> list[Can
     return sorted(usable, key=lambda r: -signed(metric, r.score))[:size]
 
 
-def _subsample(rows: np.ndarray, rng: np.random.Generator, size: int = SELECTION_ROWS) -> np.ndarray:
-    return rows if len(rows) <= size else np.sort(rng.choice(rows, size, replace=False))
+def _subsample(rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return rows if len(rows) <= SELECTION_ROWS else np.sort(rng.choice(rows, SELECTION_ROWS, replace=False))
 
 
 def _flat(oof: np.ndarray) -> np.ndarray:

@@ -153,7 +153,7 @@ def _lgbm_deadline(deadline: float) -> Params:
 
 HIST_GRADIENT_BOOSTING = ModelEntry("hist_gradient_boosting", ALL_TASKS, PreprocessKind.TREE,
                                     make_hgb, HGB_SPACE, cost=1.0, cost_exponent=TREE_ENSEMBLE_COST_EXPONENT,
-                                    use_categoricals=_hgb_categoricals)
+                                    use_categoricals=_hgb_categoricals, strong_start=True)
 LIGHTGBM = ModelEntry("lightgbm", ALL_TASKS, PreprocessKind.TREE, make_lgbm, LGBM_SPACE, cost=1.0,
                       cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, use_categoricals=_lgbm_categoricals,
-                      stop_at=_lgbm_deadline, threads_param="n_jobs")
+                      stop_at=_lgbm_deadline, threads_param="n_jobs", strong_start=True)

@@ -144,4 +144,4 @@ def _deadline(deadline: float) -> Params:
 
 ENTRY = ModelEntry("catboost", ALL_TASKS, PreprocessKind.TREE, make, SPACE, cost=2.0,
                    cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, use_categoricals=_categoricals,
-                   stop_at=_deadline, threads_param="thread_count")
+                   stop_at=_deadline, threads_param="thread_count", strong_start=True)

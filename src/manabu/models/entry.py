@@ -34,6 +34,9 @@ class ModelEntry:
     cost: float = 1.0             # rough relative cost, to order the first tries cheap-first
     threads_param: str | None = None  # the estimator parameter for its threads ("n_jobs"), set by threads_for
     cost_exponent: float = 1.0    # a fold's time grows as rows ** cost_exponent
+    # its first default is often the best single model of a search (gradient boosting): the
+    # search lets that one run take a larger share of the budget than any other candidate
+    strong_start: bool = False
     memory_factor: float = 4.0    # peak memory of one fit, as a multiple of the prepared data's size
     # (params, training rows, values per leaf: classes or 1) -> bytes of the fitted model itself,
     # for families whose models grow with the rows (a forest keeps every node of every tree)

@@ -152,4 +152,4 @@ def _deadline(deadline: float) -> Params:
 
 ENTRY = ModelEntry("xgboost", ALL_TASKS, PreprocessKind.TREE, make, SPACE, cost=1.5,
                    cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, use_categoricals=_categoricals,
-                   stop_at=_deadline, threads_param="n_jobs")
+                   stop_at=_deadline, threads_param="n_jobs", strong_start=True)
