@@ -30,6 +30,7 @@ from manabu.search import (
     run_search,
 )
 from manabu.search.checkpoint import Checkpoint
+from manabu.search.choice import quickest_within_one_standard_error, standard_error
 from manabu.search.crossval import median_ms
 from manabu.search.leaderboard import leaderboard_records
 from manabu.search.loop import SearchSettings, refit_seconds
@@ -89,6 +90,8 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
     best = _best_or_raise(outcome, config, metric)
     if preset.ensemble and not outcome.interrupted:
         best = _with_ensembles(problem, outcome, best, budget, config, preset, notices)
+    if preset.quickest_within_noise:
+        best = _quickest(outcome, best, problem, budget, notices)
     refit_start = time.monotonic()
     model = _refit(best.candidate, problem, config.seed)
     record = TrainingRecord(
@@ -165,6 +168,21 @@ def _with_ensembles(problem: SearchProblem, outcome, best, budget: Budget, confi
         top = max(ensembles, key=lambda r: signed(problem.metric, r.score))
         notices.append(Message("search.ensemble_not_better", {"score": f"{top.score:.4f}", "best": f"{best.score:.4f}"}))
     return chosen
+
+
+def _quickest(outcome, best, problem: SearchProblem, budget: Budget, notices: list[Message]):
+    """The one-standard-error rule of ``--preset fast`` (``manabu.search.choice``), with a
+    notice when it keeps another model than the best-scoring one."""
+    n_rows = len(problem.y)
+    time_left = max(budget.remaining(), refit_seconds(best, n_rows))
+    quick = quickest_within_one_standard_error(outcome.results, best, problem.metric,
+                                               lambda r: refit_seconds(r, n_rows) <= time_left)
+    if quick is not best:
+        notices.append(Message("search.quickest_within_noise", {
+            "model": quick.candidate.name, "score": f"{quick.score:.4f}", "ms": f"{quick.latency_ms:.3f}",
+            "best": best.candidate.name, "best_score": f"{best.score:.4f}", "best_ms": f"{best.latency_ms:.3f}",
+            "margin": f"{standard_error(best):.4f}"}))
+    return quick
 
 
 def _refit(candidate, problem: SearchProblem, seed: int):

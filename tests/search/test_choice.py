@@ -1,0 +1,46 @@
+"""The one-standard-error rule of --preset fast: the quickest model among those the folds
+cannot tell from the best, never one clearly worse, too slow to refit, or ineligible."""
+from __future__ import annotations
+
+from manabu.evaluate.metrics import get_metric
+from manabu.models.zoo import ZOO
+from manabu.search.candidate import Candidate
+from manabu.search.choice import quickest_within_one_standard_error, standard_error
+from manabu.search.crossval import CandidateResult
+
+AUC = get_metric("roc_auc", "binary")
+
+
+def scored(name: str, folds: list[float], latency_ms: float, fit_seconds: float = 1.0) -> CandidateResult:
+    return CandidateResult(Candidate(name, ZOO["lightgbm"], {}, "bayes"), "ok", sum(folds) / len(folds), folds,
+                           fit_seconds=fit_seconds, latency_ms=latency_ms)
+
+
+BEST = scored("big", [0.90, 0.92, 0.94], latency_ms=0.20)   # standard error 0.0094
+CLOSE = scored("small", [0.915, 0.915, 0.915], latency_ms=0.07)
+WORSE = scored("tiny", [0.90, 0.90, 0.90], latency_ms=0.05)
+
+
+def test_the_quickest_model_within_one_standard_error_is_kept():
+    assert round(standard_error(BEST), 4) == 0.0094
+    chosen = quickest_within_one_standard_error([BEST, CLOSE, WORSE], BEST, AUC, lambda r: True)
+    assert chosen is CLOSE, "0.915 is within 0.0094 of 0.92; 0.90 is not"
+
+
+def test_nothing_quicker_within_reach_keeps_the_best():
+    slower = scored("slower", [0.915] * 3, latency_ms=0.30)
+    assert quickest_within_one_standard_error([BEST, slower, WORSE], BEST, AUC, lambda r: True) is BEST
+
+
+def test_a_model_too_slow_to_refit_or_over_the_latency_limit_is_not_taken():
+    assert quickest_within_one_standard_error([BEST, CLOSE], BEST, AUC, lambda r: False) is BEST
+    ineligible = scored("small", [0.915] * 3, latency_ms=0.07)
+    ineligible.eligible = False
+    assert quickest_within_one_standard_error([BEST, ineligible], BEST, AUC, lambda r: True) is BEST
+
+
+def test_lower_is_better_metrics_count_the_margin_the_other_way():
+    rmse = get_metric("rmse", "regression")
+    best = scored("big", [1.0, 1.2, 1.4], latency_ms=0.2)        # mean 1.2, standard error 0.094
+    close, worse = scored("small", [1.25] * 3, latency_ms=0.1), scored("tiny", [1.35] * 3, latency_ms=0.05)
+    assert quickest_within_one_standard_error([best, close, worse], best, rmse, lambda r: True) is close
