@@ -2,8 +2,8 @@
 
 - ``fast``: one small model from the quick families, no ensemble; of the models within one
   standard error of the best score, the quickest to predict a row (well under a millisecond).
-- ``balanced`` (the default): every family, and a greedy ensemble when it scores better out of
-  fold.
+- ``balanced`` (the default): every family, and a greedy ensemble when it scores at least as
+  well out of fold as the best single model chosen the same cross-fitted way.
 - ``best``: every family, the greedy ensemble and a stacked ensemble; the most accurate, and the
   slowest to predict.
 """
