@@ -30,7 +30,7 @@ from manabu.search import (
     run_search,
 )
 from manabu.search.checkpoint import Checkpoint
-from manabu.search.choice import quickest_within_one_standard_error, standard_error
+from manabu.search.choice import quickest_within_one_standard_error, refit_in_time, standard_error
 from manabu.search.crossval import median_ms
 from manabu.search.leaderboard import leaderboard_records
 from manabu.search.loop import SearchSettings, refit_seconds
@@ -88,6 +88,7 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
                          on_result=checkpoint.record if checkpoint is not None else None)
     notices += outcome.notices
     best = _best_or_raise(outcome, config, metric)
+    best = _in_time(outcome, best, problem, budget, notices)
     if preset.ensemble and not outcome.interrupted:
         best = _with_ensembles(problem, outcome, best, budget, config, preset, notices)
     if preset.quickest_within_noise:
@@ -168,6 +169,20 @@ def _with_ensembles(problem: SearchProblem, outcome, best, budget: Budget, confi
         top = max(ensembles, key=lambda r: signed(problem.metric, r.score))
         notices.append(Message("search.ensemble_not_better", {"score": f"{top.score:.4f}", "best": f"{best.score:.4f}"}))
     return chosen
+
+
+def _in_time(outcome, best, problem: SearchProblem, budget: Budget, notices: list[Message]):
+    """The best model whose refit on all rows ends near the budget (``choice.refit_in_time``),
+    with a notice when that is not the best-scoring one."""
+    n_rows = len(problem.y)
+    kept = refit_in_time(outcome.results, best, problem.metric, lambda r: refit_seconds(r, n_rows),
+                         budget.remaining(), budget.time_limit)
+    if kept is not best:
+        notices.append(Message("search.refit_in_time", {
+            "best": best.candidate.name, "best_score": f"{best.score:.4f}",
+            "seconds": f"{refit_seconds(best, n_rows):.0f}", "left": f"{max(budget.remaining(), 0):.0f}",
+            "model": kept.candidate.name, "score": f"{kept.score:.4f}"}))
+    return kept
 
 
 def _quickest(outcome, best, problem: SearchProblem, budget: Budget, notices: list[Message]):

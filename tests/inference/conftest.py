@@ -51,7 +51,7 @@ def fit(family: str, task: str) -> tuple[Pipeline, Schema]:
     if task != "regression":
         y = np.unique(y, return_inverse=True)[1]
     entry = ZOO[family]
-    preprocessor = build_preprocessor(schema, entry.preprocess, task, 0)
+    preprocessor = build_preprocessor(schema, entry.preprocess, task, 0, sparse=entry.sparse_input)
     estimator = entry.make(task, SMALL.get(family, {}), 0)
     if entry.threads_param:
         estimator.set_params(**{entry.threads_param: 1})

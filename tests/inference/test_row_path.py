@@ -3,9 +3,12 @@ with unseen categories and missing values, one row at a time and in batches."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+from scipy import sparse
 
 from manabu.inference import build_row_path
+from manabu.models.zoo import ZOO
 from tests.inference.conftest import new_rows
 
 FAST = {"decision_tree": "Trees", "random_forest": "Trees", "extra_trees": "Trees",
@@ -62,6 +65,7 @@ def test_the_compiled_matrix_equals_the_column_transformer(fitted):
         pipeline, schema = fitted(family, "binary")
         rows = new_rows("binary")
         expected = pipeline[0].transform(schema.prepare(rows))
+        assert not sparse.issparse(expected), "the text block's dense columns keep this one dense"
         got = build_row_path(pipeline, schema).compiled.matrix(_rows(schema, rows))
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
         assert got.flags["C_CONTIGUOUS"] == expected.flags["C_CONTIGUOUS"]  # dot products sum alike
@@ -86,3 +90,33 @@ def test_both_tree_walks_answer_alike(fitted, monkeypatch, family, python_walk):
     for i in range(8):
         got = path.predict_proba(schema.prepare_values(rows.iloc[[i]]), 1)
         np.testing.assert_allclose(got, expected[i:i + 1], rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_a_sparse_one_hot_answers_as_the_pipeline(task):
+    """Mostly categorical data: the linear family's one-hot columns stay sparse in the pipeline,
+    and the row path, dense, gives the same answers."""
+    from manabu.data.schema import infer_schema
+    from manabu.search.candidate import Candidate
+
+    rng = np.random.default_rng(3)
+    n = 400
+    frame = pd.DataFrame({f"c{j}": rng.choice([f"v{k}" for k in range(12)], n) for j in range(6)})
+    frame["x"] = rng.normal(size=n)
+    signal = (frame["c0"].isin(["v1", "v2", "v3"]) * 1.0 + frame["x"]).to_numpy()
+    frame["y"] = signal > 0.5 if task == "binary" else signal + rng.normal(0, 0.1, n)
+    schema = infer_schema(frame, "y")
+    y = frame["y"].to_numpy().astype(int if task == "binary" else float)
+    pipeline, _ = Candidate("linear", ZOO["linear"], {}, "portfolio").build(schema, task, 0)
+    pipeline.fit(schema.prepare(frame), y)
+    new = frame.drop(columns="y").iloc[:40].copy()
+    new.loc[0, "c1"] = "never seen"
+    new.loc[1, "c2"] = np.nan
+    assert sparse.issparse(pipeline[0].transform(schema.prepare(new)))
+    path = build_row_path(pipeline, schema)
+    assert type(path.compiled.model).__name__ == "Linear"
+    classifier = task == "binary"
+    expected = answers(pipeline, schema.prepare(new), classifier)
+    got = answers(_Bound(path, schema), new, classifier)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(np.asarray(g, dtype=float), np.asarray(e, dtype=float), rtol=0, atol=1e-9)

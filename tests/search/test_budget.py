@@ -1,4 +1,5 @@
-from manabu.models.zoo import get_entries
+from manabu.models.linear import SAGA_WORK
+from manabu.models.zoo import ZOO, get_entries
 from manabu.search.budget import Budget, CostModel
 from manabu.search.candidate import Candidate
 from manabu.search.crossval import CandidateResult
@@ -26,6 +27,17 @@ def test_larger_configurations_and_slower_sightings_count():
     costs.observe("lightgbm", rows=1_000, seconds=1.0)               # faster: trusted only halfway
     assert costs.estimate("lightgbm", 1_000) == 2.0
 
+
+
+def test_a_costly_setting_is_priced_above_the_defaults_it_is_learnt_from():
+    """The cost of the linear family is learnt from its l2 fits; an l1 fit (saga) costs about
+    ten of those, and the estimate must say so before it starts."""
+    costs = CostModel()
+    l2 = Candidate("linear", ZOO["linear"], {"penalty": "l2", "strength": 1.0}, "portfolio")
+    l1 = Candidate("linear #2", ZOO["linear"], {"penalty": "l1", "strength": 1.0}, "bayes")
+    costs.observe("linear", rows=10_000, seconds=3.0, scale=l2.size_scale)
+    assert costs.estimate("linear", 10_000, scale=l2.size_scale) == 3.0
+    assert costs.estimate("linear", 10_000, scale=l1.size_scale) == 3.0 * SAGA_WORK
 
 def test_a_familys_first_default_may_take_more_of_the_budget_than_later_candidates():
     """Strong starts: on letter, LightGBM's first default needs about half a minute of a

@@ -1,11 +1,12 @@
-"""The one-standard-error rule of --preset fast: the quickest model among those the folds
-cannot tell from the best, never one clearly worse, too slow to refit, or ineligible."""
+"""Which model the search keeps: under --preset fast, the quickest among those the folds cannot
+tell from the best (never one clearly worse, too slow to refit, or ineligible); and always one
+whose refit ends near the budget."""
 from __future__ import annotations
 
 from manabu.evaluate.metrics import get_metric
 from manabu.models.zoo import ZOO
 from manabu.search.candidate import Candidate
-from manabu.search.choice import quickest_within_one_standard_error, standard_error
+from manabu.search.choice import quickest_within_one_standard_error, refit_in_time, standard_error
 from manabu.search.crossval import CandidateResult
 
 AUC = get_metric("roc_auc", "binary")
@@ -44,3 +45,37 @@ def test_lower_is_better_metrics_count_the_margin_the_other_way():
     best = scored("big", [1.0, 1.2, 1.4], latency_ms=0.2)        # mean 1.2, standard error 0.094
     close, worse = scored("small", [1.25] * 3, latency_ms=0.1), scored("tiny", [1.35] * 3, latency_ms=0.05)
     assert quickest_within_one_standard_error([best, close, worse], best, rmse, lambda r: True) is close
+
+
+# --------------------------------------------------------------------- a refit that ends in time
+
+def refit_time(seconds: dict[str, float]):
+    return lambda r: seconds[r.candidate.name]
+
+
+def test_a_best_model_whose_refit_fits_the_time_left_is_kept():
+    seconds = refit_time({"big": 9.0, "small": 1.0, "tiny": 0.5})
+    assert refit_in_time([BEST, CLOSE, WORSE], BEST, AUC, seconds, time_left=10.0, time_limit=60.0) is BEST
+
+
+def test_a_little_over_the_budget_keeps_the_best_model():
+    seconds = refit_time({"big": 15.0, "small": 1.0, "tiny": 0.5})
+    # 10 s left and 10% of 60 s allowed past the end: 15 s is within 16 s
+    assert refit_in_time([BEST, CLOSE, WORSE], BEST, AUC, seconds, time_left=10.0, time_limit=60.0) is BEST
+
+
+def test_a_refit_far_past_the_budget_gives_way_to_the_best_that_ends_in_time():
+    seconds = refit_time({"big": 40.0, "small": 3.0, "tiny": 0.5})
+    assert refit_in_time([BEST, CLOSE, WORSE], BEST, AUC, seconds, time_left=1.0, time_limit=40.0) is CLOSE
+
+
+def test_when_no_refit_ends_in_time_the_soonest_is_kept():
+    seconds = refit_time({"big": 40.0, "small": 30.0, "tiny": 20.0})
+    assert refit_in_time([BEST, CLOSE, WORSE], BEST, AUC, seconds, time_left=1.0, time_limit=40.0) is WORSE
+
+
+def test_an_ineligible_model_is_not_taken_for_its_quick_refit():
+    ineligible = scored("small", [0.915] * 3, latency_ms=0.07)
+    ineligible.eligible = False
+    seconds = refit_time({"big": 40.0, "small": 1.0})
+    assert refit_in_time([BEST, ineligible], BEST, AUC, seconds, time_left=1.0, time_limit=40.0) is BEST

@@ -48,10 +48,17 @@ class Preprocessor:
 _NUMERIC = (ColumnType.NUMERIC, ColumnType.BOOLEAN)
 
 
-def build_preprocessor(schema: Schema, kind: PreprocessKind, task: str, seed: int = 0) -> Preprocessor:
+# Output density below which a model that takes sparse input gets a sparse matrix (scikit-learn's
+# default): one-hot columns are mostly zeros, and a dense copy of them is most of a linear fit's memory
+SPARSE_BELOW_DENSITY = 0.3
+
+
+def build_preprocessor(schema: Schema, kind: PreprocessKind, task: str, seed: int = 0, *,
+                       sparse: bool = False) -> Preprocessor:
+    """``sparse``: the model takes a sparse matrix, so one-hot columns may stay sparse."""
     categorical = schema.of_type(ColumnType.CATEGORICAL)
     blocks = [
-        ("cat", _categorical(kind), categorical),
+        ("cat", _categorical(kind, sparse), categorical),
         ("num", _numeric(kind), schema.of_type(*_NUMERIC)),
         ("many", _high_cardinality(kind, task, seed), schema.of_type(ColumnType.HIGH_CARDINALITY)),
         ("date", _datetime(kind), schema.of_type(ColumnType.DATETIME)),
@@ -59,18 +66,19 @@ def build_preprocessor(schema: Schema, kind: PreprocessKind, task: str, seed: in
     blocks += [(f"text{i}", _text(kind, seed), [name])
                for i, name in enumerate(schema.of_type(ColumnType.TEXT))]
     transformer = ColumnTransformer([b for b in blocks if b[2]], remainder="drop",
-                                    sparse_threshold=0.0, verbose_feature_names_out=True)
+                                    sparse_threshold=SPARSE_BELOW_DENSITY if sparse else 0.0,
+                                    verbose_feature_names_out=True)
     n_categorical = len(categorical) if kind is PreprocessKind.TREE else 0
     return Preprocessor(transformer, n_categorical)
 
 
-def _categorical(kind: PreprocessKind):
+def _categorical(kind: PreprocessKind, sparse: bool):
     if kind is PreprocessKind.TREE:
         # unseen and missing categories both become NaN, which the trees route as missing
         return OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan,
                               encoded_missing_value=np.nan, dtype=np.float64)
     return OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5,
-                         sparse_output=False, dtype=np.float64)
+                         sparse_output=sparse, dtype=np.float64)
 
 
 def _numeric(kind: PreprocessKind):

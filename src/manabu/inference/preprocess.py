@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
@@ -105,8 +106,6 @@ def compile_columns(transformer: Any) -> CompiledColumns:
     """The row version of a fitted ColumnTransformer, or ``Unsupported``."""
     if not isinstance(transformer, ColumnTransformer) or not hasattr(transformer, "transformers_"):
         raise Unsupported(f"preprocessing {type(transformer).__name__}")
-    if transformer.sparse_output_:
-        raise Unsupported("sparse output")
     blocks, widths = [], []
     for name, fitted, cols in transformer.transformers_:
         if isinstance(fitted, str) and fitted == "drop" or _empty(cols):
@@ -209,7 +208,8 @@ class Lookup:
             column = np.empty(probe_length, dtype=object)
             column[:] = [*cats, np.nan, unseen] + [np.nan] * (probe_length - len(cats) - 2)
             probe[name] = pd.Series(column, dtype=object)
-        out = np.asarray(encoder.transform(pd.DataFrame(probe)), dtype=np.float64)
+        out = encoder.transform(pd.DataFrame(probe))
+        out = np.asarray(out.toarray() if sparse.issparse(out) else out, dtype=np.float64)
         if out.shape != (probe_length, sum(widths)):
             raise Unsupported(f"{type(encoder).__name__} output of unexpected shape")
         tables, rows, missing_row, unseen_row, base, feature, step = [], [], [], [], [], [], []
@@ -267,7 +267,7 @@ def _encoder_widths(encoder: Any, n_columns: int) -> list[int]:
         per = len(encoder.classes_) if encoder.target_type_ == "multiclass" else 1
         return [per] * n_columns
     widths = getattr(encoder, "_n_features_outs", None)  # OneHotEncoder: infrequent and drop applied
-    if widths is None or len(widths) != n_columns or encoder.sparse_output:
+    if widths is None or len(widths) != n_columns:
         raise Unsupported("one-hot encoder layout")
     return [int(w) for w in widths]
 

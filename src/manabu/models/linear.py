@@ -29,10 +29,19 @@ def make(task: str, params: Params, seed: int):
 # number of passes keeps one fit within seconds (on cnae_9, 4-5 s at 100 passes).
 SAGA_MAX_ITER = 100
 SAGA_TOL = 1e-3
+# ...and l1 and elastic-net fits still cost more than the l2 fits the search learns the family's
+# cost from: on 312k rows of adult-like data one l2 fit took 3.3 s, one l1 (saga) fit 34 s
+SAGA_WORK = 10.0
+
+
+def work(params: Params) -> float:
+    """The cost of a configuration against the default (l2) one."""
+    return 1.0 if params.get("penalty", "l2") == "l2" else SAGA_WORK
 
 
 # l1_ratio matters only with the elastic-net penalty; the other penalties ignore it
 SPACE = {"penalty": Choice(("l2", "l1", "elasticnet")), "strength": Real(1e-3, 1e2, log=True),
          "l1_ratio": Real(0.1, 0.9)}
 
-ENTRY = ModelEntry("linear", ALL_TASKS, PreprocessKind.LINEAR, make, SPACE, cost=0.2)
+ENTRY = ModelEntry("linear", ALL_TASKS, PreprocessKind.LINEAR, make, SPACE, cost=0.2, sparse_input=True,
+                   work=work)

@@ -24,9 +24,10 @@ class Candidate:
 
     @property
     def size_scale(self) -> float:
-        """How much more work than a default configuration: more trees cost more time."""
+        """How much more work than a default configuration: more trees cost more time, and some
+        settings more than others (``ModelEntry.work``)."""
         trees = self.params.get("n_estimators")
-        return 1.0 if trees is None else trees / 300.0
+        return (1.0 if trees is None else trees / 300.0) * self.entry.work(self.params)
 
     def build(self, schema: Schema, task: str, seed: int, *, n_rows: int = 0,
               deadline: float | None = None) -> tuple[Pipeline, dict[str, Any]]:
@@ -35,7 +36,8 @@ class Candidate:
         ``n_rows`` sets the threads of models that have them; ``deadline`` (time.monotonic())
         makes models that can stop mid-training raise ``DeadlineExceeded`` when it passes.
         """
-        preprocessor = build_preprocessor(schema, self.entry.preprocess, task, seed)
+        preprocessor = build_preprocessor(schema, self.entry.preprocess, task, seed,
+                                          sparse=self.entry.sparse_input)
         estimator = self.entry.make(str(task), self.params, seed)
         if self.entry.threads_param:
             estimator.set_params(**{self.entry.threads_param: threads_for(n_rows)})

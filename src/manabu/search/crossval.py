@@ -83,6 +83,7 @@ def cross_validate(candidate: Candidate, X: pd.DataFrame, y: np.ndarray, folds: 
             per_fold = float(np.mean(fit_times) + np.mean(predict_times))
             if time.monotonic() + (len(folds) - i) * per_fold > deadline:
                 raise OutOfTime(per_fold)
+        pipeline = None  # the last fold's model goes before the next one grows: a forest is 100 MB
         pipeline, fit_params = candidate.build(schema, task, seed, n_rows=len(train), deadline=deadline)
         start = time.monotonic()
         with warnings.catch_warnings():

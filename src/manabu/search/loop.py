@@ -29,7 +29,7 @@ from manabu.search.crossval import (
     predict_scores,
 )
 from manabu.search.listener import SearchListener
-from manabu.search.memory import fits_in_memory
+from manabu.search.memory import fits_in_memory, release_free_memory, return_large_blocks
 from manabu.search.pruning import FoldPruner
 from manabu.search.strategies import Strategy, make_strategy
 
@@ -110,6 +110,7 @@ def run_search(problem: SearchProblem, entries: list[ModelEntry], budget: Budget
     they count as tried, and the search goes on from them. ``on_result`` hears every new result
     (to save a checkpoint)."""
     _check_sizes(entries, len(problem.y))
+    return_large_blocks()
     outcome = SearchOutcome()
     run = _Run(problem, _usable(entries, len(problem.y), outcome), budget, listener, settings, outcome)
     for result in previous:
@@ -158,6 +159,7 @@ class _Run:
             skips = 0
             self.listener.candidate_started(candidate)
             result = self.evaluate(candidate)
+            release_free_memory()
             self.learn(result)
             if on_result is not None:
                 on_result(result)
