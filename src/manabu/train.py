@@ -224,6 +224,8 @@ def _rows_with_target(frame: pd.DataFrame, target: str, task) -> pd.DataFrame:
     keep = y.notna().to_numpy()
     if str(task) == "regression":
         keep = keep & np.isfinite(pd.to_numeric(y, errors="coerce").to_numpy(dtype=float))
+    if keep.all():  # no copy (with copy-on-write): it would stay alive all search long
+        return frame.reset_index(drop=True)
     return frame.loc[keep].reset_index(drop=True)
 
 
