@@ -50,14 +50,13 @@ class PeakWatch:
     def __init__(self) -> None:
         self.process = psutil.Process()
         self.peak = 0.0
-        self.running = True
         threading.Thread(target=self._watch, daemon=True).start()
 
     def rss(self) -> float:
         return self.process.memory_info().rss / MB
 
     def _watch(self) -> None:
-        while self.running:
+        while True:  # a daemon thread: it ends with the process
             self.peak = max(self.peak, self.rss())
             time.sleep(0.02)
 

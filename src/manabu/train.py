@@ -33,7 +33,7 @@ from manabu.search.checkpoint import Checkpoint
 from manabu.search.choice import quickest_within_one_standard_error, refit_in_time, standard_error
 from manabu.search.crossval import median_ms
 from manabu.search.leaderboard import leaderboard_records
-from manabu.search.loop import SearchSettings, refit_seconds
+from manabu.search.loop import SearchSettings
 
 ENSEMBLE_SELECTION_SECONDS = 1.5  # choosing weights on out-of-fold predictions (measured: <1 s on 40k rows)
 
@@ -143,14 +143,13 @@ def _with_ensembles(problem: SearchProblem, outcome, best, budget: Budget, confi
                     notices: list[Message]):
     """Add the ensemble rows to the leaderboard; return the best row, single model or ensemble.
     Members are chosen among models whose refits fit in the time left."""
-    n_rows = len(problem.y)
     time_left = budget.remaining() - ENSEMBLE_SELECTION_SECONDS
-    limits = Limits(refit_seconds=max(time_left, refit_seconds(best, n_rows)),
+    limits = Limits(refit_seconds=max(time_left, problem.refit_seconds(best)),
                     latency_ms=config.max_latency_ms or float("inf"),
                     shared_ms=problem.read_row_ms)
     singles = list(outcome.results)
     ensembles = build_ensembles(singles, problem.y, problem.task, problem.metric, problem.n_classes,
-                                config.seed, limits, lambda r: refit_seconds(r, n_rows), preset.stacking)
+                                config.seed, limits, problem.refit_seconds, preset.stacking)
     outcome.results.extend(ensembles)
     chosen = outcome.best(problem.metric)
     single_score = honest_single_score(singles, problem.y, problem.task, problem.metric, problem.n_classes,
@@ -174,13 +173,12 @@ def _with_ensembles(problem: SearchProblem, outcome, best, budget: Budget, confi
 def _in_time(outcome, best, problem: SearchProblem, budget: Budget, notices: list[Message]):
     """The best model whose refit on all rows ends near the budget (``choice.refit_in_time``),
     with a notice when that is not the best-scoring one."""
-    n_rows = len(problem.y)
-    kept = refit_in_time(outcome.results, best, problem.metric, lambda r: refit_seconds(r, n_rows),
+    kept = refit_in_time(outcome.results, best, problem.metric, problem.refit_seconds,
                          budget.remaining(), budget.time_limit)
     if kept is not best:
         notices.append(Message("search.refit_in_time", {
             "best": best.candidate.name, "best_score": f"{best.score:.4f}",
-            "seconds": f"{refit_seconds(best, n_rows):.0f}", "left": f"{max(budget.remaining(), 0):.0f}",
+            "seconds": f"{problem.refit_seconds(best):.0f}", "left": f"{max(budget.remaining(), 0):.0f}",
             "model": kept.candidate.name, "score": f"{kept.score:.4f}"}))
     return kept
 
@@ -188,10 +186,9 @@ def _in_time(outcome, best, problem: SearchProblem, budget: Budget, notices: lis
 def _quickest(outcome, best, problem: SearchProblem, budget: Budget, notices: list[Message]):
     """The one-standard-error rule of ``--preset fast`` (``manabu.search.choice``), with a
     notice when it keeps another model than the best-scoring one."""
-    n_rows = len(problem.y)
-    time_left = max(budget.remaining(), refit_seconds(best, n_rows))
+    time_left = max(budget.remaining(), problem.refit_seconds(best))
     quick = quickest_within_one_standard_error(outcome.results, best, problem.metric,
-                                               lambda r: refit_seconds(r, n_rows) <= time_left)
+                                               lambda r: problem.refit_seconds(r) <= time_left)
     if quick is not best:
         notices.append(Message("search.quickest_within_noise", {
             "model": quick.candidate.name, "score": f"{quick.score:.4f}", "ms": f"{quick.latency_ms:.3f}",

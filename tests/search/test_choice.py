@@ -3,6 +3,8 @@ tell from the best (never one clearly worse, too slow to refit, or ineligible); 
 whose refit ends near the budget."""
 from __future__ import annotations
 
+import pytest
+
 from manabu.evaluate.metrics import get_metric
 from manabu.models.zoo import ZOO
 from manabu.search.candidate import Candidate
@@ -53,25 +55,19 @@ def refit_time(seconds: dict[str, float]):
     return lambda r: seconds[r.candidate.name]
 
 
-def test_a_best_model_whose_refit_fits_the_time_left_is_kept():
-    seconds = refit_time({"big": 9.0, "small": 1.0, "tiny": 0.5})
-    assert refit_in_time([BEST, CLOSE, WORSE], BEST, AUC, seconds, time_left=10.0, time_limit=60.0) is BEST
-
-
-def test_a_little_over_the_budget_keeps_the_best_model():
-    seconds = refit_time({"big": 15.0, "small": 1.0, "tiny": 0.5})
+@pytest.mark.parametrize(("seconds", "time_left", "time_limit", "kept"), [
+    pytest.param({"big": 9.0, "small": 1.0, "tiny": 0.5}, 10.0, 60.0, "big", id="the best refits in time"),
     # 10 s left and 10% of 60 s allowed past the end: 15 s is within 16 s
-    assert refit_in_time([BEST, CLOSE, WORSE], BEST, AUC, seconds, time_left=10.0, time_limit=60.0) is BEST
-
-
-def test_a_refit_far_past_the_budget_gives_way_to_the_best_that_ends_in_time():
-    seconds = refit_time({"big": 40.0, "small": 3.0, "tiny": 0.5})
-    assert refit_in_time([BEST, CLOSE, WORSE], BEST, AUC, seconds, time_left=1.0, time_limit=40.0) is CLOSE
-
-
-def test_when_no_refit_ends_in_time_the_soonest_is_kept():
-    seconds = refit_time({"big": 40.0, "small": 30.0, "tiny": 20.0})
-    assert refit_in_time([BEST, CLOSE, WORSE], BEST, AUC, seconds, time_left=1.0, time_limit=40.0) is WORSE
+    pytest.param({"big": 15.0, "small": 1.0, "tiny": 0.5}, 10.0, 60.0, "big", id="a little over keeps the best"),
+    pytest.param({"big": 40.0, "small": 3.0, "tiny": 0.5}, 1.0, 40.0, "small",
+                 id="far past gives way to the best that ends in time"),
+    pytest.param({"big": 40.0, "small": 30.0, "tiny": 20.0}, 1.0, 40.0, "tiny",
+                 id="none in time: the soonest refit"),
+])
+def test_the_refit_ends_near_the_budget(seconds, time_left, time_limit, kept):
+    chosen = refit_in_time([BEST, CLOSE, WORSE], BEST, AUC, refit_time(seconds), time_left=time_left,
+                           time_limit=time_limit)
+    assert chosen is {"big": BEST, "small": CLOSE, "tiny": WORSE}[kept]
 
 
 def test_an_ineligible_model_is_not_taken_for_its_quick_refit():

@@ -117,7 +117,7 @@ def ensemble_on_equal_terms(ensembles: list[CandidateResult], best: CandidateRes
     """The best ensemble, where it falls behind the best single model only by that model's
     flattering (it scores at least ``single_score``, from ``honest_single_score``); None
     where it does not, or where an ensemble is the best already."""
-    eligible = [r for r in ensembles if r.ok and r.eligible and np.isfinite(r.score)]
+    eligible = [r for r in ensembles if r.choosable]
     if not eligible or not np.isfinite(single_score) or any(best is r for r in ensembles):
         return None
     top = max(eligible, key=lambda r: signed(metric, r.score))
@@ -246,7 +246,7 @@ def _row(name, members, weights, stacker, honest, parts, y, task, metric, n_clas
 
 
 def _pool(results: list[CandidateResult], metric: Metric, size: int) -> list[CandidateResult]:
-    usable = [r for r in results if r.ok and r.eligible and r.oof is not None and np.isfinite(r.score)]
+    usable = [r for r in results if r.choosable and r.oof is not None]
     return sorted(usable, key=lambda r: -signed(metric, r.score))[:size]
 
 

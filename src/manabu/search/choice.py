@@ -2,8 +2,9 @@
 for ``--preset fast`` the one-standard-error rule.
 
 The one-standard-error rule: of the models whose score is within one standard error of the
-best, keep the one that predicts a row soonest. Scores within a standard error of each other are not told apart by the folds, so the choice
-among them may as well go to what the preset asks for: latency. (Breiman's rule picks the
+best, keep the one that predicts a row soonest. Scores within a standard error of each other
+are not told apart by the folds, so the choice among them may as well go to what the preset
+asks for: latency. (Breiman's rule picks the
 simplest model within one standard error; here "simplest" is measured as single-row time.)
 """
 from __future__ import annotations
@@ -29,7 +30,7 @@ def quickest_within_one_standard_error(results: list[CandidateResult], best: Can
     if not np.isfinite(margin) or not np.isfinite(best.latency_ms):
         return best
     floor = signed(metric, best.score) - margin
-    close = [r for r in results if r.ok and r.eligible and np.isfinite(r.score) and np.isfinite(r.latency_ms)
+    close = [r for r in results if r.choosable and np.isfinite(r.latency_ms)
              and signed(metric, r.score) >= floor and (r is best or affordable(r))]
     return min(close, key=lambda r: (r.latency_ms, -signed(metric, r.score)), default=best)
 
@@ -48,7 +49,7 @@ def refit_in_time(results: list[CandidateResult], best: CandidateResult, metric:
     allowed = time_left + OVERRUN_SHARE * time_limit
     if refit_seconds(best) <= allowed:
         return best
-    usable = [r for r in results if r.ok and r.eligible and np.isfinite(r.score)]
+    usable = [r for r in results if r.choosable]
     in_time = [r for r in usable if refit_seconds(r) <= allowed]
     if in_time:
         return max(in_time, key=lambda r: signed(metric, r.score))

@@ -56,6 +56,11 @@ class CandidateResult:
         return self.status == "ok"
 
     @property
+    def choosable(self) -> bool:
+        """Finished with a score, and fast enough to be chosen."""
+        return self.ok and self.eligible and bool(np.isfinite(self.score))
+
+    @property
     def score_std(self) -> float:
         finite = [s for s in self.fold_scores if np.isfinite(s)]
         return float(np.std(finite)) if len(finite) > 1 else float("nan")

@@ -16,18 +16,15 @@ COLUMNS = ["rank", "model", "family", "score", "score_std", "fit_seconds", "pred
 def leaderboard_records(results: list[CandidateResult], metric: Metric) -> list[dict[str, Any]]:
     """JSON-friendly rows: eligible candidates ranked by score, then those too slow for
     --max-latency-ms, then the ones that did not finish."""
-    def ranked(r: CandidateResult) -> bool:
-        return r.ok and r.eligible and math.isfinite(r.score)
-
     def order(r: CandidateResult) -> tuple[int, float]:
-        if ranked(r):
+        if r.choosable:
             return (0, -signed(metric, r.score))
         return (1, -signed(metric, r.score)) if r.ok and math.isfinite(r.score) else (2, 0.0)
 
     records = []
     for rank, r in enumerate(sorted(results, key=order), start=1):
         records.append({
-            "rank": rank if ranked(r) else None,
+            "rank": rank if r.choosable else None,
             "model": r.candidate.name,
             "family": r.candidate.family,
             "score": _clean(r.score),

@@ -64,6 +64,10 @@ class SearchProblem:
     def data_bytes(self) -> int:
         return int(self.X.memory_usage(deep=True).sum())
 
+    def refit_seconds(self, result: CandidateResult) -> float:
+        """What refitting ``result``'s model on all rows should take (``refit_seconds``)."""
+        return refit_seconds(result, len(self.y))
+
 
 @dataclass(frozen=True)
 class SearchSettings:
@@ -84,7 +88,7 @@ class SearchOutcome:
 
     def finished(self) -> list[CandidateResult]:
         """Candidates with a score that may be chosen: finished, and fast enough."""
-        return [r for r in self.results if r.ok and r.eligible and np.isfinite(r.score)]
+        return [r for r in self.results if r.choosable]
 
     def best(self, metric: Metric) -> CandidateResult | None:
         ok = self.finished()
@@ -261,7 +265,7 @@ class _Run:
     def search_deadline(self) -> float:
         """The budget's end less the time the refit of the best candidates so far will take."""
         ranked = sorted(self.outcome.finished(), key=lambda r: -signed(self.problem.metric, r.score))
-        reserve = sum(refit_seconds(r, len(self.problem.y)) for r in ranked[: self.settings.refit_reserve_models])
+        reserve = sum(self.problem.refit_seconds(r) for r in ranked[: self.settings.refit_reserve_models])
         return self.budget.deadline - reserve - self.settings.reserve_seconds
 
     def affordable(self, candidate: Candidate) -> bool:

@@ -4,7 +4,6 @@ and what one candidate freed handed back to the system before the next starts.""
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 
 import psutil
@@ -30,11 +29,12 @@ def fits_in_memory(entry: ModelEntry, params: Params, data_bytes: int, rows: int
 
 
 @functools.cache
-def _libc():
-    name = ctypes.util.find_library("c")
+def _glibc(name: str):
+    """glibc's function ``name`` from the symbols already loaded in the process, or None
+    elsewhere (macOS, Windows, musl)."""
     try:
-        return ctypes.CDLL(name) if name else None
-    except OSError:
+        return getattr(ctypes.CDLL(None), name)
+    except (OSError, TypeError, AttributeError):
         return None
 
 
@@ -48,8 +48,7 @@ def return_large_blocks() -> None:
     past that, the node arrays of a forest (which grow by doubling, in worker threads) came from
     the threads' own heaps, and stayed there after the forest was gone. Applies to the whole
     process from the call on; elsewhere than glibc nothing is done."""
-    libc = _libc()
-    mallopt = getattr(libc, "mallopt", None) if libc is not None else None
+    mallopt = _glibc("mallopt")
     if mallopt is not None:
         mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK_BYTES)
 
@@ -62,7 +61,6 @@ def release_free_memory() -> None:
     the process's start; 115 MB with this trim, 63 MB with ``return_large_blocks`` as well. A
     fit with the fixed threshold took as long as without (LightGBM, XGBoost, CatBoost, random
     forest, logistic regression on adult)."""
-    libc = _libc()
-    trim = getattr(libc, "malloc_trim", None) if libc is not None else None
+    trim = _glibc("malloc_trim")
     if trim is not None:
         trim(0)
