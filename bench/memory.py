@@ -97,6 +97,11 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--preset", default="balanced", choices=["fast", "balanced", "best"])
     args = parser.parse_args()
+    known = sorted(p.name for p in DATA.iterdir() if p.is_dir()) if DATA.is_dir() else []
+    if args.set not in known:
+        parser.error(f"no data set {args.set!r} in {DATA}; choose one of: {', '.join(known) or '(none found)'}")
+    if args.copies < 1:
+        parser.error("--copies must be 1 or more")
 
     watch = PeakWatch()
     cold = watch.rss()
