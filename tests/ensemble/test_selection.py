@@ -151,3 +151,26 @@ def test_an_ensemble_behind_only_by_the_singles_flattering_is_kept():
         "over --max-latency-ms"
     assert ensemble_on_equal_terms([between], single, float("nan"), metric) is None
     assert ensemble_on_equal_terms([between], between, 1.05, metric) is None, "already the best"
+
+
+def test_a_family_tuned_all_search_long_does_not_crowd_out_the_others():
+    """Fourteen variants of one model rank above an independent, slightly weaker model of
+    another family; the ensemble still finds the blend of the two kinds."""
+    metric = get_metric("log_loss", "binary")
+    y, a, _, _ = binary_problem()
+    rng = np.random.default_rng(3)
+    n = len(y)
+    other = 1 / (1 + np.exp(-((2 * y - 1) * 1.0 + rng.normal(scale=1.7, size=n))))
+    other_family = ModelEntry("other", ALL_TASKS, PreprocessKind.TREE, lambda task, params, seed: None, {})
+    variants = []
+    for i in range(14):
+        p = np.clip(a[:, 1] + rng.normal(scale=1e-3, size=n), 1e-6, 1 - 1e-6)
+        variants.append(result(f"toy #{i}", np.column_stack([1 - p, p]), y, "binary", metric))
+    weaker = result("other", np.column_stack([1 - other, other]), y, "binary", metric)
+    weaker.candidate = Candidate("other", other_family, {}, "portfolio")
+    assert all(weaker.score > v.score for v in variants), "the other family ranks last"
+    rows = build_ensembles([*variants, weaker], y, "binary", metric, 2, seed=0, limits=Limits(),
+                           refit_estimate=lambda r: 1.0, stacking=False)
+    members = [m.candidate.name for m in rows[0].candidate.members]
+    assert "other" in members
+    assert rows[0].score < min(v.score for v in variants) - 0.01

@@ -174,9 +174,9 @@ def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path):
         quick(mixed_frame(100), checkpoint=tmp_path / "none", resume=True)
 
 
-def test_only_the_best_models_keep_their_out_of_fold_predictions():
-    """An ensemble draws on the best few models only; a long search must not hold every
-    model's predictions."""
+def test_only_the_ensemble_pool_keeps_its_out_of_fold_predictions():
+    """An ensemble draws on the best few models, at most three of a family; a long search must
+    not hold every model's predictions."""
     from manabu.models.zoo import get_entries
     from manabu.search.budget import Budget
     from manabu.search.listener import SilentListener
@@ -191,7 +191,7 @@ def test_only_the_best_models_keep_their_out_of_fold_predictions():
     assert len(finished) > 3
     kept = [r for r in outcome.results if r.oof is not None]
     ranked = sorted(finished, key=lambda r: -r.score)  # ROC-AUC: higher is better
-    assert len(kept) == 3 and {id(r) for r in kept} == {id(r) for r in ranked[:3]}
+    assert len(kept) == 3 and {id(r) for r in kept} == {id(r) for r in ranked[:3]}, "three of a family may stay"
 
 
 

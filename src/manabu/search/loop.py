@@ -30,6 +30,7 @@ from manabu.search.crossval import (
 )
 from manabu.search.listener import SearchListener
 from manabu.search.memory import fits_in_memory, release_free_memory, return_large_blocks
+from manabu.search.pool import ensemble_pool
 from manabu.search.pruning import FoldPruner
 from manabu.search.strategies import Strategy, make_strategy
 
@@ -95,15 +96,12 @@ class SearchOutcome:
         return max(ok, key=lambda r: signed(metric, r.score)) if ok else None
 
     def forget_predictions(self, metric: Metric, keep: int) -> None:
-        """Drop the out-of-fold predictions of all but the ``keep`` best models: an ensemble
-        only draws on the best, and a model once outside them never returns (scores are final,
-        new ones only push it further down). On a large data set a search of a hundred models
-        would otherwise hold a hundred copies of a column per class."""
-        ranked = sorted(self.finished(), key=lambda r: -signed(metric, r.score))
-        for result in ranked[keep:]:
-            result.oof = None
+        """Drop the out-of-fold predictions of every model outside the ensemble pool of ``keep``
+        (``manabu.search.pool``): a model once outside it never returns. On a large data set a
+        search of a hundred models would otherwise hold a hundred copies of a column per class."""
+        kept = {id(r) for r in ensemble_pool(self.results, metric, keep)}
         for result in self.results:
-            if not (result.ok and result.eligible):
+            if id(result) not in kept:
                 result.oof = None
 
 
