@@ -15,9 +15,9 @@ from manabu.data.splits import choose_validation, make_folds
 from manabu.data.task import Task, detect_task, target_notices
 from manabu.ensemble.model import Ensemble
 from manabu.ensemble.selection import (EnsembleCandidate, Limits, build_ensembles,
-                                      ensemble_on_equal_terms, honest_single_score)
+                                      ensemble_on_equal_terms, honest_single_score, selection_seconds)
 from manabu.errors import DataError, TrainingError
-from manabu.evaluate.metrics import get_metric, signed
+from manabu.evaluate.metrics import Metric, get_metric, signed
 from manabu.i18n import Message
 from manabu.models.zoo import get_entries
 from manabu.predictor import Predictor, TrainingRecord, plain_label
@@ -35,8 +35,6 @@ from manabu.search.crossval import median_ms
 from manabu.search.leaderboard import leaderboard_records
 from manabu.search.loop import SearchSettings
 from manabu.search.pool import POOL_SIZE
-
-ENSEMBLE_SELECTION_SECONDS = 3.0  # choosing weights on out-of-fold predictions (measured: 2.6 s for ROC-AUC on 39k rows)
 
 
 def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
@@ -85,7 +83,8 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
             notices.append(Message("search.resumed", {"n": len(previous)}))
         else:
             checkpoint.start()
-    outcome = run_search(problem, entries, budget, listener, _settings(config, preset), previous,
+    settings = _settings(config, preset, len(y), metric)
+    outcome = run_search(problem, entries, budget, listener, settings, previous,
                          on_result=checkpoint.record if checkpoint is not None else None)
     notices += outcome.notices
     best = _best_or_raise(outcome, config, metric)
@@ -116,11 +115,11 @@ def _read_row_ms(schema, frame: pd.DataFrame) -> float:
     return median_ms(lambda: schema.prepare_values(row))
 
 
-def _settings(config: TrainConfig, preset) -> SearchSettings:
+def _settings(config: TrainConfig, preset, n_rows: int, metric: Metric) -> SearchSettings:
     return SearchSettings(strategy=config.search, max_trials=config.max_trials,
                           max_latency_ms=config.max_latency_ms,
                           refit_reserve_models=preset.refit_reserve_models,
-                          reserve_seconds=ENSEMBLE_SELECTION_SECONDS if preset.ensemble else 0.0,
+                          reserve_seconds=selection_seconds(n_rows, metric) if preset.ensemble else 0.0,
                           keep_predictions=POOL_SIZE if preset.ensemble else 1)
 
 
@@ -144,7 +143,7 @@ def _with_ensembles(problem: SearchProblem, outcome, best, budget: Budget, confi
                     notices: list[Message]):
     """Add the ensemble rows to the leaderboard; return the best row, single model or ensemble.
     Members are chosen among models whose refits fit in the time left."""
-    time_left = budget.remaining() - ENSEMBLE_SELECTION_SECONDS
+    time_left = budget.remaining() - selection_seconds(len(problem.y), problem.metric)
     limits = Limits(refit_seconds=max(time_left, problem.refit_seconds(best)),
                     latency_ms=config.max_latency_ms or float("inf"),
                     shared_ms=problem.read_row_ms)

@@ -174,3 +174,13 @@ def test_a_family_tuned_all_search_long_does_not_crowd_out_the_others():
     members = [m.candidate.name for m in rows[0].candidate.members]
     assert "other" in members
     assert rows[0].score < min(v.score for v in variants) - 0.01
+
+
+def test_the_time_set_aside_for_ensembles_grows_with_the_rows_up_to_the_selection_sample():
+    from manabu.ensemble.selection import SELECTION_ROWS, selection_seconds
+
+    auc, rmse = get_metric("roc_auc", "binary"), get_metric("rmse", "regression")
+    assert selection_seconds(700, auc) < 0.5 < selection_seconds(10_000, auc), "a small search keeps its budget"
+    assert selection_seconds(2 * SELECTION_ROWS, auc) == selection_seconds(1_000_000, auc), \
+        "beyond the sample, more rows cost no more"
+    assert selection_seconds(40_000, rmse) < selection_seconds(40_000, auc) / 3, "a mean is cheaper than a ranking"

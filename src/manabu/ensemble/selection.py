@@ -29,6 +29,17 @@ SELECTION_ROWS = 20_000  # rows used to choose weights (5,000 gave weights that 
 PARTS = 3               # cross-fitting parts for the honest score
 
 
+def selection_seconds(n_rows: int, metric: Metric) -> float:
+    """What building the ensembles of a search on ``n_rows`` rows takes, to set aside from the
+    search. Measured with a pool of twelve, weights chosen on at most SELECTION_ROWS rows:
+    ROC-AUC, which ranks every blend it scores, 0.19 s on 700 rows, 0.56 s on 4,300, 1.1 s on
+    10,000, 2.0 s on 20,000, 3.0 s on 39,000 and 3.8 s on 100,000; RMSE 0.17 s on 43,000 rows,
+    log loss 0.42 s on 39,000 (binary) and 0.45 s on 16,000 (26 classes). Stacking (preset
+    best) may take longer on many classes: 10 s with 26."""
+    per_thousand_rows = 0.1 if metric.name == "roc_auc" else 0.01
+    return 0.2 + per_thousand_rows * min(n_rows, 2 * SELECTION_ROWS) / 1000
+
+
 @dataclass(frozen=True)
 class EnsembleCandidate:
     """What the leaderboard and the refit need to know about an ensemble."""
