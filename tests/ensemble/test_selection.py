@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from manabu.ensemble.selection import Limits, build_ensembles, ensemble_on_equal_terms, honest_single_score
+from manabu.ensemble.selection import (SELECTION_ROWS, Limits, build_ensembles, ensemble_on_equal_terms,
+                                      honest_single_score, selection_seconds)
 from manabu.evaluate.metrics import get_metric
 from manabu.features.preprocess import PreprocessKind
 from manabu.models.entry import ALL_TASKS, ModelEntry
@@ -177,8 +178,6 @@ def test_a_family_tuned_all_search_long_does_not_crowd_out_the_others():
 
 
 def test_the_time_set_aside_for_ensembles_grows_with_the_rows_up_to_the_selection_sample():
-    from manabu.ensemble.selection import SELECTION_ROWS, selection_seconds
-
     auc, rmse = get_metric("roc_auc", "binary"), get_metric("rmse", "regression")
     assert selection_seconds(700, auc) < 0.5 < selection_seconds(10_000, auc), "a small search keeps its budget"
     assert selection_seconds(2 * SELECTION_ROWS, auc) == selection_seconds(1_000_000, auc), \

@@ -4,8 +4,8 @@ for ``--preset fast`` the one-standard-error rule.
 The one-standard-error rule: of the models whose score is within one standard error of the
 best, keep the one that predicts a row soonest. Scores within a standard error of each other
 are not told apart by the folds, so the choice among them may as well go to what the preset
-asks for: latency. (Breiman's rule picks the
-simplest model within one standard error; here "simplest" is measured as single-row time.)
+asks for: latency. (Breiman's rule picks the simplest model within one standard error; here
+"simplest" is measured as single-row time.)
 """
 from __future__ import annotations
 

@@ -11,6 +11,8 @@ some parts of the rows then failed on the others.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from manabu.evaluate.metrics import Metric, signed
 from manabu.search.crossval import CandidateResult
 
@@ -25,13 +27,12 @@ def ensemble_pool(results: list[CandidateResult], metric: Metric, size: int = PO
     in its family or overall, stay above it. The search may therefore forget the predictions of
     every model outside the pool at once."""
     ranked = sorted((r for r in results if r.choosable), key=lambda r: -signed(metric, r.score))
-    taken: dict[str, int] = {}
+    taken: Counter[str] = Counter()
     pool = []
     for result in ranked:
-        family = result.candidate.family
-        if taken.get(family, 0) < PER_FAMILY:
-            taken[family] = taken.get(family, 0) + 1
+        if len(pool) == size:
+            break
+        if taken[result.candidate.family] < PER_FAMILY:
+            taken[result.candidate.family] += 1
             pool.append(result)
-            if len(pool) == size:
-                break
     return pool
