@@ -8,12 +8,14 @@ import pytest
 from scipy import sparse
 
 from manabu.inference import build_row_path
+from manabu.inference.path import forests_in
 from manabu.models.zoo import ZOO
 from tests.inference.conftest import new_rows
 
 FAST = {"decision_tree": "Trees", "random_forest": "Trees", "extra_trees": "Trees",
         "hist_gradient_boosting": "HistGradientBoosting", "lightgbm": "LightGBM", "xgboost": "XGBoost",
         "catboost": "CatBoost", "linear": "Linear", "knn": "AsIs", "svm": "Calibrated", "mlp": "Perceptron"}
+ONNX_LEAVES = {"decision_tree", "random_forest", "extra_trees"}
 BY_TASK = {("svm", "regression"): "SupportVectors", ("svm", "multiclass"): "AsIs"}  # SVR; one-vs-one SVC
 CASES = [(family, "binary") for family in FAST] + [
     (family, task) for task in ("multiclass", "regression")
@@ -31,6 +33,8 @@ def test_row_path_answers_as_the_pipeline(fitted, family, task):
     pipeline, schema = fitted(family, task)
     path = build_row_path(pipeline, schema)
     assert type(path.compiled.model).__name__ == BY_TASK.get((family, task), FAST[family])
+    if family in ONNX_LEAVES:  # numeric splits only: ONNX Runtime finds the leaves
+        assert all(forest.compiled is not None for forest in forests_in(path.compiled))
     rows = new_rows(task)
     classifier = task != "regression"
     expected = answers(pipeline, schema.prepare(rows), classifier)
@@ -79,10 +83,12 @@ def _rows(schema, rows):
 @pytest.mark.parametrize("family", ["hist_gradient_boosting", "xgboost", "random_forest"])
 @pytest.mark.parametrize("python_walk", [True, False])
 def test_both_tree_walks_answer_alike(fitted, monkeypatch, family, python_walk):
-    """One row walks the trees in Python or level by level in numpy (whichever is cheaper);
-    both, categorical splits included, reach the pipeline's answer."""
+    """Without ONNX Runtime, one row walks the trees in Python or level by level in numpy
+    (whichever is cheaper); both, categorical splits included, reach the pipeline's answer."""
+    from manabu.inference import onnx_leaves
     from manabu.inference.trees import Forest
     monkeypatch.setattr(Forest, "_python_is_faster", lambda self: python_walk)
+    monkeypatch.setattr(onnx_leaves, "onnx_leaves", lambda forest: None)
     pipeline, schema = fitted(family, "multiclass")
     path = build_row_path(pipeline, schema)
     rows = new_rows("multiclass")

@@ -109,12 +109,35 @@ def compile_row_path(pipeline: Any, classifier: bool | None = None) -> RowPath:
 
 
 def build_row_path(pipeline: Any, schema: Schema) -> RowPath:
-    """A verified row path for ``pipeline``, or ``Unsupported`` saying why there is none."""
+    """A verified row path for ``pipeline``, or ``Unsupported`` saying why there is none.
+
+    Its forests find their leaves with ONNX Runtime where they can; if the answers then
+    differ, the numpy walk is verified instead (ONNX Runtime is a speed-up, never a risk)."""
     from manabu.inference.verify import verify
 
     path = compile_row_path(pipeline)
-    verify(path, pipeline, schema)
+    forests = [forest for forest in forests_in(path.compiled) if forest.use_onnx()]
+    try:
+        verify(path, pipeline, schema)
+    except Unsupported as reason:
+        if not forests:
+            raise
+        log.info("ONNX Runtime's leaves set aside (%s); trying the numpy walk", reason)
+        for forest in forests:
+            forest.use_onnx(False)
+        verify(path, pipeline, schema)
     return path
+
+
+def compiled_pipelines(compiled: Any) -> list[PipelineRows]:
+    """The compiled pipelines of a compiled model: an ensemble's members, or the one."""
+    return [member for _, member in compiled.members] if hasattr(compiled, "members") else [compiled]
+
+
+def forests_in(compiled: Any) -> list[Any]:
+    """The flat-array forests (``trees.Forest``) that the compiled pipelines predict with."""
+    found = (getattr(pipeline.model, "forest", None) for pipeline in compiled_pipelines(compiled))
+    return [forest for forest in found if forest is not None]
 
 
 def row_path_or_none(pipeline: Any, schema: Schema) -> RowPath | None:

@@ -37,6 +37,16 @@ class Forest:
         self.children = np.stack([self.left, self.right], axis=1).ravel()  # node*2 (+1 to go right)
         self.missing_right = ~self.missing_left
         self._walk: tuple | None = None
+        self.compiled = None  # ONNX Runtime's leaf finder (``use_onnx``), when one is in use
+
+    def use_onnx(self, wanted: bool = True) -> bool:
+        """Find leaves with ONNX Runtime (``onnx_leaves``) from now on, or stop; says whether
+        it is in use. Building costs a few µs a node, so it is done for a model that will
+        answer many calls (a saved one), not for each candidate of a search."""
+        from manabu.inference.onnx_leaves import onnx_leaves
+
+        self.compiled = onnx_leaves(self) if wanted else None
+        return self.compiled is not None
 
     def with_categories(self, rows: np.ndarray, goes_left: np.ndarray) -> None:
         """Categorical splits: ``rows`` gives each node's row of ``goes_left`` (-1: a numeric
@@ -56,7 +66,11 @@ class Forest:
                 X = X.astype(np.float32)
             if np.isinf(X).any():
                 raise NotCovered("value beyond float32")  # the library refuses it; let it say so
+            if self.compiled is not None:
+                return self.compiled(X)
             X = X.astype(np.float64)
+        elif self.compiled is not None:  # only forests without categorical splits have one
+            return self.compiled(X)
         codes = None
         if self.category_features is not None:
             values = X[:, self.category_features]

@@ -14,6 +14,7 @@ import pandas as pd
 
 from manabu.data.schema import Column, ColumnType, Schema
 from manabu.inference.errors import NotCovered, Unsupported
+from manabu.inference.path import compiled_pipelines
 from manabu.inference.preprocess import DateParts, Lookup, Passthrough
 from manabu.inference.text import TextVectors
 
@@ -98,8 +99,7 @@ def verification_values(path: Any, schema: Schema) -> dict[str, np.ndarray]:
 def _hints(compiled: Any) -> dict[str, list[Any]]:
     """Values each column's fitted steps know about, from every compiled pipeline inside."""
     hints: dict[str, list[Any]] = defaultdict(list)
-    members = [m for _, m in compiled.members] if hasattr(compiled, "members") else [compiled]
-    for member in members:
+    for member in compiled_pipelines(compiled):
         thresholds = _thresholds(member.model)
         offsets = np.cumsum([0] + member.columns.widths)
         for (block, steps), offset in zip(member.columns.blocks, offsets):
