@@ -130,11 +130,14 @@ def _train(data: str, config: TrainConfig, output: Path | None, overwrite: bool,
         raise
     _print_notices([n for n in predictor.notices if n not in listener.shown])  # the rest were shown live
     _print_leaderboard(predictor)
+    from manabu.report import REPORT_FILE, predictor_report
+    report = predictor_report(predictor).encode("utf-8")
     with _interrupts_deferred() as interrupted:  # a model folder is saved whole or not at all
-        saved = predictor.save(destination, overwrite=overwrite)
+        saved = predictor.save(destination, overwrite=overwrite, derived={REPORT_FILE: report})
     if interrupted.is_set():
         _say(t("cli.interrupted_saving"))
     _say(t("cli.saved", path=str(saved)), console=out)
+    _say(t("cli.report_written", path=str(saved / REPORT_FILE)), console=out)
     if predictor.record.interrupted and isinstance(data, str):
         _say(t("cli.resume_hint", data=data, target=config.target, path=str(saved)), console=out)
     _say(t("cli.next_predict", path=str(saved)), console=out)
@@ -188,6 +191,22 @@ def _predict(model_dir: Path, data: str, output: Path | None, *, table=None, que
         return
     _write_csv_atomically(result, output)
     _say(t("cli.predicted", rows=len(result), path=str(output), column=column))
+
+
+@app.command()
+def report(
+    model_dir: Path = typer.Argument(..., help="A model folder saved by `manabu train`."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the page here instead of MODEL_DIR/report.html."),
+    lang: Lang = None,
+    debug: Debug = False,
+) -> None:
+    """Rebuild a model's HTML report (data, models compared, the chosen model's errors); the
+    page holds Japanese and English, --lang picks the one shown first."""
+    def run() -> None:
+        from manabu.report import write_report
+        written = write_report(model_dir, lang=_language(lang), output=output)
+        _say(t("cli.report_written", path=str(written)), console=out)
+    command(run)(lang=lang, debug=debug)
 
 
 @app.command()

@@ -43,6 +43,7 @@ class TrainingRecord:
     fingerprint: str
     interrupted: bool = False
     notices: list[Message] = field(default_factory=list)
+    report: dict[str, Any] | None = None  # the report's numbers: {"profile": ..., "diagnostics": ...}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,7 +52,7 @@ class TrainingRecord:
             "validation": self.validation, "validation_text": self.validation_text.to_dict(),
             "n_rows": self.n_rows, "seconds": self.seconds, "refit_seconds": self.refit_seconds,
             "data_fingerprint": self.fingerprint, "interrupted": self.interrupted,
-            "notices": [n.to_dict() for n in self.notices],
+            "notices": [n.to_dict() for n in self.notices], "report": self.report,
         }
 
     @classmethod
@@ -62,7 +63,7 @@ class TrainingRecord:
             validation=d["validation"], validation_text=_message(d["validation_text"]),
             n_rows=d["n_rows"], seconds=d["seconds"], refit_seconds=d["refit_seconds"],
             fingerprint=d["data_fingerprint"], interrupted=d.get("interrupted", False),
-            notices=[_message(n) for n in d.get("notices", [])],
+            notices=[_message(n) for n in d.get("notices", [])], report=d.get("report"),
         )
 
 
@@ -247,12 +248,13 @@ class Predictor:
                            classes=list(range(len(self.classes))))
 
     # -- keeping it -------------------------------------------------------------------------
-    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+    def save(self, path: str | Path, *, overwrite: bool = False, derived: dict[str, bytes] | None = None) -> Path:
+        """Save the model folder; ``derived`` files made from it (the report) go in with it."""
         from manabu.artifact import save_model
         metadata = {"schema": self.schema.to_dict(), "training": self.record.to_dict(),
                     "task": str(self.task), "target": self.target, "metric": self.metric,
                     "leaderboard": self.record.leaderboard}
-        return save_model(path, self.pipeline, metadata, overwrite=overwrite)
+        return save_model(path, self.pipeline, metadata, overwrite=overwrite, derived=derived)
 
     @classmethod
     def load(cls, path: str | Path) -> "Predictor":

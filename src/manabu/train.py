@@ -1,6 +1,7 @@
 """One training run: read → schema → task → folds → search → refit on all rows → Predictor."""
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 
@@ -10,6 +11,7 @@ import pandas as pd
 from manabu.artifact import data_fingerprint
 from manabu.config import TrainConfig
 from manabu.data.read import read
+from manabu.data.profile import profile_data
 from manabu.data.schema import infer_schema
 from manabu.data.splits import choose_validation, make_folds
 from manabu.data.task import Task, detect_task, target_notices
@@ -17,6 +19,7 @@ from manabu.ensemble.model import Ensemble
 from manabu.ensemble.selection import (EnsembleCandidate, Limits, build_ensembles,
                                       ensemble_on_equal_terms, honest_single_score, selection_seconds)
 from manabu.errors import DataError, TrainingError
+from manabu.evaluate.diagnostics import classification_diagnostics, regression_diagnostics
 from manabu.evaluate.metrics import Metric, get_metric, signed
 from manabu.i18n import Message
 from manabu.models.zoo import get_entries
@@ -35,6 +38,8 @@ from manabu.search.crossval import median_ms
 from manabu.search.leaderboard import leaderboard_records
 from manabu.search.loop import SearchSettings
 from manabu.search.pool import POOL_SIZE
+
+log = logging.getLogger(__name__)
 
 
 def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
@@ -57,6 +62,7 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
     notices += schema.notices
     task = detect_task(frame[config.target], config.task)
     notices += target_notices(frame[config.target])
+    raw = frame
     frame = _rows_with_target(frame, config.target, task)
     if len(frame) < 2:
         raise DataError("validation.too_few_rows", n_rows=len(frame))
@@ -102,6 +108,7 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
         seconds=round(budget.elapsed(), 3), refit_seconds=round(time.monotonic() - refit_start, 3),
         interrupted=outcome.interrupted, notices=notices,
         fingerprint=data_fingerprint(frame),
+        report=_report_numbers(raw, schema, str(task), y, getattr(best, "oof", None), classes),
     )
     if checkpoint is not None and not outcome.interrupted:
         checkpoint.remove()  # finished: nothing left to resume
@@ -213,6 +220,26 @@ def _signature(config: TrainConfig, frame: pd.DataFrame, plan) -> dict:
     """What a resumed search must share with the stopped one."""
     return {"data": data_fingerprint(frame), "target": config.target, "task": str(config.task),
             "metric": config.metric, "validation": plan.to_dict(), "seed": config.seed}
+
+
+def _report_numbers(frame: pd.DataFrame, schema, task: str, y: np.ndarray, oof: np.ndarray | None,
+                    classes: list | None) -> dict:
+    """What the report draws (``manabu.report``), taken while the data and the chosen model's
+    out-of-fold predictions are at hand: the data's profile and the model's errors. A part that
+    fails is None, and the report says it is missing: it is not worth the model just trained."""
+    def guarded(make, *args):
+        try:
+            return make(*args)
+        except Exception as error:
+            log.warning("report: %s failed (%s: %s)", make.__name__, type(error).__name__, error)
+            return None
+
+    diagnostics = None
+    if oof is not None and task == "regression":
+        diagnostics = guarded(regression_diagnostics, np.asarray(y, dtype=float), np.asarray(oof, dtype=float))
+    elif oof is not None:
+        diagnostics = guarded(classification_diagnostics, np.asarray(y), np.asarray(oof, dtype=float), list(classes or []))
+    return {"profile": guarded(profile_data, frame, schema, task), "diagnostics": diagnostics}
 
 
 def _rows_with_target(frame: pd.DataFrame, target: str, task) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from manabu.artifact import FORMAT_VERSION, load_model, read_manifest, save_model, verify
+from manabu.artifact import FORMAT_VERSION, load_model, read_manifest, save_model, verify, write_derived
 from manabu.artifact.manifest import MANIFEST
 from manabu.errors import ArtifactError
 
@@ -64,6 +64,24 @@ def test_an_added_file_is_refused(folder, no_skops_load):
         load_model(folder)
     assert info.value.key == "artifact.unexpected_file"
     assert info.value.params["file"] == "model2.skops"
+
+
+def test_the_report_is_a_derived_file_outside_the_checksums(folder, table):
+    """report.html can be written and rewritten without the folder counting as tampered; no
+    other name can, and a folder (not a file) of that name is still refused."""
+    written = write_derived(folder, "report.html", b"<html>first</html>")
+    write_derived(folder, "report.html", b"<html>second</html>")
+    assert written.read_bytes() == b"<html>second</html>"
+    verify(folder)
+    load_model(folder)
+    with pytest.raises(ValueError):
+        write_derived(folder, "model2.skops", b"x")
+    with pytest.raises(ValueError):
+        save_model(folder.parent / "other", Pipeline([("model", LogisticRegression())]).fit(
+            table["X"][["b"]], table["binary"]), {}, derived={"notes.txt": b"x"})
+    written.unlink()
+    written.mkdir()
+    assert _key(lambda: verify(folder)) == "artifact.unexpected_file"
 
 
 def test_a_missing_file_is_refused(folder, no_skops_load):

@@ -19,6 +19,7 @@ COMMANDS = {
     "predict": ["MODEL_DIR", "DATA", "--output", "--lang", "--debug"],
     "info": ["DATA", "--target", "--lang"],
     "quickstart": ["--output", "--time-limit", "--lang"],
+    "report": ["MODEL_DIR", "--output", "--lang", "--debug"],
 }
 
 
@@ -137,6 +138,27 @@ def test_predict_to_a_place_that_cannot_be_written(cli, model_dir, data_csv, tmp
 
 def test_predict_refuses_a_folder_that_is_not_a_model(cli, data_csv, tmp_path):
     assert_refused(cli("predict", tmp_path, data_csv), "manifest.json")
+
+
+# -- report ------------------------------------------------------------------------------------
+
+def test_train_writes_the_report_and_report_rebuilds_it(cli, model_dir, tmp_path):
+    page = model_dir / "report.html"
+    assert '<section id="data">' in page.read_text("utf-8")
+    page.unlink()
+    result = cli("report", model_dir, "--lang", "ja")
+    assert result.exit_code == 0, result.output
+    assert '<html lang="ja">' in page.read_text("utf-8")
+    assert "report.html" in result.stdout
+    verify(model_dir)  # rebuilding the report leaves the model folder valid
+    elsewhere = tmp_path / "copy.html"
+    assert cli("report", model_dir, "-o", elsewhere).exit_code == 0
+    assert '<section id="best">' in elsewhere.read_text("utf-8")
+
+
+def test_report_refuses_a_folder_that_is_not_a_model(cli, tmp_path):
+    assert_refused(cli("report", tmp_path), "manifest.json")
+    assert not (tmp_path / "report.html").exists()
 
 
 # -- info --------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ MODEL_DIR/
   model.lgb.txt      the final estimator's booster, when it is LightGBM (+ model.lgb.json)
   model.xgb.ubj      ... when it is XGBoost (+ model.xgb.json)
   model.cbm          ... when it is CatBoost (+ model.cbm.json)
+  report.html        the report, made from the manifest: rebuilt at will, so not checksummed
 ```
 
 An ensemble (``manabu.ensemble.model.Ensemble``) keeps each member as above under
@@ -20,7 +21,7 @@ from __future__ import annotations
 from .fingerprint import data_fingerprint
 from .jsonable import to_jsonable
 from .manifest import FORMAT_VERSION, read_manifest
-from .store import load_model, save_model, verify
+from .store import load_model, save_model, verify, write_derived
 from .trust import register_trusted, trusted_types
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "to_jsonable",
     "trusted_types",
     "verify",
+    "write_derived",
 ]

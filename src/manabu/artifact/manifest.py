@@ -21,6 +21,9 @@ from .jsonable import to_jsonable
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+# Files made from the manifest and kept beside it, never loaded, so not checksummed: the
+# report can be rebuilt (``manabu report``) without the folder counting as tampered.
+DERIVED_FILES = frozenset({"report.html"})
 
 PREPROCESS_FILE = "preprocess.skops"
 SKOPS_MODEL_FILE = "model.skops"

@@ -23,6 +23,7 @@ from manabu.errors import ArtifactError
 from .catboost_codec import dump_catboost, is_catboost, load_catboost
 from .lightgbm_codec import dump_lightgbm, is_lightgbm, load_lightgbm
 from .manifest import (
+    DERIVED_FILES,
     ENSEMBLE,
     MANIFEST,
     MODEL_FILES,
@@ -58,16 +59,22 @@ _NATIVE = (
 )
 
 
-def save_model(path: str | Path, pipeline: Any, metadata: dict[str, Any], *, overwrite: bool = False) -> Path:
+def save_model(path: str | Path, pipeline: Any, metadata: dict[str, Any], *, overwrite: bool = False,
+               derived: dict[str, bytes] | None = None) -> Path:
     """Write ``pipeline`` (a fitted Pipeline, a bare estimator, or a ``manabu.ensemble.model.
     Ensemble``) and ``metadata`` to the folder ``path``; return the folder. An existing folder
-    is replaced only with ``overwrite=True``."""
+    is replaced only with ``overwrite=True``. ``derived`` files (``DERIVED_FILES``: the report)
+    go into the folder with the rest, outside the checksums."""
     target = Path(path).expanduser().absolute()
     if _is_ensemble(pipeline):
         files, description = _encode_ensemble(pipeline)
     else:
         files, description = _encode(_as_pipeline(pipeline))
     manifest = build_manifest(metadata, description, {name: _sha256(data) for name, data in files.items()})
+    unknown = set(derived or {}) - DERIVED_FILES
+    if unknown:
+        raise ValueError(f"not a derived file: {', '.join(sorted(unknown))}")
+    files.update(derived or {})
     files[MANIFEST] = dump_manifest(manifest)
     _check_target(target, overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -84,6 +91,24 @@ def save_model(path: str | Path, pipeline: Any, metadata: dict[str, Any], *, ove
         shutil.rmtree(temporary, ignore_errors=True)
         raise
     return target
+
+
+def write_derived(path: str | Path, name: str, data: bytes) -> Path:
+    """Replace the derived file ``name`` (the report) in the model folder ``path``, atomically:
+    written beside the folder first (a crash leaves a stray file there, never an unexpected
+    one inside the model), then renamed into place."""
+    if name not in DERIVED_FILES:
+        raise ValueError(f"not a derived file: {name}")
+    folder = Path(path)
+    read_manifest(folder)  # a model folder, or the usual message saying it is not one
+    temporary = folder.parent / f".{folder.name}.{name}.tmp-{secrets.token_hex(6)}"
+    try:
+        _write_file(temporary, data)
+        os.replace(temporary, folder / name)
+    finally:
+        temporary.unlink(missing_ok=True)
+    _fsync_dir(folder)
+    return folder / name
 
 
 def verify(path: str | Path) -> dict[str, Any]:
@@ -119,6 +144,8 @@ def _verified(folder: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
         name = entry.relative_to(folder).as_posix()
         if entry.is_symlink():
             raise ArtifactError("artifact.outside_folder", path=str(folder), file=name)
+        if name in DERIVED_FILES and entry.is_file():
+            continue
         if not (name == MANIFEST or name in listed or (name in parents and entry.is_dir())):
             raise ArtifactError("artifact.unexpected_file", path=str(folder), file=name)
     root = folder.resolve()

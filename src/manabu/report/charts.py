@@ -1,0 +1,197 @@
+"""The report's charts: matplotlib figures written as inline SVG with every glyph drawn as a path.
+
+Paths need no font on the reader's machine, so Japanese column names and categories show on any
+laptop or phone; the glyphs come from IPAexGothic, which the ``matplotlib-fontja`` package ships
+(found without importing that package, which would change matplotlib's settings for the whole
+process). Charts carry no sentence of their own: titles and explanations are in the page, in
+both languages, so one SVG serves both.
+"""
+from __future__ import annotations
+
+import importlib.util
+import io
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+import matplotlib
+from matplotlib import font_manager
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+JAPANESE_FONT = "IPAexGothic"
+PALETTE = ("#3b6ea8", "#d9822b", "#4f9a5b", "#b5474b", "#7c5fa8", "#8c6d46", "#c76fa7", "#6d6d6d")
+WIDTH, HEIGHT = 4.8, 3.2  # inches; the page scales SVGs to its width
+
+
+def japanese_font_file() -> Path | None:
+    """IPAexGothic's file in the ``matplotlib-fontja`` package, or None where it is missing."""
+    spec = importlib.util.find_spec("matplotlib_fontja")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    font = Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
+    return font if font.is_file() else None
+
+
+@cache
+def japanese_font() -> str | None:
+    """Register the bundled Japanese font with matplotlib once; its family name, or None when
+    the package is missing (Latin text still draws; Japanese would show as boxes)."""
+    font = japanese_font_file()
+    if font is None:
+        return None
+    font_manager.fontManager.addfont(str(font))
+    return JAPANESE_FONT
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    family = [name for name in (japanese_font(), "DejaVu Sans") if name]
+    with matplotlib.rc_context({"font.family": family, "svg.fonttype": "path", "font.size": 9,
+                                "axes.spines.top": False, "axes.spines.right": False,
+                                "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+                                "svg.hashsalt": "manabu"}):  # the same chart gives the same bytes
+        yield
+
+
+def svg(draw: Callable[[Axes], None], *, width: float = WIDTH, height: float = HEIGHT) -> str:
+    """One chart as an ``<svg>`` element to put in the page (no XML prolog, no fixed size).
+
+    A bare ``Figure``, not pyplot: no backend is chosen or changed, so building a report in a
+    notebook leaves its inline plots alone."""
+    with _style():
+        figure = Figure(figsize=(width, height))
+        draw(figure.subplots())
+        figure.tight_layout()
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    text = buffer.getvalue()
+    text = text[text.index("<svg"):]
+    # the page sizes the chart; keep its proportions through the viewBox
+    return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="chart" role="img"', text, count=1)
+
+
+def _short(label: object, limit: int = 18) -> str:
+    text = str(label)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+# ------------------------------------------------------------------------------------ the charts
+
+def histogram(edges: Sequence, counts: Sequence[int], *, color: str = PALETTE[0]) -> str:
+    """Bars over numeric bins (or dates given as ISO strings, shown by bin index with the ends)."""
+    def draw(ax):
+        if edges and isinstance(edges[0], str):
+            positions = list(range(len(edges)))
+            ax.bar(positions[:-1], counts, width=1.0, align="edge", color=color, edgecolor="white", linewidth=0.3)
+            ax.set_xticks([0, len(edges) - 1], [edges[0][:10], edges[-1][:10]])
+        else:
+            widths = [b - a for a, b in zip(edges[:-1], edges[1:])] or [1.0]
+            ax.bar(edges[:-1], counts, width=widths, align="edge", color=color, edgecolor="white", linewidth=0.3)
+        ax.set_ylabel("件数 / count")
+    return svg(draw, height=2.4)
+
+
+def levels(values: Sequence[str], counts: Sequence[int], other: int = 0, *, color: str = PALETTE[0]) -> str:
+    """Horizontal bars, the most frequent level on top; the rest as one "other" bar."""
+    names = [_short(v) for v in values] + (["(その他 / other)"] if other else [])
+    sizes = list(counts) + ([other] if other else [])
+
+    def draw(ax):
+        ax.barh(range(len(sizes))[::-1], sizes, color=color)
+        ax.set_yticks(range(len(sizes))[::-1], names)
+        ax.set_xlabel("件数 / count")
+    return svg(draw, height=max(1.6, 0.22 * len(sizes) + 0.8))
+
+
+def missing_bars(names: Sequence[str], fractions: Sequence[float]) -> str:
+    """Share of missing values per column, the worst first."""
+    def draw(ax):
+        ax.barh(range(len(names))[::-1], [100 * f for f in fractions], color=PALETTE[3])
+        ax.set_yticks(range(len(names))[::-1], [_short(n) for n in names])
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("欠損 / missing (%)")
+    return svg(draw, height=max(1.6, 0.22 * len(names) + 0.8))
+
+
+def heatmap(labels: Sequence[str], matrix: Sequence[Sequence[float | None]], *, signed: bool = True,
+            annotate: bool = True, row_title: str = "", column_title: str = "") -> str:
+    """A matrix as coloured cells: correlations (-1..1, diverging colours) or counts."""
+    import numpy as np
+
+    values = np.array([[np.nan if v is None else v for v in row] for row in matrix], dtype=float)
+    n = len(labels)
+    size = min(7.5, max(3.0, 0.32 * n + 1.6))
+
+    def draw(ax):
+        if signed:
+            image = ax.imshow(values, cmap="RdBu_r", vmin=-1, vmax=1)
+        else:
+            image = ax.imshow(values, cmap="Blues")
+        ax.set_xticks(range(n), [_short(label, 14) for label in labels], rotation=60, ha="right")
+        ax.set_yticks(range(n), [_short(label, 14) for label in labels])
+        ax.set_xlabel(column_title)
+        ax.set_ylabel(row_title)
+        ax.figure.colorbar(image, ax=ax, shrink=0.8)
+        if annotate and n <= 12:
+            top = np.nanmax(np.abs(values)) if np.isfinite(values).any() else 1.0
+            for (i, j), v in np.ndenumerate(values):
+                if np.isfinite(v):
+                    text = f"{v:.2f}" if signed else f"{int(v):,}"
+                    ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                            color="white" if abs(v) > 0.6 * top else "black")
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    return svg(draw, width=size + 0.8, height=size)
+
+
+def score_bars(names: Sequence[str], scores: Sequence[float], errors: Sequence[float | None], metric: str,
+               best: str) -> str:
+    """The leaderboard as bars, the chosen model highlighted; whiskers show the spread over folds."""
+    def draw(ax):
+        positions = range(len(names))[::-1]
+        colors = [PALETTE[1] if name == best else PALETTE[0] for name in names]
+        spread = [0.0 if e is None else e for e in errors]
+        ax.barh(positions, scores, xerr=spread, color=colors, error_kw={"linewidth": 0.8, "capsize": 2})
+        ax.set_yticks(positions, [_short(n, 24) for n in names])
+        ax.set_xlabel(metric)
+        low, high = min(scores), max(scores)
+        pad = (high - low) * 0.15 or abs(high) * 0.05 or 1.0
+        ax.set_xlim(low - pad, high + pad)
+    return svg(draw, height=max(1.8, 0.24 * len(names) + 0.9))
+
+
+def curves(lines: Sequence[tuple[str, Sequence[float], Sequence[float]]], *, x_label: str, y_label: str,
+           diagonal: bool = False, square: bool = True) -> str:
+    """Lines (ROC, precision-recall, calibration): (label, x, y) each, with a legend when several."""
+    def draw(ax):
+        if diagonal:
+            ax.plot([0, 1], [0, 1], linestyle="--", color="#999999", linewidth=0.8)
+        for label, x, y in lines:
+            ax.plot(x, y, label=_short(label, 24), linewidth=1.4, marker="o" if len(x) <= 12 else None,
+                    markersize=3)
+        ax.set_xlabel(x_label)
+        ax.set_ylabel(y_label)
+        if square:
+            ax.set_xlim(-0.02, 1.02)
+            ax.set_ylim(-0.02, 1.02)
+        if len(lines) > 1:
+            ax.legend(fontsize=7, frameon=False)
+    return svg(draw, width=3.8 if square else WIDTH, height=3.4 if square else HEIGHT)
+
+
+def scatter(x: Sequence[float], y: Sequence[float], *, x_label: str, y_label: str, identity: bool = False,
+            zero_line: bool = False) -> str:
+    """Points (predicted against actual, residuals against predicted)."""
+    def draw(ax):
+        ax.scatter(x, y, s=6, alpha=0.45, color=PALETTE[0], linewidths=0)
+        if identity and len(x):
+            low, high = min(min(x), min(y)), max(max(x), max(y))
+            ax.plot([low, high], [low, high], linestyle="--", color=PALETTE[1], linewidth=1)
+        if zero_line:
+            ax.axhline(0, linestyle="--", color=PALETTE[1], linewidth=1)
+        ax.set_xlabel(x_label)
+        ax.set_ylabel(y_label)
+    return svg(draw)

@@ -1,0 +1,103 @@
+"""The report page from a real training run: every section, both languages, escaped data,
+charts drawn with Japanese glyphs, and rebuilt from a saved folder alone."""
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import manabu
+from manabu.artifact import verify
+from manabu.i18n import catalogue
+from manabu.report import REPORT_FILE, charts, predictor_report, render_report, write_report
+
+
+def _frame(task: str, n: int = 240, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({
+        "年齢": rng.integers(18, 80, n).astype(float),
+        "都道府県": rng.choice(["東京都", "大阪府", "北海道", "沖縄県"], n),
+        "収入": rng.lognormal(10, 0.5, n),
+        "<b>tag</b>": rng.choice(["a", "b"], n),  # a hostile column name: must show as text
+    })
+    frame.loc[::9, "収入"] = np.nan
+    signal = (frame["年齢"] - 45) / 15 + (frame["都道府県"] == "東京都") + rng.normal(0, 0.5, n)
+    frame["y"] = np.where(signal > 0.3, "はい", "いいえ") if task == "binary" else signal * 10 + 100
+    return frame
+
+
+@pytest.fixture(scope="module", params=["binary", "regression"])
+def trained(request):
+    task = request.param
+    predictor = manabu.fit(_frame(task), target="y", time_limit=20, models=["linear", "decision_tree"],
+                           max_trials=2, verbose=False)
+    return task, predictor
+
+
+def test_every_section_is_in_the_page_in_both_languages(trained):
+    task, predictor = trained
+    page = predictor_report(predictor, lang="ja")
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="ja">' in page
+    for anchor in ("summary", "data", "models", "best"):
+        assert f'<section id="{anchor}">' in page
+    for lang in ("ja", "en"):  # every section title, in each language
+        for key in ("summary_title", "data_title", "models_title", "best_title"):
+            assert catalogue(lang)[f"report.{key}"] in page
+    if task == "binary":
+        for key in ("confusion_title", "roc_title", "pr_title", "calibration_title", "threshold_title"):
+            assert catalogue("en")[f"report.{key}"] in page
+    else:
+        for key in ("actual_title", "residuals_title"):
+            assert catalogue("en")[f"report.{key}"] in page
+    assert "<td>都道府県</td>" in page  # the column table names Japanese columns as text
+    assert page.count("<svg") >= 6
+
+
+def test_data_from_the_user_is_escaped(trained):
+    _, predictor = trained
+    page = predictor_report(predictor, lang="en")
+    assert "<b>tag</b>" not in page
+    assert "&lt;b&gt;tag&lt;/b&gt;" in page
+
+
+def test_the_page_needs_no_network(trained):
+    _, predictor = trained
+    page = predictor_report(predictor, lang="en")
+    assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', page)
+    assert "@import" not in page and "<link" not in page
+
+
+def test_japanese_glyphs_are_drawn_not_boxed():
+    """matplotlib warns "Glyph ... missing from font" where it would draw an empty box."""
+    assert charts.japanese_font() == charts.JAPANESE_FONT, "the matplotlib-fontja package is a dependency"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        svg = charts.levels(["東京都", "大阪府", "ｶﾀｶﾅ", "ひらがな"], [5, 4, 3, 2], other=1)
+    assert svg.startswith("<svg") and "<path" in svg and "<text" not in svg  # glyphs are paths
+
+
+def test_the_saved_folder_rebuilds_its_report_and_still_verifies(trained, tmp_path):
+    _, predictor = trained
+    folder = predictor.save(tmp_path / "model", derived={REPORT_FILE: predictor_report(predictor).encode()})
+    first = (folder / REPORT_FILE).read_text("utf-8")
+    assert '<section id="data">' in first
+    (folder / REPORT_FILE).unlink()
+    written = write_report(folder, lang="en")
+    rebuilt = written.read_text("utf-8")
+    assert written == folder / REPORT_FILE and '<html lang="en">' in rebuilt
+    assert re.sub(r"Made by manabu on [^.]*", "", rebuilt).count("<svg") == first.count("<svg")
+    verify(folder)  # the report is not a checksummed file: rebuilding it is not tampering
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary file left beside it"
+    manabu.load(folder)
+
+
+def test_a_model_saved_without_report_numbers_gets_a_page_that_says_so(trained):
+    _, predictor = trained
+    record = predictor.record.to_dict()
+    page = render_report(record, None, "en")
+    assert catalogue("en")["report.data_missing"] in page
+    assert catalogue("en")["report.diagnostics_missing"] in page
+    assert '<section id="models">' in page
