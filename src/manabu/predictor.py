@@ -1,6 +1,7 @@
 """A trained model with everything needed to use it honestly: schema, classes, scores, notices."""
 from __future__ import annotations
 
+import html
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -102,6 +103,12 @@ class Predictor:
 
     def leaderboard(self) -> pd.DataFrame:
         return leaderboard_frame(self.record.leaderboard)
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: the one-line summary and the leaderboard as a table. The whole report
+        shows with ``manabu.report.Report(predictor)``."""
+        table = self.leaderboard().drop(columns=["params"], errors="ignore")
+        return f"<p><code>{html.escape(repr(self))}</code></p>" + table.to_html(index=False, na_rep="—")
 
     def __repr__(self) -> str:
         """One line that says what was learnt, how well, and how that was measured."""

@@ -2,6 +2,7 @@
 charts drawn with Japanese glyphs, and rebuilt from a saved folder alone."""
 from __future__ import annotations
 
+import html
 import re
 import warnings
 
@@ -12,7 +13,7 @@ import pytest
 import manabu
 from manabu.artifact import verify
 from manabu.i18n import catalogue
-from manabu.report import REPORT_FILE, charts, predictor_report, render_report, write_report
+from manabu.report import REPORT_FILE, Report, charts, predictor_report, render_report, write_report
 
 
 def _frame(task: str, n: int = 240, seed: int = 0) -> pd.DataFrame:
@@ -101,3 +102,14 @@ def test_a_model_saved_without_report_numbers_gets_a_page_that_says_so(trained):
     assert catalogue("en")["report.data_missing"] in page
     assert catalogue("en")["report.diagnostics_missing"] in page
     assert '<section id="models">' in page
+
+
+def test_notebooks_show_the_predictor_and_the_report_as_html(trained, tmp_path):
+    _, predictor = trained
+    summary = predictor._repr_html_()
+    assert "<table" in summary and predictor.record.best_model in summary
+    report = Report(predictor, lang="en")
+    shown = report._repr_html_()
+    assert shown.startswith("<iframe srcdoc=") and "<section" not in shown  # the page is quoted inside
+    assert html.unescape(shown.split('srcdoc="', 1)[1].split('" title=', 1)[0]) == report.html
+    assert report.save(tmp_path / "r.html").read_text("utf-8") == report.html

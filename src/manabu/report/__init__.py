@@ -7,6 +7,6 @@ Training keeps the numbers (``manabu.data.profile``: columns and distributions;
 rebuilds it, in either language, without the data.
 """
 from manabu.report.page import render_report
-from manabu.report.files import REPORT_FILE, predictor_report, report_for_folder, write_report
+from manabu.report.files import REPORT_FILE, Report, predictor_report, report_for_folder, write_report
 
-__all__ = ["REPORT_FILE", "predictor_report", "render_report", "report_for_folder", "write_report"]
+__all__ = ["REPORT_FILE", "Report", "predictor_report", "render_report", "report_for_folder", "write_report"]
