@@ -44,6 +44,15 @@ def stacked(frame: pd.DataFrame, copies: int, seed: int = 0) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def check_set_and_copies(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """One clear message for an unknown ``--set`` or ``--copies`` below 1 (shared by scripts)."""
+    known = sorted(p.name for p in DATA.iterdir() if p.is_dir()) if DATA.is_dir() else []
+    if args.set not in known:
+        parser.error(f"no data set {args.set!r} in {DATA}; choose one of: {', '.join(known) or '(none found)'}")
+    if args.copies < 1:
+        parser.error("--copies must be 1 or more")
+
+
 class PeakWatch:
     """Samples the resident memory in a thread; ``take()`` returns the peak since the last take."""
 
@@ -97,11 +106,7 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--preset", default="balanced", choices=["fast", "balanced", "best"])
     args = parser.parse_args()
-    known = sorted(p.name for p in DATA.iterdir() if p.is_dir()) if DATA.is_dir() else []
-    if args.set not in known:
-        parser.error(f"no data set {args.set!r} in {DATA}; choose one of: {', '.join(known) or '(none found)'}")
-    if args.copies < 1:
-        parser.error("--copies must be 1 or more")
+    check_set_and_copies(parser, args)
 
     watch = PeakWatch()
     cold = watch.rss()

@@ -157,8 +157,9 @@ def score_bars(names: Sequence[str], scores: Sequence[float], errors: Sequence[f
         ax.barh(positions, scores, xerr=spread, color=colors, error_kw={"linewidth": 0.8, "capsize": 2})
         ax.set_yticks(positions, [_short(n, 24) for n in names])
         ax.set_xlabel(metric)
-        low, high = min(scores), max(scores)
-        pad = (high - low) * 0.15 or abs(high) * 0.05 or 1.0
+        low = min(score - e for score, e in zip(scores, spread))
+        high = max(score + e for score, e in zip(scores, spread))
+        pad = (high - low) * 0.08 or abs(high) * 0.05 or 1.0
         ax.set_xlim(low - pad, high + pad)
     return svg(draw, height=max(1.8, 0.24 * len(names) + 0.9))
 

@@ -19,6 +19,7 @@ from manabu.report import charts
 
 MAX_COLUMN_CHARTS = 24   # per-column distribution charts; the table lists every column kept
 MAX_LEADERBOARD_BARS = 15
+MAX_LEVEL_BARS = 12      # categories drawn per chart; the rest are one "other" bar
 _EMBEDDED_FONT = "manabu-ja"
 
 
@@ -166,7 +167,7 @@ def _data_section(profile: dict[str, Any] | None) -> str:
     if charted:
         parts.append(f"<h3>{_both('report.distributions_title')}</h3>" + _explain("report.distributions_explain"))
         figures = "".join(f'<figure>{_distribution_chart(c["distribution"])}<figcaption>{html.escape(str(c["name"]))}'
-                          f"</figcaption></figure>" for c in charted)
+                          f"{_caption_note(c)}</figcaption></figure>" for c in charted)
         parts.append(f'<div class="grid">{figures}</div>')
         if len(columns) > len(charted):
             parts.append(_explain("report.distributions_limited", shown=len(charted), total=len(columns)))
@@ -188,9 +189,16 @@ def _readable(params: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
+def _caption_note(column: dict[str, Any]) -> str:
+    kind = column["distribution"].get("kind")
+    return f" ({_both('report.text_length')})" if kind == "text_length" else ""
+
+
 def _distribution_chart(distribution: dict[str, Any], color: str = charts.PALETTE[0]) -> str:
     if distribution.get("kind") == "levels":
-        return charts.levels(distribution["values"], distribution["counts"], distribution.get("other", 0), color=color)
+        values, counts = distribution["values"], distribution["counts"]
+        other = distribution.get("other", 0) + sum(counts[MAX_LEVEL_BARS:])  # a long tail reads better as one bar
+        return charts.levels(values[:MAX_LEVEL_BARS], counts[:MAX_LEVEL_BARS], other, color=color)
     return charts.histogram(distribution["edges"], distribution["counts"], color=color)
 
 
