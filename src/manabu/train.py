@@ -108,8 +108,8 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
         seconds=round(budget.elapsed(), 3), refit_seconds=round(time.monotonic() - refit_start, 3),
         interrupted=outcome.interrupted, notices=notices,
         fingerprint=data_fingerprint(frame),
-        report=_report_numbers(raw, schema, str(task), y, getattr(best, "oof", None), classes),
     )
+    record.report = _report_numbers(raw, schema, best, problem, config, classes, learn=not outcome.interrupted)
     if checkpoint is not None and not outcome.interrupted:
         checkpoint.remove()  # finished: nothing left to resume
     return Predictor(model, schema, record)
@@ -222,11 +222,12 @@ def _signature(config: TrainConfig, frame: pd.DataFrame, plan) -> dict:
             "metric": config.metric, "validation": plan.to_dict(), "seed": config.seed}
 
 
-def _report_numbers(frame: pd.DataFrame, schema, task: str, y: np.ndarray, oof: np.ndarray | None,
-                    classes: list | None) -> dict:
+def _report_numbers(frame: pd.DataFrame, schema, best, problem: SearchProblem, config: TrainConfig,
+                    classes: list | None, *, learn: bool) -> dict:
     """What the report draws (``manabu.report``), taken while the data and the chosen model's
-    out-of-fold predictions are at hand: the data's profile and the model's errors. A part that
-    fails is None, and the report says it is missing: it is not worth the model just trained."""
+    out-of-fold predictions are at hand: the data's profile, the model's errors, how it learns.
+    A part that fails is None, and the report says it is missing: it is not worth the model
+    just trained. No learning curve after Ctrl-C: the user asked to stop."""
     def guarded(make, *args):
         try:
             return make(*args)
@@ -234,12 +235,49 @@ def _report_numbers(frame: pd.DataFrame, schema, task: str, y: np.ndarray, oof: 
             log.warning("report: %s failed (%s: %s)", make.__name__, type(error).__name__, error)
             return None
 
+    oof, task, y = getattr(best, "oof", None), problem.task, problem.y
     diagnostics = None
     if oof is not None and task == "regression":
         diagnostics = guarded(regression_diagnostics, np.asarray(y, dtype=float), np.asarray(oof, dtype=float))
     elif oof is not None:
         diagnostics = guarded(classification_diagnostics, np.asarray(y), np.asarray(oof, dtype=float), list(classes or []))
-    return {"profile": guarded(profile_data, frame, schema, task), "diagnostics": diagnostics}
+    return {"profile": guarded(profile_data, frame, schema, task), "diagnostics": diagnostics,
+            "learning": guarded(_learning, best, problem, config) if learn else None}
+
+
+LEARNING_SECONDS = 5.0  # the learning curve may always take this long, or 15% of the time limit
+MIN_LEARNING_ROWS = 20  # validation rows below which a learning curve says nothing
+
+
+def _learning(best, problem: SearchProblem, config: TrainConfig) -> dict | None:
+    """The report's learning curve and column importances for the chosen model (an ensemble's
+    heaviest member), measured on the first validation fold (``manabu.evaluate.learning``).
+    About 1.5 refits of the model: skipped, with the reason, where that would be long."""
+    from manabu.evaluate.learning import column_importance, learning_curve
+    from manabu.search.crossval import predict_scores, score_predictions
+
+    chosen = best.candidate
+    model = chosen.members[int(np.argmax(chosen.weights))] if isinstance(chosen, EnsembleCandidate) else best
+    cost = 1.6 * problem.refit_seconds(model)
+    allowed = max(LEARNING_SECONDS, 0.15 * config.time_limit)
+    if cost > allowed:
+        return {"model": model.candidate.name, "skipped_seconds": round(cost, 1)}
+
+    def fit(X, y):
+        pipeline, fit_params = model.candidate.build(problem.schema, problem.task, problem.seed, n_rows=len(y))
+        return pipeline.fit(X, y, **fit_params)
+
+    def score(fitted, X, y):
+        predicted = predict_scores(fitted, X, problem.task, problem.n_classes)
+        return score_predictions(problem.metric, problem.task, y, predicted, problem.n_classes)
+
+    sign = signed(problem.metric, 1.0)
+    train, valid = problem.folds[0]
+    if len(valid) < MIN_LEARNING_ROWS:  # leave-one-out and the like: one row scores nothing
+        return None
+    curve, fitted = learning_curve(fit, score, sign, problem.X, problem.y, train, valid, problem.seed)
+    importance = column_importance(fitted, score, sign, problem.X.iloc[valid], problem.y[valid], problem.seed)
+    return {"model": model.candidate.name, "metric": problem.metric.name, "curve": curve, "importance": importance}
 
 
 def _rows_with_target(frame: pd.DataFrame, target: str, task) -> pd.DataFrame:

@@ -42,8 +42,10 @@ def test_every_section_is_in_the_page_in_both_languages(trained):
     task, predictor = trained
     page = predictor_report(predictor, lang="ja")
     assert page.startswith("<!DOCTYPE html>") and '<html lang="ja">' in page
-    for anchor in ("summary", "data", "models", "best"):
+    for anchor in ("summary", "data", "models", "best", "learning"):
         assert f'<section id="{anchor}">' in page
+    for key in ("learning_caption", "importance_title"):  # small models: the curve is always made
+        assert catalogue("en")[f"report.{key}"] in page
     for lang in ("ja", "en"):  # every section title, in each language
         for key in ("summary_title", "data_title", "models_title", "best_title"):
             assert catalogue(lang)[f"report.{key}"] in page

@@ -147,16 +147,19 @@ def heatmap(labels: Sequence[str], matrix: Sequence[Sequence[float | None]], *, 
     return svg(draw, width=size + 0.8, height=size)
 
 
-def score_bars(names: Sequence[str], scores: Sequence[float], errors: Sequence[float | None], metric: str,
-               best: str) -> str:
-    """The leaderboard as bars, the chosen model highlighted; whiskers show the spread over folds."""
+def bars(names: Sequence[str], values: Sequence[float], errors: Sequence[float | None], x_label: str,
+         highlight: str | None = None) -> str:
+    """Horizontal bars, the first on top, whiskers for a spread (the leaderboard over folds,
+    importances over repeats), one bar highlighted (the chosen model)."""
+    scores = [0.0 if v is None else v for v in values]
+
     def draw(ax):
         positions = range(len(names))[::-1]
-        colors = [PALETTE[1] if name == best else PALETTE[0] for name in names]
+        colors = [PALETTE[1] if name == highlight else PALETTE[0] for name in names]
         spread = [0.0 if e is None else e for e in errors]
         ax.barh(positions, scores, xerr=spread, color=colors, error_kw={"linewidth": 0.8, "capsize": 2})
         ax.set_yticks(positions, [_short(n, 24) for n in names])
-        ax.set_xlabel(metric)
+        ax.set_xlabel(x_label)
         low = min(score - e for score, e in zip(scores, spread))
         high = max(score + e for score, e in zip(scores, spread))
         pad = (high - low) * 0.08 or abs(high) * 0.05 or 1.0
@@ -165,7 +168,7 @@ def score_bars(names: Sequence[str], scores: Sequence[float], errors: Sequence[f
 
 
 def curves(lines: Sequence[tuple[str, Sequence[float], Sequence[float]]], *, x_label: str, y_label: str,
-           diagonal: bool = False, square: bool = True) -> str:
+           diagonal: bool = False, square: bool = True, log_x: bool = False) -> str:
     """Lines (ROC, precision-recall, calibration): (label, x, y) each, with a legend when several."""
     def draw(ax):
         if diagonal:
@@ -175,6 +178,10 @@ def curves(lines: Sequence[tuple[str, Sequence[float], Sequence[float]]], *, x_l
                     markersize=3)
         ax.set_xlabel(x_label)
         ax.set_ylabel(y_label)
+        if log_x:  # rows double from point to point; label them as counts, not powers of ten
+            ax.set_xscale("log")
+            ax.minorticks_off()
+            ax.set_xticks(lines[0][1], [f"{int(v):,}" for v in lines[0][1]])
         if square:
             ax.set_xlim(-0.02, 1.02)
             ax.set_ylim(-0.02, 1.02)

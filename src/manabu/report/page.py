@@ -28,7 +28,8 @@ def render_report(record: dict[str, Any], report: dict[str, Any] | None, lang: s
     (``report_data``; None for a model saved before reports existed)."""
     report = report or {}
     sections = [_summary(record), _data_section(report.get("profile")), _models_section(record),
-                _best_section(record, report.get("diagnostics")), _notices_section(record)]
+                _best_section(record, report.get("diagnostics")), _learning_section(report.get("learning")),
+                _notices_section(record)]
     body = "\n".join(section for section in sections if section)
     title = html.escape(f"manabu — {record.get('config', {}).get('target', '')}")
     footer = _both("report.footer", when=_now())
@@ -207,9 +208,9 @@ def _models_section(record: dict[str, Any]) -> str:
     parts = [_explain("report.models_explain", metric=record.get("metric", ""))]
     scored = [r for r in rows if r.get("score") is not None][:MAX_LEADERBOARD_BARS]
     if scored:
-        parts.append(_figure(charts.score_bars([r["model"] for r in scored], [r["score"] for r in scored],
-                                               [r.get("score_std") for r in scored], record.get("metric", ""),
-                                               record.get("best_model", "")), "report.leaderboard_caption"))
+        parts.append(_figure(charts.bars([r["model"] for r in scored], [r["score"] for r in scored],
+                                         [r.get("score_std") for r in scored], record.get("metric", ""),
+                                         highlight=record.get("best_model", "")), "report.leaderboard_caption"))
     parts.append(_table(
         ["#", _both("report.model"), _both("report.score"), "±", _both("report.fit_seconds"),
          _both("report.latency_ms"), _both("report.status")],
@@ -307,6 +308,30 @@ def _regression(d: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def _learning_section(learning: dict[str, Any] | None) -> str:
+    """The learning curve with its verdict, and the columns the model relies on."""
+    if not learning:
+        return _section("learning", "report.learning_title", _explain("report.learning_missing"))
+    if "skipped_seconds" in learning:
+        return _section("learning", "report.learning_title", _explain(
+            "report.learning_skipped", model=learning["model"], seconds=learning["skipped_seconds"]))
+    parts = []
+    curve, metric = learning["curve"], learning.get("metric", "")
+    parts.append(_explain("report.learning_explain", model=learning["model"], metric=metric))
+    lines = [("train / 学習", curve["rows"], curve["train"]), ("validation / 検証", curve["rows"], curve["valid"])]
+    parts.append(_figure(charts.curves(lines, x_label="学習に使った行数 / training rows", y_label=metric,
+                                       square=False, log_x=True), "report.learning_caption"))
+    if curve.get("verdict"):
+        parts.append(f'<div class="verdict">{_both("report.verdict_" + curve["verdict"], "p")}</div>')
+    importance = learning.get("importance")
+    if importance and importance.get("columns"):
+        parts.append(f"<h3>{_both('report.importance_title')}</h3>" + _explain(
+            "report.importance_explain", rows=_number(importance.get("rows")), metric=metric))
+        parts.append(_figure(charts.bars(importance["columns"], importance["mean"], importance["std"],
+                                         f"{metric} の悪化 / drop in {metric}"), "report.importance_caption"))
+    return _section("learning", "report.learning_title", "\n".join(parts))
+
+
 def _notices_section(record: dict[str, Any]) -> str:
     notices = record.get("notices") or []
     if not notices:
@@ -354,6 +379,7 @@ h3 { font-size: 1rem; margin: 20px 0 4px; }
 html[lang="ja"] body [lang="en"], html[lang="en"] body [lang="ja"] { display: none; }
 .explain p { color: var(--muted); margin: 4px 0 8px; }
 .warnings { border-left: 4px solid var(--warn); padding: 4px 12px; background: #fff8c5; }
+.verdict { border-left: 4px solid var(--accent); padding: 2px 12px; background: #eef4fb; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; }
 dt { color: var(--muted); }
 dd { margin: 0; }

@@ -1,0 +1,92 @@
+"""How the chosen model learns: a learning curve with a verdict, and which columns it relies on.
+
+Both are measured on one validation fold with a model fitted on the rest, so the scores are
+out of sample like the leaderboard's: the learning curve refits the model on growing shares of
+the training fold and scores each on the rows it learnt from and on the validation rows; the
+importance of a column is how much the validation score drops when that column's values are
+shuffled (scikit-learn's ``permutation_importance`` on the whole pipeline, so importances are
+per column of the data as the user knows it, not per encoded feature).
+"""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.inspection import permutation_importance
+
+SHARES = (0.1, 0.25, 0.5, 1.0)  # of the training fold; the last refit is the fold's own model
+MAX_IMPORTANCE_ROWS = 2000      # validation rows shuffled per column: enough to rank columns
+REPEATS = 3
+GAP_TOO_WIDE = 0.1              # train above validation by this share of the validation score
+STILL_RISING = 0.01             # the last doubling of rows raised validation by this share
+
+Score = Callable[[Any, pd.DataFrame, np.ndarray], float]  # (fitted, X, y) -> the metric
+
+
+def learning_curve(fit: Callable[[pd.DataFrame, np.ndarray], Any], score: Score, sign: float, X: pd.DataFrame,
+                   y: np.ndarray, train: np.ndarray, valid: np.ndarray, seed: int) -> tuple[dict[str, Any], Any]:
+    """Scores of models fitted on growing shares of ``train``, and the model fitted on all of it
+    (for ``column_importance``). ``sign`` is 1 where a higher score is better, -1 where lower
+    is. Shares too small to hold every class are left out."""
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(train)
+    rows, train_scores, valid_scores, model = [], [], [], None
+    for share in SHARES:
+        part = order[:max(int(round(share * len(order))), 2)]
+        if share < 1.0 and len(np.unique(y[part])) < len(np.unique(y[train])) and _is_classes(y):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = fit(X.iloc[part], y[part])
+            train_scores.append(score(model, X.iloc[part], y[part]))
+            valid_scores.append(score(model, X.iloc[valid], y[valid]))
+        rows.append(int(len(part)))
+    curve = {"rows": rows, "train": _finite(train_scores), "valid": _finite(valid_scores)}
+    curve["verdict"] = verdict([sign * v for v in train_scores], [sign * v for v in valid_scores])
+    return curve, model
+
+
+def verdict(train_scores: list[float], valid_scores: list[float]) -> str | None:
+    """``overfit``, ``more_data``, ``plateau`` or None (too few points to say).
+
+    Scores are higher-is-better. Overfitting: the model does much better on the rows it learnt
+    from than on new ones. More data: the validation score was still climbing over the last
+    doubling of rows. Plateau: neither; more rows of the same kind will not help much, a
+    different model or better features might."""
+    if len(valid_scores) < 2 or not np.all(np.isfinite(train_scores + valid_scores)):
+        return None
+    scale = max(abs(valid_scores[-1]), 1e-12)
+    rising = (valid_scores[-1] - valid_scores[-2]) / scale > STILL_RISING
+    if (train_scores[-1] - valid_scores[-1]) / scale > GAP_TOO_WIDE:
+        return "overfit_more_data" if rising else "overfit"
+    return "more_data" if rising else "plateau"
+
+
+def column_importance(model: Any, score: Score, sign: float, X_valid: pd.DataFrame, y_valid: np.ndarray,
+                      seed: int, top: int = 20) -> dict[str, Any]:
+    """How much worse the validation score gets when each column is shuffled (in the metric's
+    units, positive: the column helps), the largest first."""
+    rng = np.random.default_rng(seed)
+    if len(X_valid) > MAX_IMPORTANCE_ROWS:
+        keep = np.sort(rng.choice(len(X_valid), MAX_IMPORTANCE_ROWS, replace=False))
+        X_valid, y_valid = X_valid.iloc[keep], y_valid[keep]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = permutation_importance(model, X_valid, y_valid, scoring=lambda m, X, y: sign * score(m, X, y),
+                                        n_repeats=REPEATS,
+                                        random_state=seed, n_jobs=1)
+    order = np.argsort(-result.importances_mean)[:top]
+    return {"columns": [str(X_valid.columns[i]) for i in order],
+            "mean": _finite(result.importances_mean[order]), "std": _finite(result.importances_std[order]),
+            "rows": int(len(X_valid)), "repeats": REPEATS}
+
+
+def _is_classes(y: np.ndarray) -> bool:
+    return y.dtype.kind in "iub"
+
+
+def _finite(values) -> list[float | None]:
+    return [float(v) if np.isfinite(v) else None for v in np.asarray(values, dtype=float)]

@@ -1,0 +1,92 @@
+"""The learning curve's verdicts and the permutation importances, on models whose behaviour is
+known: a deep tree that memorises, a linear model that has learnt all it can, and data where one
+column carries the signal."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LinearRegression
+from sklearn.metrics import r2_score
+from sklearn.tree import DecisionTreeRegressor
+
+from manabu.evaluate.learning import SHARES, column_importance, learning_curve, verdict
+
+
+def _data(n: int = 2000, noise: float = 1.0, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"signal": rng.normal(size=n), "weak": rng.normal(size=n), "noise": rng.normal(size=n)})
+    y = 3 * X["signal"].to_numpy() + 0.5 * X["weak"].to_numpy() + rng.normal(0, noise, n)
+    order = rng.permutation(n)
+    return X, y, order[: int(0.8 * n)], order[int(0.8 * n):]
+
+
+def _r2(model, X, y):
+    return r2_score(y, model.predict(X))
+
+
+def test_verdicts_from_made_up_scores():
+    assert verdict([0.99, 0.99], [0.700, 0.702]) == "overfit"
+    assert verdict([0.99, 0.99], [0.60, 0.75]) == "overfit_more_data"
+    assert verdict([0.80, 0.79], [0.70, 0.76]) == "more_data"
+    assert verdict([0.80, 0.80], [0.78, 0.78]) == "plateau"
+    assert verdict([0.8], [0.7]) is None
+
+
+def test_a_tree_that_memorises_is_called_overfit():
+    X, y, train, valid = _data(noise=3.0)
+    curve, model = learning_curve(lambda X, y: DecisionTreeRegressor(random_state=0).fit(X, y), _r2, 1.0,
+                                  X, y, train, valid, seed=0)
+    assert curve["rows"] == [round(s * len(train)) for s in SHARES]
+    assert all(t == pytest.approx(1.0) for t in curve["train"])  # a full tree fits its rows exactly
+    assert curve["verdict"] in ("overfit", "overfit_more_data")
+    assert len(model.tree_.value) > 100  # the model handed back is the one fitted on the whole fold
+
+
+def test_a_linear_model_on_linear_data_reaches_a_plateau():
+    X, y, train, valid = _data(noise=1.0)
+    curve, _ = learning_curve(lambda X, y: LinearRegression().fit(X, y), _r2, 1.0, X, y, train, valid, seed=0)
+    assert curve["verdict"] == "plateau"
+    assert abs(curve["train"][-1] - curve["valid"][-1]) < 0.05
+
+
+def test_lower_is_better_metrics_are_turned_around_for_the_verdict():
+    X, y, train, valid = _data(noise=3.0)
+
+    def rmse(model, X, y):
+        return float(np.sqrt(np.mean((y - model.predict(X)) ** 2)))
+
+    curve, _ = learning_curve(lambda X, y: DecisionTreeRegressor(random_state=0).fit(X, y), rmse, -1.0,
+                              X, y, train, valid, seed=0)
+    assert curve["train"][-1] < curve["valid"][-1]  # stored as RMSE, lower on the rows it learnt
+    assert curve["verdict"] in ("overfit", "overfit_more_data")
+
+
+def test_the_column_that_carries_the_signal_ranks_first():
+    X, y, train, valid = _data()
+    model = LinearRegression().fit(X.iloc[train], y[train])
+    importance = column_importance(model, _r2, 1.0, X.iloc[valid], y[valid], seed=0)
+    assert importance["columns"][:2] == ["signal", "weak"]
+    assert importance["mean"][0] > 0.5 and abs(importance["mean"][2]) < 0.01
+    json.dumps(importance, allow_nan=False)
+
+
+def test_classes_missing_from_a_small_share_skip_that_share():
+    rng = np.random.default_rng(0)
+    n = 400
+    X = pd.DataFrame({"x": rng.normal(size=n)})
+    y = np.zeros(n, dtype=int)
+    y[:3] = 1  # a rare class: a tenth of the fold is unlikely to hold it
+    order = rng.permutation(n)
+    train, valid = order[:320], order[320:]
+    from sklearn.dummy import DummyClassifier
+    # a seed whose first tenth of the fold holds no row of the rare class
+    seed = next(s for s in range(100) if y[np.random.default_rng(s).permutation(train)[:32]].sum() == 0)
+    curve, _ = learning_curve(lambda X, y: DummyClassifier().fit(X, y),
+                              lambda m, X, y: float(np.mean(m.predict(X) == y)), 1.0, X, y, train, valid, seed=seed)
+    order = np.random.default_rng(seed).permutation(train)  # the order learning_curve draws its shares in
+    assert curve["rows"][-1] == len(train) and len(curve["rows"]) < len(SHARES)
+    for rows in curve["rows"]:
+        assert set(y[order[:rows]]) == {0, 1}
