@@ -245,7 +245,10 @@ def _report_numbers(frame: pd.DataFrame, schema, best, problem: SearchProblem, c
             "learning": guarded(_learning, best, problem, config) if learn else None}
 
 
-LEARNING_SECONDS = 5.0  # the learning curve may always take this long, or 15% of the time limit
+# The learning curve runs after the search and the refit, beyond --time-limit: it may take this
+# long, or 5% of the limit, and is skipped (the report says why) where it would take longer.
+LEARNING_SECONDS = 2.0
+LEARNING_SHARE = 0.05
 MIN_LEARNING_ROWS = 20  # validation rows below which a learning curve says nothing
 
 
@@ -259,7 +262,7 @@ def _learning(best, problem: SearchProblem, config: TrainConfig) -> dict | None:
     chosen = best.candidate
     model = chosen.members[int(np.argmax(chosen.weights))] if isinstance(chosen, EnsembleCandidate) else best
     cost = 1.6 * problem.refit_seconds(model)
-    allowed = max(LEARNING_SECONDS, 0.15 * config.time_limit)
+    allowed = max(LEARNING_SECONDS, LEARNING_SHARE * config.time_limit)
     if cost > allowed:
         return {"model": model.candidate.name, "skipped_seconds": round(cost, 1)}
 
