@@ -12,7 +12,7 @@ from manabu.artifact import data_fingerprint
 from manabu.config import TrainConfig
 from manabu.data.read import read
 from manabu.data.profile import profile_data
-from manabu.data.schema import infer_schema
+from manabu.data.schema import ColumnType, infer_schema
 from manabu.data.splits import choose_validation, make_folds
 from manabu.data.task import Task, detect_task, target_notices
 from manabu.ensemble.model import Ensemble
@@ -242,26 +242,34 @@ def _report_numbers(frame: pd.DataFrame, schema, best, problem: SearchProblem, c
     elif oof is not None:
         diagnostics = guarded(classification_diagnostics, np.asarray(y), np.asarray(oof, dtype=float), list(classes or []))
     return {"profile": guarded(profile_data, frame, schema, task), "diagnostics": diagnostics,
-            "learning": guarded(_learning, best, problem, config) if learn else None}
+            "learning": guarded(_learning, best, problem, config, classes) if learn else None}
 
 
 # The learning curve runs after the search and the refit, beyond --time-limit: it may take this
 # long, or 5% of the limit, and is skipped (the report says why) where it would take longer.
-LEARNING_SECONDS = 2.0
+LEARNING_SECONDS = 5.0
 LEARNING_SHARE = 0.05
+TOP_DEPENDENCE = 3  # partial dependence of the most important columns
 MIN_LEARNING_ROWS = 20  # validation rows below which a learning curve says nothing
 
 
-def _learning(best, problem: SearchProblem, config: TrainConfig) -> dict | None:
-    """The report's learning curve and column importances for the chosen model (an ensemble's
-    heaviest member), measured on the first validation fold (``manabu.evaluate.learning``).
-    About 1.5 refits of the model: skipped, with the reason, where that would be long."""
-    from manabu.evaluate.learning import column_importance, learning_curve
+def _learning(best, problem: SearchProblem, config: TrainConfig, classes: list | None) -> dict | None:
+    """The report's learning curve, column importances and partial dependence of the top columns
+    for the chosen model (an ensemble's heaviest member), measured on the first validation fold
+    (``manabu.evaluate.learning``).
+    About two fits of the model on a fold: skipped, with the reason, where that would be long."""
+    from manabu.evaluate.learning import (MAX_IMPORTANCE_ROWS, REPEATS, SHARES, column_importance, dependence,
+                                          learning_curve)
     from manabu.search.crossval import predict_scores, score_predictions
 
     chosen = best.candidate
     model = chosen.members[int(np.argmax(chosen.weights))] if isinstance(chosen, EnsembleCandidate) else best
-    cost = 1.6 * problem.refit_seconds(model)
+    train, valid = problem.folds[0]
+    if len(valid) < MIN_LEARNING_ROWS:  # leave-one-out and the like: one row scores nothing
+        return None
+    shuffled_rows = min(len(valid), MAX_IMPORTANCE_ROWS) / len(valid)
+    cost = (sum(SHARES) * model.fit_seconds
+            + REPEATS * len(problem.schema.features) * model.predict_seconds * shuffled_rows)
     allowed = max(LEARNING_SECONDS, LEARNING_SHARE * config.time_limit)
     if cost > allowed:
         return {"model": model.candidate.name, "skipped_seconds": round(cost, 1)}
@@ -275,12 +283,14 @@ def _learning(best, problem: SearchProblem, config: TrainConfig) -> dict | None:
         return score_predictions(problem.metric, problem.task, y, predicted, problem.n_classes)
 
     sign = signed(problem.metric, 1.0)
-    train, valid = problem.folds[0]
-    if len(valid) < MIN_LEARNING_ROWS:  # leave-one-out and the like: one row scores nothing
-        return None
     curve, fitted = learning_curve(fit, score, sign, problem.X, problem.y, train, valid, problem.seed)
     importance = column_importance(fitted, score, sign, problem.X.iloc[valid], problem.y[valid], problem.seed)
-    return {"model": model.candidate.name, "metric": problem.metric.name, "curve": curve, "importance": importance}
+    types = {column.name: column.type for column in problem.schema.features}
+    drawable = [c for c in importance["columns"] if types.get(c) not in (ColumnType.DATETIME, ColumnType.TEXT)]
+    categorical = {c for c in drawable if types[c] not in (ColumnType.NUMERIC,)}
+    return {"model": model.candidate.name, "metric": problem.metric.name, "curve": curve, "importance": importance,
+            "dependence": dependence(fitted, problem.X.iloc[valid], drawable[:TOP_DEPENDENCE], categorical,
+                                     [str(c) for c in classes] if classes else None, problem.seed)}
 
 
 def _rows_with_target(frame: pd.DataFrame, target: str, task) -> pd.DataFrame:

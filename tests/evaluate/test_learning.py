@@ -12,7 +12,7 @@ from sklearn.linear_model import LinearRegression
 from sklearn.metrics import r2_score
 from sklearn.tree import DecisionTreeRegressor
 
-from manabu.evaluate.learning import SHARES, column_importance, learning_curve, verdict
+from manabu.evaluate.learning import SHARES, column_importance, dependence, learning_curve, verdict
 
 
 def _data(n: int = 2000, noise: float = 1.0, seed: int = 0):
@@ -90,3 +90,22 @@ def test_classes_missing_from_a_small_share_skip_that_share():
     assert curve["rows"][-1] == len(train) and len(curve["rows"]) < len(SHARES)
     for rows in curve["rows"]:
         assert set(y[order[:rows]]) == {0, 1}
+
+
+def test_partial_dependence_follows_the_model_and_ignores_missing_values():
+    X, y, train, valid = _data()
+    X = X.assign(colour=np.where(X["weak"] > 0, "赤", "青"))
+    X.loc[X.index[::5], "signal"] = np.nan  # missing values must not turn the grid into NaN
+    from sklearn.compose import make_column_transformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+    model = make_pipeline(make_column_transformer((SimpleImputer(), ["signal", "weak", "noise"]),
+                                                  (OneHotEncoder(), ["colour"])), LinearRegression())
+    model.fit(X.iloc[train], y[train])
+    numeric, category = dependence(model, X.iloc[valid], ["signal", "colour"], {"colour"}, None, seed=0)
+    line = np.array(numeric["average"][0], dtype=float)
+    assert np.isfinite(line).all() and len(line) > 10
+    assert np.all(np.diff(line) > 0)  # the signal's coefficient is 3: the answer rises along the grid
+    assert category["categorical"] and sorted(category["grid"]) == ["赤", "青"]
+    json.dumps([numeric, category], allow_nan=False)

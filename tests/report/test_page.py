@@ -44,7 +44,7 @@ def test_every_section_is_in_the_page_in_both_languages(trained):
     assert page.startswith("<!DOCTYPE html>") and '<html lang="ja">' in page
     for anchor in ("summary", "data", "models", "best", "learning"):
         assert f'<section id="{anchor}">' in page
-    for key in ("learning_caption", "importance_title"):  # small models: the curve is always made
+    for key in ("learning_caption", "importance_title", "dependence_title"):  # small models: always made
         assert catalogue("en")[f"report.{key}"] in page
     for lang in ("ja", "en"):  # every section title, in each language
         for key in ("summary_title", "data_title", "models_title", "best_title"):

@@ -5,7 +5,9 @@ out of sample like the leaderboard's: the learning curve refits the model on gro
 the training fold and scores each on the rows it learnt from and on the validation rows; the
 importance of a column is how much the validation score drops when that column's values are
 shuffled (scikit-learn's ``permutation_importance`` on the whole pipeline, so importances are
-per column of the data as the user knows it, not per encoded feature).
+per column of the data as the user knows it, not per encoded feature); the partial dependence
+of a column is the model's mean answer as that column alone is set to each value of a grid
+(scikit-learn's ``partial_dependence``, on the whole pipeline too).
 """
 from __future__ import annotations
 
@@ -15,11 +17,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.inspection import permutation_importance
+from sklearn.inspection import partial_dependence, permutation_importance
 
 SHARES = (0.1, 0.25, 0.5, 1.0)  # of the training fold; the last refit is the fold's own model
 MAX_IMPORTANCE_ROWS = 2000      # validation rows shuffled per column: enough to rank columns
 REPEATS = 3
+DEPENDENCE_ROWS = 500           # rows averaged over at each grid value
+DEPENDENCE_GRID = 20
+MAX_DEPENDENCE_OUTPUTS = 5      # classes drawn for a multiclass model
 GAP_TOO_WIDE = 0.1              # train above validation by this share of the validation score
 STILL_RISING = 0.01             # the last doubling of rows raised validation by this share
 
@@ -82,6 +87,40 @@ def column_importance(model: Any, score: Score, sign: float, X_valid: pd.DataFra
     return {"columns": [str(X_valid.columns[i]) for i in order],
             "mean": _finite(result.importances_mean[order]), "std": _finite(result.importances_std[order]),
             "rows": int(len(X_valid)), "repeats": REPEATS}
+
+
+def dependence(model: Any, X: pd.DataFrame, columns: list[str], categorical: set[str], classes: list[str] | None,
+               seed: int) -> list[dict[str, Any]]:
+    """The partial dependence of the model's answer (the positive class's probability, each
+    class's for several, or the value) on each of ``columns``: numeric ones over a grid of
+    their percentiles, ``categorical`` ones over their values."""
+    rng = np.random.default_rng(seed)
+    if len(X) > DEPENDENCE_ROWS:
+        X = X.iloc[np.sort(rng.choice(len(X), DEPENDENCE_ROWS, replace=False))]
+    out = []
+    for column in columns:
+        is_categorical = column in categorical
+        custom = None
+        if not is_categorical:  # percentiles of the values present: missing ones would make the grid NaN
+            present = pd.to_numeric(X[column], errors="coerce").to_numpy(dtype=float)
+            present = present[np.isfinite(present)]
+            if len(present) == 0:
+                continue
+            custom = {column: np.unique(np.percentile(present, np.linspace(5, 95, DEPENDENCE_GRID)))}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = partial_dependence(model, X, [column], categorical_features=[column] if is_categorical else None,
+                                        custom_values=custom, kind="average")
+        average = np.asarray(result["average"], dtype=float)
+        outputs = None
+        if classes is not None and len(classes) > 2:  # one row per class
+            outputs = [str(c) for c in classes][:MAX_DEPENDENCE_OUTPUTS]
+            average = average[:MAX_DEPENDENCE_OUTPUTS]
+        grid = result["grid_values"][0]
+        out.append({"column": column, "categorical": is_categorical,
+                    "grid": [str(v) for v in grid] if is_categorical else _finite(grid),
+                    "average": [_finite(row) for row in average], "outputs": outputs})
+    return out
 
 
 def _is_classes(y: np.ndarray) -> bool:

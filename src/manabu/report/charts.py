@@ -203,3 +203,26 @@ def scatter(x: Sequence[float], y: Sequence[float], *, x_label: str, y_label: st
         ax.set_xlabel(x_label)
         ax.set_ylabel(y_label)
     return svg(draw)
+
+
+def dependence(grid: Sequence, averages: Sequence[Sequence[float]], outputs: Sequence[str] | None, *,
+               categorical: bool, y_label: str) -> str:
+    """The model's mean answer at each value of one column: a line over numbers, bars (or one
+    line per class) over categories."""
+    def draw(ax):
+        labels = list(outputs) if outputs else [""]
+        positions = range(len(grid))
+        for label, row in zip(labels, averages):
+            values = [float("nan") if v is None else v for v in row]
+            if categorical and len(averages) == 1:
+                ax.bar(positions, values, color=PALETTE[0])
+            else:
+                ax.plot(positions if categorical else grid, values, label=_short(label, 20), linewidth=1.4,
+                        marker="o" if categorical else None, markersize=3)
+        if categorical:
+            ax.set_xticks(positions, [_short(g, 12) for g in grid], rotation=45 if len(grid) > 4 else 0, ha="right"
+                          if len(grid) > 4 else "center")
+        ax.set_ylabel(y_label)
+        if outputs:
+            ax.legend(fontsize=7, frameon=False)
+    return svg(draw, height=2.6)

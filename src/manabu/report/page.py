@@ -329,6 +329,14 @@ def _learning_section(learning: dict[str, Any] | None) -> str:
             "report.importance_explain", rows=_number(importance.get("rows")), metric=metric))
         parts.append(_figure(charts.bars(importance["columns"], importance["mean"], importance["std"],
                                          f"{metric} の悪化 / drop in {metric}"), "report.importance_caption"))
+    shown = [d for d in learning.get("dependence") or [] if d.get("grid")]
+    if shown:
+        parts.append(f"<h3>{_both('report.dependence_title')}</h3>" + _explain("report.dependence_explain"))
+        label = "予測 / prediction" if not shown[0].get("outputs") else "確率 / probability"
+        figures = "".join(
+            f'<figure>{charts.dependence(d["grid"], d["average"], d.get("outputs"), categorical=d["categorical"], y_label=label)}'
+            f'<figcaption>{html.escape(str(d["column"]))}</figcaption></figure>' for d in shown)
+        parts.append(f'<div class="grid">{figures}</div>')
     return _section("learning", "report.learning_title", "\n".join(parts))
 
 
