@@ -259,7 +259,7 @@ def _learning(best, problem: SearchProblem, config: TrainConfig, classes: list |
     (``manabu.evaluate.learning``).
     About two fits of the model on a fold: skipped, with the reason, where that would be long."""
     from manabu.evaluate.learning import (MAX_IMPORTANCE_ROWS, REPEATS, SHARES, column_importance, dependence,
-                                          learning_curve)
+                                          learning_curve, tree_contributions)
     from manabu.search.crossval import predict_scores, score_predictions
 
     chosen = best.candidate
@@ -290,7 +290,8 @@ def _learning(best, problem: SearchProblem, config: TrainConfig, classes: list |
     categorical = {c for c in drawable if types[c] not in (ColumnType.NUMERIC,)}
     return {"model": model.candidate.name, "metric": problem.metric.name, "curve": curve, "importance": importance,
             "dependence": dependence(fitted, problem.X.iloc[valid], drawable[:TOP_DEPENDENCE], categorical,
-                                     [str(c) for c in classes] if classes else None, problem.seed)}
+                                     [str(c) for c in classes] if classes else None, problem.seed),
+            "shap": tree_contributions(fitted, problem.X.iloc[valid], problem.seed)}
 
 
 def _rows_with_target(frame: pd.DataFrame, target: str, task) -> pd.DataFrame:

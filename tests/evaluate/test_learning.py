@@ -108,4 +108,41 @@ def test_partial_dependence_follows_the_model_and_ignores_missing_values():
     assert np.isfinite(line).all() and len(line) > 10
     assert np.all(np.diff(line) > 0)  # the signal's coefficient is 3: the answer rises along the grid
     assert category["categorical"] and sorted(category["grid"]) == ["赤", "青"]
+    X["code"] = [f"K{i % 40}" for i in range(len(X))]
+    (codes,) = dependence(model, X.iloc[valid], ["code"], {"code"}, None, seed=0)
+    assert len(codes["grid"]) == 12  # the most frequent of 40 values
     json.dumps([numeric, category], allow_nan=False)
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_shap_values_point_back_to_the_data_columns(task):
+    """LightGBM's TreeSHAP through the zoo's own tree preprocessing: contributions of the
+    column that carries the signal comes first, and a date's parts and a text's components are
+    summed into their column."""
+    from manabu.data.schema import infer_schema
+    from manabu.evaluate.learning import output_columns, tree_contributions
+    from manabu.models.zoo import ZOO
+    from manabu.search.candidate import Candidate
+
+    rng = np.random.default_rng(0)
+    n = 600
+    frame = pd.DataFrame({"signal": rng.normal(size=n), "noise": rng.normal(size=n),
+                          "colour": rng.choice(["赤", "青", "緑"], n),
+                          "when": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 900, n), unit="h"),
+                          "note": [" ".join(rng.choice(["rain", "sun", "東京", "bus"], 5)) for _ in range(n)]})
+    value = 2 * frame["signal"] + (frame["colour"] == "赤")
+    frame["y"] = {"binary": value > 0.3, "multiclass": pd.cut(value, 3, labels=["a", "b", "c"]).astype(str),
+                  "regression": value}[task]
+    schema = infer_schema(frame, "y")
+    X = schema.prepare(frame)
+    y = np.unique(frame["y"], return_inverse=True)[1] if task != "regression" else frame["y"].to_numpy(float)
+    pipeline, fit_params = Candidate("lightgbm", ZOO["lightgbm"], {"n_estimators": 50}, "portfolio").build(
+        schema, task, 0, n_rows=n)
+    pipeline.fit(X, y, **fit_params)
+    sources = output_columns(pipeline[0])
+    assert set(sources) == {c.name for c in schema.features}
+    assert len(sources) == pipeline[0].transform(X.iloc[:2]).shape[1]
+    shap = tree_contributions(pipeline, X, seed=0)
+    assert shap["columns"][0] == "signal"
+    assert set(shap["columns"]) == set(sources)
+    json.dumps(shap, allow_nan=False)

@@ -24,6 +24,7 @@ MAX_IMPORTANCE_ROWS = 2000      # validation rows shuffled per column: enough to
 REPEATS = 3
 DEPENDENCE_ROWS = 500           # rows averaged over at each grid value
 DEPENDENCE_GRID = 20
+MAX_DEPENDENCE_LEVELS = 12
 MAX_DEPENDENCE_OUTPUTS = 5      # classes drawn for a multiclass model
 GAP_TOO_WIDE = 0.1              # train above validation by this share of the validation score
 STILL_RISING = 0.01             # the last doubling of rows raised validation by this share
@@ -100,8 +101,12 @@ def dependence(model: Any, X: pd.DataFrame, columns: list[str], categorical: set
     out = []
     for column in columns:
         is_categorical = column in categorical
-        custom = None
-        if not is_categorical:  # percentiles of the values present: missing ones would make the grid NaN
+        if is_categorical:  # the most frequent values: a column of a thousand codes draws as a dozen bars
+            frequent = X[column].dropna().value_counts().index[:MAX_DEPENDENCE_LEVELS]
+            if len(frequent) == 0:
+                continue
+            custom = {column: np.asarray(list(frequent), dtype=object)}
+        else:  # percentiles of the values present: missing ones would make the grid NaN
             present = pd.to_numeric(X[column], errors="coerce").to_numpy(dtype=float)
             present = present[np.isfinite(present)]
             if len(present) == 0:
@@ -129,3 +134,56 @@ def _is_classes(y: np.ndarray) -> bool:
 
 def _finite(values) -> list[float | None]:
     return [float(v) if np.isfinite(v) else None for v in np.asarray(values, dtype=float)]
+
+
+def tree_contributions(model: Any, X: pd.DataFrame, seed: int, top: int = 20) -> dict[str, Any] | None:
+    """Mean absolute SHAP value per data column (summed over the columns the preprocessing made
+    of it, and over classes), from the library's own TreeSHAP; None for a model without one
+    here (only LightGBM's is read so far)."""
+    from lightgbm import LGBMModel
+
+    steps = getattr(model, "steps", None)
+    if not steps or len(steps) != 2:
+        return None
+    (_, preprocess), (_, estimator) = steps
+    estimator = getattr(estimator, "regressor_", estimator)  # a target transformed for the fit
+    if not isinstance(estimator, LGBMModel):
+        return None
+    rng = np.random.default_rng(seed)
+    if len(X) > MAX_IMPORTANCE_ROWS:
+        X = X.iloc[np.sort(rng.choice(len(X), MAX_IMPORTANCE_ROWS, replace=False))]
+    matrix = preprocess.transform(X)
+    matrix = matrix.toarray() if hasattr(matrix, "toarray") else np.asarray(matrix)
+    contributions = np.asarray(estimator.predict(matrix, pred_contrib=True), dtype=float)
+    width = matrix.shape[1] + 1  # each output's contributions, then its bias
+    per_output = contributions.reshape(len(matrix), -1, width)[:, :, :-1]
+    per_feature = np.abs(per_output).sum(axis=1).mean(axis=0)
+    sources = output_columns(preprocess)
+    totals: dict[str, float] = {}
+    for source, value in zip(sources, per_feature):
+        totals[source] = totals.get(source, 0.0) + float(value)
+    ranked = sorted(totals.items(), key=lambda item: -item[1])[:top]
+    return {"columns": [name for name, _ in ranked], "mean_abs": _finite([v for _, v in ranked]),
+            "rows": int(len(matrix))}
+
+
+def output_columns(transformer: Any) -> list[str]:
+    """The data column behind each output column of a fitted tree-kind ColumnTransformer
+    (``manabu.features.preprocess``): one-to-one blocks, a block that makes several columns per
+    input (dates' parts, a target encoding per class), and a text block's components all point
+    back to their column. (The linear kind's missing-value indicators would not: not for it.)"""
+    sources: list[str] = []
+    for name, block, columns in transformer.transformers_:
+        if name == "remainder" or block == "drop":
+            continue
+        span = transformer.output_indices_[name]
+        width, columns = span.stop - span.start, list(columns)
+        parts = getattr(block, "parts_", None) or getattr(getattr(block, "named_steps", {}).get("parts"), "parts_", None)
+        if parts is not None:
+            for column, kept in zip(columns, parts):
+                sources += [column] * len(kept)
+        elif columns and width % len(columns) == 0:
+            sources += [column for column in columns for _ in range(width // len(columns))]
+        else:
+            raise ValueError(f"cannot tell which column each of {width} outputs of {name!r} comes from")
+    return sources

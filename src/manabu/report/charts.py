@@ -157,7 +157,8 @@ def bars(names: Sequence[str], values: Sequence[float], errors: Sequence[float |
         positions = range(len(names))[::-1]
         colors = [PALETTE[1] if name == highlight else PALETTE[0] for name in names]
         spread = [0.0 if e is None else e for e in errors]
-        ax.barh(positions, scores, xerr=spread, color=colors, error_kw={"linewidth": 0.8, "capsize": 2})
+        whiskers = spread if any(e is not None for e in errors) else None
+        ax.barh(positions, scores, xerr=whiskers, color=colors, error_kw={"linewidth": 0.8, "capsize": 2})
         ax.set_yticks(positions, [_short(n, 24) for n in names])
         ax.set_xlabel(x_label)
         low = min(score - e for score, e in zip(scores, spread))

@@ -329,6 +329,12 @@ def _learning_section(learning: dict[str, Any] | None) -> str:
             "report.importance_explain", rows=_number(importance.get("rows")), metric=metric))
         parts.append(_figure(charts.bars(importance["columns"], importance["mean"], importance["std"],
                                          f"{metric} の悪化 / drop in {metric}"), "report.importance_caption"))
+    shap = learning.get("shap")
+    if shap and shap.get("columns"):
+        parts.append(f"<h3>{_both('report.shap_title')}</h3>" + _explain("report.shap_explain",
+                                                                          rows=_number(shap.get("rows"))))
+        parts.append(_figure(charts.bars(shap["columns"], shap["mean_abs"], [None] * len(shap["columns"]),
+                                         "平均 |SHAP| / mean |SHAP|"), "report.shap_caption"))
     shown = [d for d in learning.get("dependence") or [] if d.get("grid")]
     if shown:
         parts.append(f"<h3>{_both('report.dependence_title')}</h3>" + _explain("report.dependence_explain"))
