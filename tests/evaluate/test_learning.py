@@ -114,9 +114,10 @@ def test_partial_dependence_follows_the_model_and_ignores_missing_values():
     json.dumps([numeric, category], allow_nan=False)
 
 
+@pytest.mark.parametrize("family", ["lightgbm", "xgboost", "catboost"])
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
-def test_shap_values_point_back_to_the_data_columns(task):
-    """LightGBM's TreeSHAP through the zoo's own tree preprocessing: contributions of the
+def test_shap_values_point_back_to_the_data_columns(task, family):
+    """Each boosting library's TreeSHAP through the zoo's own tree preprocessing: contributions of the
     column that carries the signal comes first, and a date's parts and a text's components are
     summed into their column."""
     from manabu.data.schema import infer_schema
@@ -136,7 +137,8 @@ def test_shap_values_point_back_to_the_data_columns(task):
     schema = infer_schema(frame, "y")
     X = schema.prepare(frame)
     y = np.unique(frame["y"], return_inverse=True)[1] if task != "regression" else frame["y"].to_numpy(float)
-    pipeline, fit_params = Candidate("lightgbm", ZOO["lightgbm"], {"n_estimators": 50}, "portfolio").build(
+    size = {"lightgbm": {"n_estimators": 50}, "xgboost": {"n_estimators": 50}, "catboost": {"iterations": 50}}
+    pipeline, fit_params = Candidate(family, ZOO[family], size[family], "portfolio").build(
         schema, task, 0, n_rows=n)
     pipeline.fit(X, y, **fit_params)
     sources = output_columns(pipeline[0])

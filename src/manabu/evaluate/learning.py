@@ -138,33 +138,53 @@ def _finite(values) -> list[float | None]:
 
 def tree_contributions(model: Any, X: pd.DataFrame, seed: int, top: int = 20) -> dict[str, Any] | None:
     """Mean absolute SHAP value per data column (summed over the columns the preprocessing made
-    of it, and over classes), from the library's own TreeSHAP; None for a model without one
-    here (only LightGBM's is read so far)."""
-    from lightgbm import LGBMModel
-
+    of it, and over classes), from the boosting library's own TreeSHAP (LightGBM, XGBoost,
+    CatBoost); None for other models."""
     steps = getattr(model, "steps", None)
     if not steps or len(steps) != 2:
         return None
     (_, preprocess), (_, estimator) = steps
     estimator = getattr(estimator, "regressor_", estimator)  # a target transformed for the fit
-    if not isinstance(estimator, LGBMModel):
-        return None
     rng = np.random.default_rng(seed)
     if len(X) > MAX_IMPORTANCE_ROWS:
         X = X.iloc[np.sort(rng.choice(len(X), MAX_IMPORTANCE_ROWS, replace=False))]
     matrix = preprocess.transform(X)
-    matrix = matrix.toarray() if hasattr(matrix, "toarray") else np.asarray(matrix)
-    contributions = np.asarray(estimator.predict(matrix, pred_contrib=True), dtype=float)
+    matrix = matrix.toarray() if hasattr(matrix, "toarray") else np.asarray(matrix, dtype=float)
+    contributions = _contributions(estimator, matrix)
+    if contributions is None:
+        return None
     width = matrix.shape[1] + 1  # each output's contributions, then its bias
     per_output = contributions.reshape(len(matrix), -1, width)[:, :, :-1]
     per_feature = np.abs(per_output).sum(axis=1).mean(axis=0)
-    sources = output_columns(preprocess)
     totals: dict[str, float] = {}
-    for source, value in zip(sources, per_feature):
+    for source, value in zip(output_columns(preprocess), per_feature):
         totals[source] = totals.get(source, 0.0) + float(value)
     ranked = sorted(totals.items(), key=lambda item: -item[1])[:top]
     return {"columns": [name for name, _ in ranked], "mean_abs": _finite([v for _, v in ranked]),
             "rows": int(len(matrix))}
+
+
+def _contributions(estimator: Any, matrix: np.ndarray) -> np.ndarray | None:
+    """Per row, each output's contribution of every input column and the bias, as the library
+    computes them (TreeSHAP), or None for an estimator that has no such method here."""
+    from catboost import CatBoost, Pool
+    from lightgbm import LGBMModel
+    from xgboost import DMatrix, XGBModel
+
+    if isinstance(estimator, LGBMModel):
+        return np.asarray(estimator.predict(matrix, pred_contrib=True), dtype=float)
+    if isinstance(estimator, XGBModel):
+        booster = estimator.get_booster()
+        data = DMatrix(matrix, feature_types=booster.feature_types, enable_categorical=True)
+        best = getattr(estimator, "best_iteration", None)
+        rounds = (0, best + 1) if best is not None else (0, 0)  # (0, 0): every round
+        return np.asarray(booster.predict(data, pred_contribs=True, iteration_range=rounds), dtype=float)
+    if isinstance(estimator, CatBoost):
+        from manabu.models.catboost_entry import category_frame
+        cat_features = estimator.get_param("cat_features") or []
+        pool = Pool(category_frame(matrix, cat_features), cat_features=list(cat_features) or None)
+        return np.asarray(estimator.get_feature_importance(pool, type="ShapValues"), dtype=float)
+    return None
 
 
 def output_columns(transformer: Any) -> list[str]:
