@@ -148,3 +148,13 @@ def test_shap_values_point_back_to_the_data_columns(task, family):
     assert shap["columns"][0] == "signal"
     assert set(shap["columns"]) == set(sources)
     json.dumps(shap, allow_nan=False)
+
+
+def test_a_share_too_small_for_the_model_is_left_out():
+    """kNN asking for 51 neighbours cannot fit a tenth of a 300-row fold: that point is left
+    out, the others are drawn."""
+    from sklearn.neighbors import KNeighborsRegressor
+    X, y, train, valid = _data(n=375)
+    curve, _ = learning_curve(lambda X, y: KNeighborsRegressor(n_neighbors=51).fit(X, y), _r2, 1.0,
+                              X, y, train, valid, seed=0)
+    assert curve["rows"] == [75, 150, 300]

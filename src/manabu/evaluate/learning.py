@@ -46,9 +46,15 @@ def learning_curve(fit: Callable[[pd.DataFrame, np.ndarray], Any], score: Score,
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = fit(X.iloc[part], y[part])
-            train_scores.append(score(model, X.iloc[part], y[part]))
-            valid_scores.append(score(model, X.iloc[valid], y[valid]))
+            try:
+                model = fit(X.iloc[part], y[part])
+                scores = score(model, X.iloc[part], y[part]), score(model, X.iloc[valid], y[valid])
+            except Exception:
+                if share < 1.0:  # too few rows for this model (kNN asking for more neighbours, say)
+                    continue
+                raise
+        train_scores.append(scores[0])
+        valid_scores.append(scores[1])
         rows.append(int(len(part)))
     curve = {"rows": rows, "train": _finite(train_scores), "valid": _finite(valid_scores)}
     curve["verdict"] = verdict([sign * v for v in train_scores], [sign * v for v in valid_scores])
