@@ -1,0 +1,92 @@
+"""The numbers the report draws (``manabu.report``), taken at the end of training while the
+data, the folds and the chosen model's out-of-fold predictions are at hand: the data's profile
+(``manabu.data.profile``), the model's errors (``manabu.evaluate.diagnostics``) and how it
+learns (``manabu.evaluate.learning``). They are kept in the manifest, so the report can be
+drawn again without the data."""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from manabu.config import TrainConfig
+from manabu.data.profile import profile_data
+from manabu.data.schema import ColumnType
+from manabu.ensemble.selection import EnsembleCandidate
+from manabu.evaluate.diagnostics import classification_diagnostics, regression_diagnostics
+from manabu.evaluate.learning import (MAX_IMPORTANCE_ROWS, REPEATS, SHARES, column_importance, dependence,
+                                      learning_curve, tree_contributions)
+from manabu.evaluate.metrics import signed
+from manabu.search.crossval import predict_scores, score_predictions
+from manabu.search.loop import SearchProblem
+
+log = logging.getLogger(__name__)
+
+
+def report_numbers(frame: pd.DataFrame, schema, best, problem: SearchProblem, config: TrainConfig,
+                   classes: list | None, *, learn: bool) -> dict:
+    """What the report draws (``manabu.report``), taken while the data and the chosen model's
+    out-of-fold predictions are at hand: the data's profile, the model's errors, how it learns.
+    A part that fails is None, and the report says it is missing: it is not worth the model
+    just trained. No learning curve after Ctrl-C: the user asked to stop."""
+    def guarded(make, *args):
+        try:
+            return make(*args)
+        except Exception as error:
+            log.warning("report: %s failed (%s: %s)", make.__name__, type(error).__name__, error)
+            return None
+
+    oof, task, y = getattr(best, "oof", None), problem.task, problem.y
+    diagnostics = None
+    if oof is not None and task == "regression":
+        diagnostics = guarded(regression_diagnostics, np.asarray(y, dtype=float), np.asarray(oof, dtype=float))
+    elif oof is not None:
+        diagnostics = guarded(classification_diagnostics, np.asarray(y), np.asarray(oof, dtype=float), list(classes or []))
+    return {"profile": guarded(profile_data, frame, schema, task), "diagnostics": diagnostics,
+            "learning": guarded(_learning, best, problem, config, classes) if learn else None}
+
+
+# The learning curve runs after the search and the refit, beyond --time-limit: it may take this
+# long, or 5% of the limit, and is skipped (the report says why) where it would take longer.
+LEARNING_SECONDS = 5.0
+LEARNING_SHARE = 0.05
+TOP_DEPENDENCE = 3  # partial dependence of the most important columns
+MIN_LEARNING_ROWS = 20  # validation rows below which a learning curve says nothing
+
+
+def _learning(best, problem: SearchProblem, config: TrainConfig, classes: list | None) -> dict | None:
+    """The report's learning curve, column importances and partial dependence of the top columns
+    for the chosen model (an ensemble's heaviest member), measured on the first validation fold
+    (``manabu.evaluate.learning``).
+    About two fits of the model on a fold: skipped, with the reason, where that would be long."""
+    chosen = best.candidate
+    model = chosen.members[int(np.argmax(chosen.weights))] if isinstance(chosen, EnsembleCandidate) else best
+    train, valid = problem.folds[0]
+    if len(valid) < MIN_LEARNING_ROWS:  # leave-one-out and the like: one row scores nothing
+        return None
+    shuffled_rows = min(len(valid), MAX_IMPORTANCE_ROWS) / len(valid)
+    cost = (sum(SHARES) * model.fit_seconds
+            + REPEATS * len(problem.schema.features) * model.predict_seconds * shuffled_rows)
+    allowed = max(LEARNING_SECONDS, LEARNING_SHARE * config.time_limit)
+    if cost > allowed:
+        return {"model": model.candidate.name, "skipped_seconds": round(cost, 1)}
+
+    def fit(X, y):
+        pipeline, fit_params = model.candidate.build(problem.schema, problem.task, problem.seed, n_rows=len(y))
+        return pipeline.fit(X, y, **fit_params)
+
+    def score(fitted, X, y):
+        predicted = predict_scores(fitted, X, problem.task, problem.n_classes)
+        return score_predictions(problem.metric, problem.task, y, predicted, problem.n_classes)
+
+    sign = signed(problem.metric, 1.0)
+    curve, fitted = learning_curve(fit, score, sign, problem.X, problem.y, train, valid, problem.seed)
+    importance = column_importance(fitted, score, sign, problem.X.iloc[valid], problem.y[valid], problem.seed)
+    types = {column.name: column.type for column in problem.schema.features}
+    drawable = [c for c in importance["columns"] if types.get(c) not in (ColumnType.DATETIME, ColumnType.TEXT)]
+    categorical = {c for c in drawable if types[c] not in (ColumnType.NUMERIC,)}
+    return {"model": model.candidate.name, "metric": problem.metric.name, "curve": curve, "importance": importance,
+            "dependence": dependence(fitted, problem.X.iloc[valid], drawable[:TOP_DEPENDENCE], categorical,
+                                     [str(c) for c in classes] if classes else None, problem.seed),
+            "shap": tree_contributions(fitted, problem.X.iloc[valid], problem.seed)}
