@@ -26,11 +26,16 @@ def _frame(task: str, n: int = 240, seed: int = 0) -> pd.DataFrame:
     })
     frame.loc[::9, "収入"] = np.nan
     signal = (frame["年齢"] - 45) / 15 + (frame["都道府県"] == "東京都") + rng.normal(0, 0.5, n)
-    frame["y"] = np.where(signal > 0.3, "はい", "いいえ") if task == "binary" else signal * 10 + 100
+    if task == "binary":
+        frame["y"] = np.where(signal > 0.3, "はい", "いいえ")
+    elif task == "multiclass":
+        frame["y"] = pd.cut(signal, 5, labels=["とても低い", "低い", "中", "高い", "とても高い"]).astype(str)
+    else:
+        frame["y"] = signal * 10 + 100
     return frame
 
 
-@pytest.fixture(scope="module", params=["binary", "regression"])
+@pytest.fixture(scope="module", params=["binary", "multiclass", "regression"])
 def trained(request):
     task = request.param
     predictor = manabu.fit(_frame(task), target="y", time_limit=20, models=["linear", "decision_tree"],
@@ -46,12 +51,18 @@ def test_every_section_is_in_the_page_in_both_languages(trained):
         assert f'<section id="{anchor}">' in page
     for key in ("learning_caption", "importance_title", "dependence_title"):  # small models: always made
         assert catalogue("en")[f"report.{key}"] in page
+    assert catalogue("en")["report.shap_absent"].split("{")[0] in page  # linear and tree: no TreeSHAP, and why
     for lang in ("ja", "en"):  # every section title, in each language
         for key in ("summary_title", "data_title", "models_title", "best_title"):
             assert catalogue(lang)[f"report.{key}"] in page
     if task == "binary":
         for key in ("confusion_title", "roc_title", "pr_title", "calibration_title", "threshold_title"):
             assert catalogue("en")[f"report.{key}"] in page
+    elif task == "multiclass":
+        for key in ("confusion_title", "class_report_title", "roc_title", "calibration_title"):
+            assert catalogue("en")[f"report.{key}"] in page
+        assert "<td>とても高い</td>" in page  # the per-class table names the classes as text
+        assert "average precision —" not in page  # the mean over classes, not a blank
     else:
         for key in ("actual_title", "residuals_title"):
             assert catalogue("en")[f"report.{key}"] in page

@@ -273,7 +273,8 @@ def _curves(block: dict[str, Any] | None, x: str, y: str, key: str, diagonal: bo
         return ""
     if "curves" in block:
         lines = [(c["class"], c[x], c[y]) for c in block["curves"] if c.get(x)]
-        score = block.get("macro_auc")
+        each = [c.get("average_precision") for c in block["curves"] if c.get("average_precision") is not None]
+        score = block.get("macro_auc", sum(each) / len(each) if each else None)  # PR: the mean over classes
     else:
         lines = [("model", block[x], block[y])] if block.get(x) else []
         score = block.get("auc", block.get("average_precision"))
@@ -330,11 +331,13 @@ def _learning_section(learning: dict[str, Any] | None) -> str:
         parts.append(_figure(charts.bars(importance["columns"], importance["mean"], importance["std"],
                                          f"{metric} の悪化 / drop in {metric}"), "report.importance_caption"))
     shap = learning.get("shap")
+    parts.append(f"<h3>{_both('report.shap_title')}</h3>")
     if shap and shap.get("columns"):
-        parts.append(f"<h3>{_both('report.shap_title')}</h3>" + _explain("report.shap_explain",
-                                                                          rows=_number(shap.get("rows"))))
+        parts.append(_explain("report.shap_explain", rows=_number(shap.get("rows"))))
         parts.append(_figure(charts.bars(shap["columns"], shap["mean_abs"], [None] * len(shap["columns"]),
                                          "平均 |SHAP| / mean |SHAP|"), "report.shap_caption"))
+    else:
+        parts.append(_explain("report.shap_absent", model=learning["model"]))
     shown = [d for d in learning.get("dependence") or [] if d.get("grid")]
     if shown:
         parts.append(f"<h3>{_both('report.dependence_title')}</h3>" + _explain("report.dependence_explain"))
