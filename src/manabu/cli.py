@@ -6,6 +6,7 @@ import signal
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
@@ -130,8 +131,9 @@ def _train(data: str, config: TrainConfig, output: Path | None, overwrite: bool,
         raise
     _print_notices([n for n in predictor.notices if n not in listener.shown])  # the rest were shown live
     _print_leaderboard(predictor)
-    from manabu.report import REPORT_FILE, predictor_report
-    report = predictor_report(predictor).encode("utf-8")
+    from manabu.report import REPORT_FILE, predictor_report  # here: matplotlib is slow to import
+    with err.status(t("cli.drawing_report")):
+        report = predictor_report(predictor).encode("utf-8")
     with _interrupts_deferred() as interrupted:  # a model folder is saved whole or not at all
         saved = predictor.save(destination, overwrite=overwrite, derived={REPORT_FILE: report})
     if interrupted.is_set():
@@ -189,7 +191,7 @@ def _predict(model_dir: Path, data: str, output: Path | None, *, table=None, que
     if output is None:
         result.to_csv(sys.stdout, index=False)
         return
-    _write_csv_atomically(result, output)
+    _write_atomically(output, lambda partial: result.to_csv(partial, index=False))
     _say(t("cli.predicted", rows=len(result), path=str(output), column=column))
 
 
@@ -203,8 +205,16 @@ def report(
     """Rebuild a model's HTML report (data, models compared, the chosen model's errors); the
     page holds Japanese and English, --lang picks the one shown first."""
     def run() -> None:
-        from manabu.report import write_report
-        written = write_report(model_dir, lang=_language(lang), output=output)
+        from manabu.report import REPORT_FILE, report_for_folder, write_report
+        with err.status(t("cli.drawing_report")):
+            if output is None:
+                try:
+                    written = write_report(model_dir, lang=_language(lang))
+                except OSError as error:  # a read-only model folder, say
+                    raise _cannot_write(model_dir / REPORT_FILE, error) from None
+            else:
+                page = report_for_folder(model_dir, lang=_language(lang)).encode("utf-8")
+                written = _write_atomically(output, lambda partial: partial.write_bytes(page))
         _say(t("cli.report_written", path=str(written)), console=out)
     command(run)(lang=lang, debug=debug)
 
@@ -342,18 +352,24 @@ def _default_output(data) -> Path:
     return path
 
 
-def _write_csv_atomically(frame: pd.DataFrame, path: Path) -> None:
-    """Write beside the target and rename, so an interrupted run never leaves half a file."""
+def _write_atomically(path: Path, write: Callable[[Path], object]) -> Path:
+    """``write(partial)`` beside the target, then rename, so an interrupted run never leaves half
+    a file; a place that cannot be written gets one clear message."""
     partial = path.with_name(f".{path.name}.partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(partial, index=False)
+        write(partial)
         partial.replace(path)
     except OSError as error:  # a folder in the way, no permission, a full disk
-        raise DataError("cli.cannot_write", path=str(path), reason=error.strerror or str(error)) from None
+        raise _cannot_write(path, error) from None
     finally:
         with suppress(OSError):
             partial.unlink(missing_ok=True)
+    return path
+
+
+def _cannot_write(path: Path, error: OSError) -> DataError:
+    return DataError("cli.cannot_write", path=str(path), reason=error.strerror or str(error))
 
 
 def main() -> None:

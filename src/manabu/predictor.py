@@ -44,7 +44,7 @@ class TrainingRecord:
     fingerprint: str
     interrupted: bool = False
     notices: list[Message] = field(default_factory=list)
-    report: dict[str, Any] | None = None  # the report's numbers: {"profile": ..., "diagnostics": ...}
+    report: dict[str, Any] | None = None  # the report's numbers (``manabu.training_report``)
 
     def to_dict(self) -> dict[str, Any]:
         return {

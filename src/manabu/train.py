@@ -105,7 +105,7 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
         interrupted=outcome.interrupted, notices=notices,
         fingerprint=data_fingerprint(frame),
     )
-    record.report = report_numbers(raw, schema, best, problem, config, classes, learn=not outcome.interrupted)
+    record.report = report_numbers(raw, best, problem, config, classes, learn=not outcome.interrupted)
     if checkpoint is not None and not outcome.interrupted:
         checkpoint.remove()  # finished: nothing left to resume
     return Predictor(model, schema, record)

@@ -24,7 +24,7 @@ from manabu.search.loop import SearchProblem
 log = logging.getLogger(__name__)
 
 
-def report_numbers(frame: pd.DataFrame, schema, best, problem: SearchProblem, config: TrainConfig,
+def report_numbers(frame: pd.DataFrame, best, problem: SearchProblem, config: TrainConfig,
                    classes: list | None, *, learn: bool) -> dict:
     """What the report draws (``manabu.report``), taken while the data and the chosen model's
     out-of-fold predictions are at hand: the data's profile, the model's errors, how it learns.
@@ -43,7 +43,7 @@ def report_numbers(frame: pd.DataFrame, schema, best, problem: SearchProblem, co
         diagnostics = guarded(regression_diagnostics, np.asarray(y, dtype=float), np.asarray(oof, dtype=float))
     elif oof is not None:
         diagnostics = guarded(classification_diagnostics, np.asarray(y), np.asarray(oof, dtype=float), list(classes or []))
-    return {"profile": guarded(profile_data, frame, schema, task), "diagnostics": diagnostics,
+    return {"profile": guarded(profile_data, frame, problem.schema, task), "diagnostics": diagnostics,
             "learning": guarded(_learning, best, problem, config, classes) if learn else None}
 
 
@@ -82,11 +82,12 @@ def _learning(best, problem: SearchProblem, config: TrainConfig, classes: list |
 
     sign = signed(problem.metric, 1.0)
     curve, fitted = learning_curve(fit, score, sign, problem.X, problem.y, train, valid, problem.seed)
-    importance = column_importance(fitted, score, sign, problem.X.iloc[valid], problem.y[valid], problem.seed)
+    X_valid, y_valid = problem.X.iloc[valid], problem.y[valid]
+    importance = column_importance(fitted, score, sign, X_valid, y_valid, problem.seed)
     types = {column.name: column.type for column in problem.schema.features}
     drawable = [c for c in importance["columns"] if types.get(c) not in (ColumnType.DATETIME, ColumnType.TEXT)]
     categorical = {c for c in drawable if types[c] not in (ColumnType.NUMERIC,)}
     return {"model": model.candidate.name, "metric": problem.metric.name, "curve": curve, "importance": importance,
-            "dependence": dependence(fitted, problem.X.iloc[valid], drawable[:TOP_DEPENDENCE], categorical,
+            "dependence": dependence(fitted, X_valid, drawable[:TOP_DEPENDENCE], categorical,
                                      [str(c) for c in classes] if classes else None, problem.seed),
-            "shap": tree_contributions(fitted, problem.X.iloc[valid], problem.seed)}
+            "shap": tree_contributions(fitted, X_valid, problem.seed)}

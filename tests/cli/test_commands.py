@@ -161,6 +161,12 @@ def test_report_refuses_a_folder_that_is_not_a_model(cli, tmp_path):
     assert not (tmp_path / "report.html").exists()
 
 
+def test_report_to_a_place_that_cannot_be_written(cli, model_dir, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("in the way")
+    assert_refused(cli("report", model_dir, "-o", blocker / "report.html"), "cannot write")
+
+
 # -- info --------------------------------------------------------------------------------------
 
 def test_info_shows_shape_types_missing_values_and_the_target(cli, data_csv):

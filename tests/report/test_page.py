@@ -110,8 +110,8 @@ def test_the_saved_folder_rebuilds_its_report_and_still_verifies(trained, tmp_pa
 
 def test_a_model_saved_without_report_numbers_gets_a_page_that_says_so(trained):
     _, predictor = trained
-    record = predictor.record.to_dict()
-    page = render_report(record, None, "en")
+    record = {**predictor.record.to_dict(), "report": None}
+    page = render_report(record, "en")
     assert catalogue("en")["report.data_missing"] in page
     assert catalogue("en")["report.diagnostics_missing"] in page
     assert '<section id="models">' in page

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from .fingerprint import data_fingerprint
 from .jsonable import to_jsonable
-from .manifest import FORMAT_VERSION, read_manifest
+from .manifest import FORMAT_VERSION, REPORT_FILE, read_manifest
 from .store import load_model, save_model, verify, write_derived
 from .trust import register_trusted, trusted_types
 
 __all__ = [
     "FORMAT_VERSION",
+    "REPORT_FILE",
     "data_fingerprint",
     "load_model",
     "read_manifest",

@@ -21,9 +21,10 @@ from .jsonable import to_jsonable
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+REPORT_FILE = "report.html"
 # Files made from the manifest and kept beside it, never loaded, so not checksummed: the
 # report can be rebuilt (``manabu report``) without the folder counting as tampered.
-DERIVED_FILES = frozenset({"report.html"})
+DERIVED_FILES = frozenset({REPORT_FILE})
 
 PREPROCESS_FILE = "preprocess.skops"
 SKOPS_MODEL_FILE = "model.skops"

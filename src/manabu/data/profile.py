@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from manabu.artifact import to_jsonable
 from manabu.data.schema import Column, ColumnType, Role, Schema
 
 TASKS = ("binary", "multiclass", "regression")
@@ -65,7 +66,7 @@ def profile_data(frame: pd.DataFrame, schema: Schema, task: str, *, max_rows: in
         "correlation": _correlation(sample, kept, target, y, positive),
         "warnings": _warnings(schema, columns, target_profile, len(frame), sample, len(kept)),
     }
-    return _jsonable(profile)
+    return to_jsonable(profile)
 
 
 # ------------------------------------------------------------------------------------- reading
@@ -391,23 +392,10 @@ def _pearson_with(y: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def _rank_corr(x: np.ndarray) -> np.ndarray:
     """Spearman correlations of the columns of ``x``: each column ranked over its present
-    values, then Pearson over the rows where both columns are present (matrix products, no
-    loop over pairs). NaN where fewer than 3 rows pair up or a column does not vary."""
-    ranks = _centred_ranks(x)
-    present = ~np.isnan(ranks)
-    m = present.astype(float)
-    z = np.where(present, ranks, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        n = m.T @ m
-        sums = z.T @ m  # sums[i, j]: column i over the rows where i and j are present
-        cov = z.T @ z - sums * sums.T / n
-        var = (z * z).T @ m - sums * sums / n
-        var = np.where(var > 1e-6, var, np.nan)
-        r = cov / np.sqrt(var * var.T)
-    r = np.where(n >= 3, np.clip(r, -1.0, 1.0), np.nan)
-    r = (r + r.T) / 2  # exactly symmetric, whatever order the products summed in
-    np.fill_diagonal(r, np.where(np.isnan(np.diag(r)), np.nan, 1.0))
-    return r
+    values, then pandas' pairwise Pearson over the rows where both are present. NaN where
+    fewer than 3 rows pair up or a column does not vary."""
+    r = pd.DataFrame(x).rank(method="average", na_option="keep").corr(min_periods=3).to_numpy()
+    return np.clip((r + r.T) / 2, -1.0, 1.0)  # exactly symmetric, whatever order the sums took
 
 
 # ------------------------------------------------------------------------------------ warnings
@@ -442,22 +430,3 @@ def _imbalance_warning(target: dict | None) -> list[dict]:
 
 def _warning(kind: str, **params: Any) -> dict:
     return {"kind": kind, "params": params}
-
-
-# ---------------------------------------------------------------------------------------- JSON
-
-def _jsonable(value: Any) -> Any:
-    """Plain Python values only: numpy scalars converted, NaN and ±inf as None."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    return str(value)

@@ -27,6 +27,7 @@ import numpy as np
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
 
+from manabu.artifact import to_jsonable
 from manabu.evaluate.metrics import BINARY, MULTICLASS
 
 CALIBRATION_BINS = 10
@@ -49,25 +50,6 @@ def _quiet() -> Iterator[None]:
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         yield
-
-
-def _jsonable(value: Any) -> Any:
-    """Turn numpy values into plain Python ones, and NaN or infinity into None, so that
-    ``json.dumps(..., allow_nan=False)`` accepts the result."""
-    if isinstance(value, dict):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_jsonable(item) for item in value]
-    if value is None or isinstance(value, (str, bool)):
-        return value
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        number = float(value)
-        return number if np.isfinite(number) else None
-    raise TypeError(f"diagnostics cannot store a value of type {type(value).__name__}")
 
 
 def _even_indices(length: int, max_points: int, keep: Sequence[int] = ()) -> np.ndarray:
@@ -276,7 +258,7 @@ def classification_diagnostics(y: np.ndarray, proba: np.ndarray, classes: list, 
     y, proba = _classification_rows(y, proba, len(names))
     result: dict[str, Any] = {"task": task, "classes": names, "n_rows": int(y.size)}
     if y.size == 0:
-        return _jsonable({**result, **dict.fromkeys(CLASSIFICATION_KEYS)})
+        return to_jsonable({**result, **dict.fromkeys(CLASSIFICATION_KEYS)})
     with _quiet():
         predicted = proba.argmax(axis=1)
         result["confusion"] = _confusion(y, predicted, names)
@@ -288,7 +270,7 @@ def classification_diagnostics(y: np.ndarray, proba: np.ndarray, classes: list, 
                                                              max_curve_classes)
             result["calibration"] = _top_label_calibration(y, proba)
             result["threshold"] = None
-    return _jsonable(result)
+    return to_jsonable(result)
 
 
 # --- regression -----------------------------------------------------------------------------
@@ -363,11 +345,11 @@ def regression_diagnostics(y: np.ndarray, predicted: np.ndarray, *, max_points: 
     y, predicted = _regression_rows(y, predicted)
     result: dict[str, Any] = {"n_rows": int(y.size)}
     if y.size == 0:
-        return _jsonable({**result, **dict.fromkeys(REGRESSION_KEYS)})
+        return to_jsonable({**result, **dict.fromkeys(REGRESSION_KEYS)})
     residual = y - predicted
     with _quiet():
         result["points"] = _sample_points(y, predicted, max(int(max_points), 1), seed)
         result["residuals"] = _residual_histogram(residual, bins)
         result["summary"] = _regression_summary(y, predicted)
         result["by_predicted"] = _by_predicted(predicted, residual)
-    return _jsonable(result)
+    return to_jsonable(result)

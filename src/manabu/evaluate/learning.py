@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from sklearn.inspection import partial_dependence, permutation_importance
 
+from manabu.artifact import to_jsonable
+
 SHARES = (0.1, 0.25, 0.5, 1.0)  # of the training fold; the last refit is the fold's own model
 MAX_IMPORTANCE_ROWS = 2000      # validation rows shuffled per column: enough to rank columns
 REPEATS = 3
@@ -39,10 +41,11 @@ def learning_curve(fit: Callable[[pd.DataFrame, np.ndarray], Any], score: Score,
     is. Shares too small to hold every class are left out."""
     rng = np.random.default_rng(seed)
     order = rng.permutation(train)
+    n_classes = len(np.unique(y[train])) if y.dtype.kind in "iub" else None  # class codes, or numbers
     rows, train_scores, valid_scores, model = [], [], [], None
     for share in SHARES:
         part = order[:max(int(round(share * len(order))), 2)]
-        if share < 1.0 and len(np.unique(y[part])) < len(np.unique(y[train])) and _is_classes(y):
+        if share < 1.0 and n_classes is not None and len(np.unique(y[part])) < n_classes:
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -56,7 +59,7 @@ def learning_curve(fit: Callable[[pd.DataFrame, np.ndarray], Any], score: Score,
         train_scores.append(scores[0])
         valid_scores.append(scores[1])
         rows.append(int(len(part)))
-    curve = {"rows": rows, "train": _finite(train_scores), "valid": _finite(valid_scores)}
+    curve = {"rows": rows, "train": to_jsonable(train_scores), "valid": to_jsonable(valid_scores)}
     curve["verdict"] = verdict([sign * v for v in train_scores], [sign * v for v in valid_scores])
     return curve, model
 
@@ -81,10 +84,8 @@ def column_importance(model: Any, score: Score, sign: float, X_valid: pd.DataFra
                       seed: int, top: int = 20) -> dict[str, Any]:
     """How much worse the validation score gets when each column is shuffled (in the metric's
     units, positive: the column helps), the largest first."""
-    rng = np.random.default_rng(seed)
-    if len(X_valid) > MAX_IMPORTANCE_ROWS:
-        keep = np.sort(rng.choice(len(X_valid), MAX_IMPORTANCE_ROWS, replace=False))
-        X_valid, y_valid = X_valid.iloc[keep], y_valid[keep]
+    keep = _at_most(len(X_valid), MAX_IMPORTANCE_ROWS, seed)
+    X_valid, y_valid = X_valid.iloc[keep], y_valid[keep]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = permutation_importance(model, X_valid, y_valid, scoring=lambda m, X, y: sign * score(m, X, y),
@@ -92,7 +93,7 @@ def column_importance(model: Any, score: Score, sign: float, X_valid: pd.DataFra
                                         random_state=seed, n_jobs=1)
     order = np.argsort(-result.importances_mean)[:top]
     return {"columns": [str(X_valid.columns[i]) for i in order],
-            "mean": _finite(result.importances_mean[order]), "std": _finite(result.importances_std[order]),
+            "mean": to_jsonable(result.importances_mean[order]), "std": to_jsonable(result.importances_std[order]),
             "rows": int(len(X_valid)), "repeats": REPEATS}
 
 
@@ -101,9 +102,7 @@ def dependence(model: Any, X: pd.DataFrame, columns: list[str], categorical: set
     """The partial dependence of the model's answer (the positive class's probability, each
     class's for several, or the value) on each of ``columns``: numeric ones over a grid of
     their percentiles, ``categorical`` ones over their values."""
-    rng = np.random.default_rng(seed)
-    if len(X) > DEPENDENCE_ROWS:
-        X = X.iloc[np.sort(rng.choice(len(X), DEPENDENCE_ROWS, replace=False))]
+    X = X.iloc[_at_most(len(X), DEPENDENCE_ROWS, seed)]
     out = []
     for column in columns:
         is_categorical = column in categorical
@@ -129,17 +128,16 @@ def dependence(model: Any, X: pd.DataFrame, columns: list[str], categorical: set
             average = average[:MAX_DEPENDENCE_OUTPUTS]
         grid = result["grid_values"][0]
         out.append({"column": column, "categorical": is_categorical,
-                    "grid": [str(v) for v in grid] if is_categorical else _finite(grid),
-                    "average": [_finite(row) for row in average], "outputs": outputs})
+                    "grid": [str(v) for v in grid] if is_categorical else to_jsonable(np.asarray(grid, dtype=float)),
+                    "average": to_jsonable(average), "outputs": outputs})
     return out
 
 
-def _is_classes(y: np.ndarray) -> bool:
-    return y.dtype.kind in "iub"
-
-
-def _finite(values) -> list[float | None]:
-    return [float(v) if np.isfinite(v) else None for v in np.asarray(values, dtype=float)]
+def _at_most(n_rows: int, limit: int, seed: int) -> np.ndarray:
+    """Sorted positions of a seeded sample of ``limit`` of ``n_rows`` rows (all of them if fewer)."""
+    if n_rows <= limit:
+        return np.arange(n_rows)
+    return np.sort(np.random.default_rng(seed).choice(n_rows, limit, replace=False))
 
 
 def tree_contributions(model: Any, X: pd.DataFrame, seed: int, top: int = 20) -> dict[str, Any] | None:
@@ -151,10 +149,7 @@ def tree_contributions(model: Any, X: pd.DataFrame, seed: int, top: int = 20) ->
         return None
     (_, preprocess), (_, estimator) = steps
     estimator = getattr(estimator, "regressor_", estimator)  # a target transformed for the fit
-    rng = np.random.default_rng(seed)
-    if len(X) > MAX_IMPORTANCE_ROWS:
-        X = X.iloc[np.sort(rng.choice(len(X), MAX_IMPORTANCE_ROWS, replace=False))]
-    matrix = preprocess.transform(X)
+    matrix = preprocess.transform(X.iloc[_at_most(len(X), MAX_IMPORTANCE_ROWS, seed)])
     matrix = matrix.toarray() if hasattr(matrix, "toarray") else np.asarray(matrix, dtype=float)
     contributions = _contributions(estimator, matrix)
     if contributions is None:
@@ -166,7 +161,7 @@ def tree_contributions(model: Any, X: pd.DataFrame, seed: int, top: int = 20) ->
     for source, value in zip(output_columns(preprocess), per_feature):
         totals[source] = totals.get(source, 0.0) + float(value)
     ranked = sorted(totals.items(), key=lambda item: -item[1])[:top]
-    return {"columns": [name for name, _ in ranked], "mean_abs": _finite([v for _, v in ranked]),
+    return {"columns": [name for name, _ in ranked], "mean_abs": to_jsonable([v for _, v in ranked]),
             "rows": int(len(matrix))}
 
 

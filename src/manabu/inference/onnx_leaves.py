@@ -9,8 +9,9 @@ instead of a few hundred in numpy.
 
 The splits compare as the library does: float32 input for scikit-learn's trees and XGBoost,
 float64 thresholds for HistGradientBoosting, ``<`` or ``<=``, missing values to the node's
-default side. Categorical splits (bitsets) have no ONNX form before ai.onnx.ml 5, which ONNX
-Runtime does not run yet: such forests keep the numpy walk.
+default side. Categorical splits (bitsets) have no ONNX form before ai.onnx.ml 5's
+``TreeEnsemble`` (BRANCH_MEMBER), which this module does not write yet: such forests keep the
+numpy walk.
 """
 from __future__ import annotations
 

@@ -66,11 +66,9 @@ class Forest:
                 X = X.astype(np.float32)
             if np.isinf(X).any():
                 raise NotCovered("value beyond float32")  # the library refuses it; let it say so
-            if self.compiled is not None:
-                return self.compiled(X)
-            X = X.astype(np.float64)
-        elif self.compiled is not None:  # only forests without categorical splits have one
+        if self.compiled is not None:  # only forests without categorical splits have one
             return self.compiled(X)
+        X = X.astype(np.float64, copy=False)
         codes = None
         if self.category_features is not None:
             values = X[:, self.category_features]

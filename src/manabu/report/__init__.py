@@ -6,7 +6,8 @@ Training keeps the numbers (``manabu.data.profile``: columns and distributions;
 ``render_report`` draws the page from them alone (``charts``, ``page``), so ``manabu report``
 rebuilds it, in either language, without the data.
 """
+from manabu.artifact import REPORT_FILE
 from manabu.report.page import render_report
-from manabu.report.files import REPORT_FILE, Report, predictor_report, report_for_folder, write_report
+from manabu.report.files import Report, predictor_report, report_for_folder, write_report
 
 __all__ = ["REPORT_FILE", "Report", "predictor_report", "render_report", "report_for_folder", "write_report"]

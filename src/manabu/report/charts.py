@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -119,8 +120,6 @@ def missing_bars(names: Sequence[str], fractions: Sequence[float]) -> str:
 def heatmap(labels: Sequence[str], matrix: Sequence[Sequence[float | None]], *, signed: bool = True,
             annotate: bool = True, row_title: str = "", column_title: str = "") -> str:
     """A matrix as coloured cells: correlations (-1..1, diverging colours) or counts."""
-    import numpy as np
-
     values = np.array([[np.nan if v is None else v for v in row] for row in matrix], dtype=float)
     n = len(labels)
     size = min(7.5, max(3.0, 0.32 * n + 1.6))

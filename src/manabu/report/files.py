@@ -5,15 +5,14 @@ import html
 from pathlib import Path
 from typing import Any
 
+from manabu.artifact import REPORT_FILE, read_manifest, write_derived
 from manabu.i18n import get_language
 from manabu.report.page import render_report
-
-REPORT_FILE = "report.html"
 
 
 def predictor_report(predictor: Any, lang: str | None = None) -> str:
     """The page for a trained (or loaded) Predictor."""
-    return render_report(predictor.record.to_dict(), predictor.record.report, lang or get_language())
+    return render_report(predictor.record.to_dict(), lang or get_language())
 
 
 class Report:
@@ -37,20 +36,11 @@ class Report:
 
 
 def report_for_folder(model_dir: str | Path, lang: str | None = None) -> str:
-    """The page for a saved model, from its verified manifest (the model itself is not built)."""
-    from manabu.artifact import verify
-    training = verify(model_dir)["training"]
-    return render_report(training, training.get("report"), lang or get_language())
+    """The page for a saved model, from its manifest alone: the report is drawn from the
+    numbers kept there, so neither the model files nor the data are read."""
+    return render_report(read_manifest(Path(model_dir))["training"], lang or get_language())
 
 
-def write_report(model_dir: str | Path, lang: str | None = None, output: str | Path | None = None) -> Path:
-    """Rebuild ``report.html`` in the model folder (atomically), or write it to ``output``."""
-    from manabu.artifact import write_derived
-    page = report_for_folder(model_dir, lang).encode("utf-8")
-    if output is None:
-        return write_derived(model_dir, REPORT_FILE, page)
-    target = Path(output)
-    temporary = target.with_name(f".{target.name}.tmp")
-    temporary.write_bytes(page)
-    temporary.replace(target)
-    return target
+def write_report(model_dir: str | Path, lang: str | None = None) -> Path:
+    """Rebuild ``report.html`` in the model folder, atomically."""
+    return write_derived(model_dir, REPORT_FILE, report_for_folder(model_dir, lang).encode("utf-8"))

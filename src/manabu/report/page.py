@@ -23,19 +23,19 @@ MAX_LEVEL_BARS = 12      # categories drawn per chart; the rest are one "other" 
 _EMBEDDED_FONT = "manabu-ja"
 
 
-def render_report(record: dict[str, Any], report: dict[str, Any] | None, lang: str) -> str:
-    """The page for a training record (``TrainingRecord.to_dict()``) and its report numbers
-    (``report_data``; None for a model saved before reports existed)."""
-    report = report or {}
+def render_report(record: dict[str, Any], lang: str) -> str:
+    """The page for a training record (``TrainingRecord.to_dict()``), drawn from the report
+    numbers it holds (``manabu.training_report``; none in a model saved before reports)."""
+    report = record.get("report") or {}
     sections = [_summary(record), _data_section(report.get("profile")), _models_section(record),
                 _best_section(record, report.get("diagnostics")), _learning_section(report.get("learning")),
                 _notices_section(record)]
     body = "\n".join(section for section in sections if section)
     title = html.escape(f"manabu — {record.get('config', {}).get('target', '')}")
-    footer = _both("report.footer", when=_now())
-    style = _font_face(title + body + footer + _switch()) + _STYLE
+    footer, switch = _both("report.footer", when=_now()), _switch()
+    style = _font_face(title + body + footer + switch) + _STYLE
     return _PAGE.format(lang=lang if lang in LANGUAGES else "en", title=title, style=style, script=_SCRIPT,
-                        switch=_switch(), body=body, footer=footer)
+                        switch=switch, body=body, footer=footer)
 
 
 def _font_face(text: str) -> str:
@@ -51,15 +51,14 @@ def _font_face(text: str) -> str:
     from fontTools.ttLib import TTFont
 
     options = subset.Options()
-    options.flavor = "woff"  # zlib-compressed; WOFF2 would need brotli
     options.layout_features = ["*"]
-    options.hinting = False  # the cut font's hinting drew boxes at some sizes in Chromium
+    options.hinting = False  # smaller; browsers hint outlines themselves
     cut = TTFont(str(font))
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=wide)
     subsetter.subset(cut)
     buffer = io.BytesIO()
-    cut.flavor = "woff"
+    cut.flavor = "woff"  # zlib-compressed; WOFF2 would need brotli
     cut.save(buffer)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'@font-face {{ font-family: "{_EMBEDDED_FONT}"; src: url(data:font/woff;base64,{data}) format("woff"); }}\n'
