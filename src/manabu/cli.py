@@ -197,13 +197,14 @@ def _predict(model_dir: Path, data: str, output: Path | None, *, table=None, que
 
 @app.command()
 def report(
-    model_dir: Path = typer.Argument(..., help="A model folder saved by `manabu train`."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="Write the page here instead of MODEL_DIR/report.html."),
+    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder written by `manabu train`.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="HTML file to write (default: MODEL_DIR/report.html).")] = None,
     lang: Lang = None,
     debug: Debug = False,
 ) -> None:
-    """Rebuild a model's HTML report (data, models compared, the chosen model's errors); the
-    page holds Japanese and English, --lang picks the one shown first."""
+    """Rebuild the HTML report of a model: its data, the models compared, the chosen one's errors.
+
+    The page holds Japanese and English; --lang picks the one shown first."""
     def run() -> None:
         from manabu.report import REPORT_FILE, report_for_folder, write_report
         with err.status(t("cli.drawing_report")):
