@@ -220,6 +220,28 @@ def report(
     command(run)(lang=lang, debug=debug)
 
 
+@app.command("export-code")
+def export_code(
+    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder written by `manabu train`.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Python file to write (default: print the script).")] = None,
+    lang: Lang = None,
+    debug: Debug = False,
+) -> None:
+    """Write the best single model as a standalone Python script (pandas, scikit-learn, no manabu).
+
+    The script reads the data, prepares it as manabu did, scores the model on the same folds
+    and prints the score beside the leaderboard's."""
+    def run() -> None:
+        from manabu.export import script_for_folder
+        script = script_for_folder(model_dir)
+        if output is None:
+            sys.stdout.write(script)
+            return
+        written = _write_atomically(output, lambda partial: partial.write_text(script, encoding="utf-8"))
+        _say(t("cli.code_written", path=str(written)), console=out)
+    command(run)(lang=lang, debug=debug)
+
+
 @app.command()
 def info(
     data: Annotated[str, typer.Argument(metavar="DATA", help="Data file (or a SQLAlchemy URL with --table/--query).")],

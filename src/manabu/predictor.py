@@ -45,6 +45,9 @@ class TrainingRecord:
     interrupted: bool = False
     notices: list[Message] = field(default_factory=list)
     report: dict[str, Any] | None = None  # the report's numbers (``manabu.training_report``)
+    # the file trained on (path, format, encoding, sep, sheet), for ``manabu export-code``;
+    # None when the rows came from a data frame or a database
+    source: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -53,7 +56,7 @@ class TrainingRecord:
             "validation": self.validation, "validation_text": self.validation_text.to_dict(),
             "n_rows": self.n_rows, "seconds": self.seconds, "refit_seconds": self.refit_seconds,
             "data_fingerprint": self.fingerprint, "interrupted": self.interrupted,
-            "notices": [n.to_dict() for n in self.notices], "report": self.report,
+            "notices": [n.to_dict() for n in self.notices], "report": self.report, "source": self.source,
         }
 
     @classmethod
@@ -65,6 +68,7 @@ class TrainingRecord:
             n_rows=d["n_rows"], seconds=d["seconds"], refit_seconds=d["refit_seconds"],
             fingerprint=d["data_fingerprint"], interrupted=d.get("interrupted", False),
             notices=[_message(n) for n in d.get("notices", [])], report=d.get("report"),
+            source=d.get("source"),
         )
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -103,12 +104,24 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
         validation=plan.to_dict(), validation_text=plan.describe(), n_rows=len(y),
         seconds=round(budget.elapsed(), 3), refit_seconds=round(time.monotonic() - refit_start, 3),
         interrupted=outcome.interrupted, notices=notices,
-        fingerprint=data_fingerprint(frame),
+        fingerprint=data_fingerprint(frame), source=_file_source(raw),
     )
     record.report = report_numbers(raw, best, problem, config, classes, learn=not outcome.interrupted)
     if checkpoint is not None and not outcome.interrupted:
         checkpoint.remove()  # finished: nothing left to resume
     return Predictor(model, schema, record)
+
+
+FILE_FORMATS = frozenset({"csv", "parquet", "excel", "json", "jsonl"})
+
+
+def _file_source(frame: pd.DataFrame) -> dict | None:
+    """Where the rows were read from, so that an exported script can read them again."""
+    source = frame.attrs.get("manabu_source") or {}
+    if source.get("format") not in FILE_FORMATS or not source.get("path"):
+        return None
+    kept = {key: source.get(key) for key in ("format", "encoding", "sep", "sheet")}
+    return {"path": str(Path(source["path"]).resolve()), **kept}
 
 
 def _read_row_ms(schema, frame: pd.DataFrame) -> float:

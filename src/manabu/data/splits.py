@@ -312,29 +312,41 @@ def _split(
             train, valid = train_test_split(order, test_size=plan.test_size, shuffle=False)
             return iter([(train, valid)])
         return ((order[t], order[v]) for t, v in TimeSeriesSplit(plan.n_splits).split(order))
-    if plan.kind == LOO:
-        return LeaveOneOut().split(X)
-    if plan.kind == KFOLD:
-        return KFold(plan.n_splits, shuffle=True, random_state=seed).split(X)
-    if plan.kind == STRATIFIED_KFOLD:
-        return StratifiedKFold(plan.n_splits, shuffle=True, random_state=seed).split(X, _need(y, "y"))
-    if plan.kind == GROUP_KFOLD:
+    splitter, takes = plan_splitter(plan, seed)
+    if takes == "y":
+        return splitter.split(X, _need(y, "y"))
+    if takes == "groups":
+        return splitter.split(X, groups=_group_codes(_need(groups, "groups"), n_rows))
+    if takes == "y_groups":
         codes = _group_codes(_need(groups, "groups"), n_rows)
-        if not plan.stratified:
-            return GroupKFold(plan.n_splits).split(X, groups=codes)  # balanced by group size
-        splitter = StratifiedGroupKFold(plan.n_splits, shuffle=True, random_state=seed)
         with warnings.catch_warnings():  # "least populated class" is expected with groups
             warnings.simplefilter("ignore", UserWarning)
             return iter(list(splitter.split(X, _need(y, "y"), codes)))
+    return splitter.split(X)
+
+
+def plan_splitter(plan: ValidationPlan, seed: int | None = None) -> tuple[Any, str]:
+    """The scikit-learn splitter of a plan that is not ordered by time, and what its ``split``
+    takes besides the rows: "" (nothing), "y", "groups" or "y_groups" (``manabu export-code``
+    writes the same splitter into its script)."""
+    seed = plan.seed if seed is None else seed
+    if plan.kind == LOO:
+        return LeaveOneOut(), ""
+    if plan.kind == KFOLD:
+        return KFold(plan.n_splits, shuffle=True, random_state=seed), ""
+    if plan.kind == STRATIFIED_KFOLD:
+        return StratifiedKFold(plan.n_splits, shuffle=True, random_state=seed), "y"
+    if plan.kind == GROUP_KFOLD:
+        if not plan.stratified:
+            return GroupKFold(plan.n_splits), "groups"  # balanced by group size
+        return StratifiedGroupKFold(plan.n_splits, shuffle=True, random_state=seed), "y_groups"
     if plan.kind == HOLDOUT:
         if plan.n_groups:
-            codes = _group_codes(_need(groups, "groups"), n_rows)
-            return GroupShuffleSplit(1, test_size=plan.test_size, random_state=seed).split(X, groups=codes)
+            return GroupShuffleSplit(1, test_size=plan.test_size, random_state=seed), "groups"
         if plan.stratified:
-            splitter = StratifiedShuffleSplit(1, test_size=plan.test_size, random_state=seed)
-            return splitter.split(X, _need(y, "y"))
-        return ShuffleSplit(1, test_size=plan.test_size, random_state=seed).split(X)
-    raise ValueError(f"unknown validation kind {plan.kind!r}; expected one of {KINDS}")
+            return StratifiedShuffleSplit(1, test_size=plan.test_size, random_state=seed), "y"
+        return ShuffleSplit(1, test_size=plan.test_size, random_state=seed), ""
+    raise ValueError(f"no single splitter for validation kind {plan.kind!r}; expected one of {KINDS}")
 
 
 def _need(values: Any, what: str) -> np.ndarray:
