@@ -114,6 +114,12 @@ class Predictor:
         table = self.leaderboard().drop(columns=["params"], errors="ignore")
         return f"<p><code>{html.escape(repr(self))}</code></p>" + table.to_html(index=False, na_rep="—")
 
+    def export_code(self) -> str:
+        """The best single model as a standalone Python script that rebuilds, trains and scores
+        it without manabu (``manabu export-code``)."""
+        from manabu.export import export_script
+        return export_script(self.schema, self.record.to_dict())
+
     def __repr__(self) -> str:
         """One line that says what was learnt, how well, and how that was measured."""
         best = next((r for r in self.record.leaderboard if r.get("model") == self.record.best_model), {})

@@ -24,6 +24,7 @@ class RichListener:
         self._current: str | None = None
         self._best = None
         self._stop = threading.Event()
+        self._stage = None  # the spinner of a step after the search
 
     def search_started(self, budget) -> None:
         self._budget = budget
@@ -61,6 +62,16 @@ class RichListener:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+
+    def stage(self, message: Message | None) -> None:
+        """A spinner saying what happens after the search (the refit can take as long as the
+        best model's training, the learning curve a few seconds more), so the wait is explained."""
+        if self._stage is not None:
+            self._stage.stop()
+            self._stage = None
+        if message is not None:
+            self._stage = self.console.status(message.render(self.lang))
+            self._stage.start()
 
     def _tick(self) -> None:
         while not self._stop.wait(0.5):

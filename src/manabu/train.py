@@ -96,17 +96,22 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
         best = _with_ensembles(problem, outcome, best, budget, config, preset, notices)
     if preset.quickest_within_noise:
         best = _quickest(outcome, best, problem, budget, notices)
-    refit_start = time.monotonic()
-    model = _refit(best.candidate, problem, config.seed)
-    record = TrainingRecord(
-        config=config, task=Task(task), metric=metric.name, classes=classes,
-        leaderboard=leaderboard_records(outcome.results, metric), best_model=best.candidate.name,
-        validation=plan.to_dict(), validation_text=plan.describe(), n_rows=len(y),
-        seconds=round(budget.elapsed(), 3), refit_seconds=round(time.monotonic() - refit_start, 3),
-        interrupted=outcome.interrupted, notices=notices,
-        fingerprint=data_fingerprint(frame), source=_file_source(raw),
-    )
-    record.report = report_numbers(raw, best, problem, config, classes, learn=not outcome.interrupted)
+    try:  # the refit and the report's numbers take a while after the bar has gone: say so
+        listener.stage(Message("search.stage_refit", {"model": best.candidate.name}))
+        refit_start = time.monotonic()
+        model = _refit(best.candidate, problem, config.seed)
+        record = TrainingRecord(
+            config=config, task=Task(task), metric=metric.name, classes=classes,
+            leaderboard=leaderboard_records(outcome.results, metric), best_model=best.candidate.name,
+            validation=plan.to_dict(), validation_text=plan.describe(), n_rows=len(y),
+            seconds=round(budget.elapsed(), 3), refit_seconds=round(time.monotonic() - refit_start, 3),
+            interrupted=outcome.interrupted, notices=notices,
+            fingerprint=data_fingerprint(frame), source=_file_source(raw),
+        )
+        listener.stage(Message("search.stage_report"))
+        record.report = report_numbers(raw, best, problem, config, classes, learn=not outcome.interrupted)
+    finally:
+        listener.stage(None)
     if checkpoint is not None and not outcome.interrupted:
         checkpoint.remove()  # finished: nothing left to resume
     return Predictor(model, schema, record)

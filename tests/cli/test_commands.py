@@ -167,6 +167,32 @@ def test_report_to_a_place_that_cannot_be_written(cli, model_dir, tmp_path):
     assert_refused(cli("report", model_dir, "-o", blocker / "report.html"), "cannot write")
 
 
+# -- export-code -------------------------------------------------------------------------------
+
+def test_export_code_writes_a_script_that_scores_like_the_leaderboard(cli, model_dir, tmp_path):
+    script = tmp_path / "train_best.py"
+    result = cli("export-code", model_dir, "-o", script)
+    assert result.exit_code == 0, result.output
+    assert f"python {script}" in result.output.replace("\n", "")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert run.returncode == 0, run.stderr
+    mine, leaderboard = re.search(r"roc_auc ([\d.]+) \(manabu's leaderboard: ([\d.]+)\)", run.stdout).groups()
+    assert mine == leaderboard
+
+
+def test_export_code_without_output_prints_the_script(cli, model_dir):
+    result = cli("export-code", model_dir)
+    assert result.exit_code == 0, result.output
+    compile(result.stdout, "train_best.py", "exec")
+    assert "def main():" in result.stdout
+    assert not re.search(r"^\s*(import|from) manabu", result.stdout, re.M)
+
+
+def test_export_code_refuses_a_folder_that_is_not_a_model(cli, tmp_path):
+    assert_refused(cli("export-code", tmp_path, "-o", tmp_path / "train_best.py"), "manifest.json")
+    assert not (tmp_path / "train_best.py").exists()
+
+
 # -- info --------------------------------------------------------------------------------------
 
 def test_info_shows_shape_types_missing_values_and_the_target(cli, data_csv):

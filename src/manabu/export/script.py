@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import textwrap
 from datetime import date
 from typing import Any
@@ -19,11 +20,11 @@ from manabu.data import schema as schema_module
 from manabu.data.schema import ColumnType, Schema
 from manabu.data.splits import TIME, ValidationPlan, plan_splitter
 from manabu.errors import ConfigError
-from manabu.i18n import Message
 from manabu.export.source import Source, string_literal
 from manabu.features import datetime as datetime_module
 from manabu.features import text as text_module
 from manabu.features.preprocess import PreprocessKind
+from manabu.i18n import Message
 from manabu.models import boosting, catboost_entry
 from manabu.models.zoo import ZOO
 from manabu.search.candidate import Candidate
@@ -42,7 +43,7 @@ def export_script(schema: Schema, training: dict[str, Any], model_dir: str = "")
     row = best_single_row(training)
     task, seed = training["task"], int(training["config"].get("seed", 0))
     candidate = Candidate(row["model"], ZOO[row["family"]], dict(row.get("params") or {}), row.get("origin", ""))
-    pipeline, fit_params = candidate.build(schema, task, seed, n_rows=int(training["n_rows"]))
+    pipeline, _ = candidate.build(schema, task, seed, n_rows=int(training["n_rows"]))
     preprocess, model = pipeline.steps[0][1], pipeline.steps[1][1]
     n_categorical = len(schema.of_type(ColumnType.CATEGORICAL)) if candidate.entry.preprocess is PreprocessKind.TREE else 0
     plan = ValidationPlan.from_dict(training["validation"])
@@ -51,19 +52,18 @@ def export_script(schema: Schema, training: dict[str, Any], model_dir: str = "")
     parts = _Parts(source)
     body = "\n\n\n".join(section.strip() for section in [
         _settings(schema, training, row, seed, n_categorical, candidate.family),
-        _reading(training.get("source") or {}),
+        _READING,
         _preparing(schema, parts),
         *_transformers(schema, parts),
         _builders(source, preprocess, model),
         _fitting(candidate.family, task, n_categorical, parts),
         _validation(plan, training["config"], parts),
         _scoring(training["metric"], task, parts),
-        _main(task),
+        _main(task, _script_classes(schema)),
     ])
-    # annotations of the functions copied from manabu stay unevaluated (their types are not imported)
-    head = _docstring(training, row, model_dir) + "\nfrom __future__ import annotations\n\n" + \
-        "\n".join(parts.import_lines()) + "\n"
-    return head + "\n\n" + body + '\n\nif __name__ == "__main__":\n    main()\n'
+    parts.need(*_annotation_imports(body))
+    head = _docstring(training, row, model_dir) + "\n" + "\n".join(parts.import_lines()) + "\n"
+    return head + "\n\n" + body + '\n\n\nif __name__ == "__main__":\n    main()\n'
 
 
 def _column_list(column_type: ColumnType) -> str:
@@ -103,9 +103,9 @@ class _Parts:
 def _docstring(training: dict[str, Any], row: dict[str, Any], model_dir: str) -> str:
     chosen = training["best_model"]
     validation = Message(training["validation_text"]["key"], training["validation_text"].get("params", {}))
-    lines = [f'"""{row["model"]} ({row["family"]}): the best single model of a manabu run, rebuilt with '
-             "plain libraries.",
+    lines = [f'"""{row["model"]} ({row["family"]}): the best single model of a manabu run.',
              "",
+             "Rebuilt with plain libraries: pandas, scikit-learn and the model's own library.",
              f"Written by `manabu export-code {model_dir}` on {date.today().isoformat()}; it does not "
              "import manabu."]
     if chosen != row["model"]:
@@ -131,7 +131,6 @@ def _settings(schema: Schema, training: dict[str, Any], row: dict[str, Any], see
         f"SEPARATOR = {_value(source.get('sep') or ',')}",
         f"SHEET = {_value(source.get('sheet') if source.get('sheet') is not None else 0)}",
         f"TARGET = {_value(training['config']['target'])}",
-        f"TASK = {_value(training['task'])}",
         f"METRIC = {_value(training['metric'])}",
         f"SEED = {seed}",
         f"LEADERBOARD_SCORE = {row['score']!r}  # {row['model']} on manabu's leaderboard",
@@ -183,8 +182,7 @@ def _literal(value: Any) -> str:
     return opening + "\n" + "\n".join([*lines, line.rstrip()]) + "\n" + closing
 
 
-def _reading(source: dict[str, Any]) -> str:
-    return textwrap.dedent('''\
+_READING = textwrap.dedent('''\
         def read_data(path):
             """The table, read as manabu read it: column names as text."""
             suffix = Path(path).suffix.lower()
@@ -314,6 +312,8 @@ def _fitting(family: str, task: str, n_categorical: int, parts: _Parts) -> str:
     fit = _FIT[family if family in EARLY_STOPPING else "plain"]
     if family == "lightgbm":
         parts.need("import lightgbm")
+        long_call = "],\n" + " " * 18 + "categorical_feature=CATEGORY_CODES)"
+        fit = fit.replace("], CATEGORIES)", long_call if n_categorical else "])")
         fit = fit.replace(", CATEGORIES)", ", categorical_feature=CATEGORY_CODES)" if n_categorical else ")")
     if family == "xgboost" and n_categorical:
         fit = fit.replace("    # CATEGORIES\n", _XGBOOST_CATEGORIES)
@@ -324,7 +324,9 @@ def _fitting(family: str, task: str, n_categorical: int, parts: _Parts) -> str:
         fit = fit.replace("    # CATBOOST\n", "    features = category_frame(features, CATEGORY_CODES)\n")
     fit = fit.replace("    # CATBOOST\n", "")
     classes = "np.unique(y)" if classification else "None"
-    sections.append(fit.replace("CLASSES_SEEN", classes).replace("CLASSIFICATION", str(classification)))
+    fit = fit.replace("    # CODES\n", "    seen, codes = np.unique(y, return_inverse=True)  # XGBoost wants the classes as 0..k-1\n"
+                      if classification else "    seen, codes = None, y\n")
+    sections.append(fit.replace("CLASSES_SEEN", classes).replace("CLASSIFICATION", str(classification)).strip())
     predict = _PREDICT_CLASSES if classification else _PREDICT_VALUES
     sections.append(predict.replace("FEATURES_OF_X", features))
     return "# ---- training\n\n" + "\n\n\n".join(sections)
@@ -354,7 +356,7 @@ _FIT = {
                 model.fit(features, y, CATEGORIES)
             else:
                 train, valid = split
-                model.fit(features[train], y[train], eval_set=[(features[valid], y[valid])],
+                model.fit(features[train], y[train], eval_X=(features[valid],), eval_y=(y[valid],),
                           callbacks=[lightgbm.early_stopping(PATIENCE, verbose=False)], CATEGORIES)
             return preprocess, model, CLASSES_SEEN
         '''),
@@ -367,7 +369,7 @@ _FIT = {
             features = preprocess.fit_transform(X, y)
             model = make_model()
             # CATEGORIES
-            seen, codes = np.unique(y, return_inverse=True) if CLASSIFICATION else (None, y)  # classes as 0..k-1
+            # CODES
             split = _holdout_split(codes, CLASSIFICATION, SEED)
             if split is None:
                 model.set_params(n_estimators=SMALL_DATA_TREES)
@@ -481,7 +483,20 @@ def _averaged(function: str, multiclass: bool) -> str:
     return f'{function}(y, predicted.argmax(axis=1), pos_label=1, average="binary", zero_division=0.0)'
 
 
-def _main(task: str) -> str:
+_ANNOTATIONS = {"Any": "from typing import Any", "Sequence": "from collections.abc import Sequence"}
+
+
+def _annotation_imports(body: str) -> list[str]:
+    """What the annotations of the functions copied from manabu name."""
+    return [line for name, line in _ANNOTATIONS.items() if re.search(rf"\b{name}\[?\b", body)]
+
+
+def _script_classes(schema: Schema) -> list[str]:
+    return [name for column_type, name in ((ColumnType.DATETIME, "DatetimeParts"), (ColumnType.TEXT, "TextEmbedding"))
+            if schema.of_type(column_type)]
+
+
+def _main(task: str, classes: list[str]) -> str:
     if task == "regression":
         target = textwrap.dedent('''\
             y = pd.to_numeric(frame[TARGET], errors="coerce").to_numpy(dtype=float)
@@ -495,8 +510,10 @@ def _main(task: str) -> str:
     return textwrap.dedent('''\
         def main():
             parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-            parser.add_argument("data", nargs="?", default=DATA, help="the data file (default: the one manabu trained on)")
-            parser.add_argument("--save", metavar="FILE", help="also train on every row and save the model with joblib")
+            parser.add_argument("data", nargs="?", default=DATA,
+                                help="the data file (default: the one manabu trained on)")
+            parser.add_argument("--save", metavar="FILE",
+                                help="also train on every row and save the model with joblib")
             args = parser.parse_args()
             if args.data is None:
                 parser.error("データファイルを指定してください / give the data file: python train_best.py DATA")
@@ -517,9 +534,23 @@ def _main(task: str) -> str:
                   f"(manabu's leaderboard: {LEADERBOARD_SCORE:.4f})")
             if args.save:
                 import joblib
-                joblib.dump({"model": fit(X, y), "classes": classes, "features": FEATURES}, args.save)
+        SAVED_CLASSES
+                model = {"model": fit(X, y), "classes": classes, "features": FEATURES}
+                joblib.dump(model, args.save)
                 print(f"saved / 保存しました: {args.save}")''').replace(
-        "TARGET_LINES", textwrap.indent(target, "    "))
+        "TARGET_LINES", textwrap.indent(target, "    ")).replace("SAVED_CLASSES\n", _saved_classes(classes))
+
+
+def _saved_classes(classes: list[str]) -> str:
+    """Classes defined in the script are pickled under its file's name, so that joblib.load
+    finds them by importing the script (kept beside the model file, or on the Python path)."""
+    if not classes:
+        return ""
+    return ("        import sys\n"
+            "        here = Path(__file__).stem  # joblib.load imports this file for the classes defined in it\n"
+            "        sys.modules[here] = sys.modules[__name__]\n"
+            f"        for defined_here in ({', '.join(classes)},):\n"
+            "            defined_here.__module__ = here\n")
 
 
 # ------------------------------------------------------------------------- copying manabu's code

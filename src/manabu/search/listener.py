@@ -17,6 +17,8 @@ class SearchListener(Protocol):
     def candidate_finished(self, result: CandidateResult, best: CandidateResult | None) -> None: ...
     def notice(self, message: Message) -> None: ...
     def search_finished(self) -> None: ...
+    # a step after the search (the refit, the report's numbers), or None once they are done
+    def stage(self, message: Message | None) -> None: ...
 
 
 class SilentListener:
@@ -25,3 +27,4 @@ class SilentListener:
     def candidate_finished(self, result, best) -> None: pass
     def notice(self, message) -> None: pass
     def search_finished(self) -> None: pass
+    def stage(self, message) -> None: pass
