@@ -2,7 +2,6 @@
 index, names) it gives through the pipeline, and falls back to the pipeline when it must."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 

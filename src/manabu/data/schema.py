@@ -1067,13 +1067,13 @@ def _dates(cells: list[Any], fmt: str) -> np.ndarray | None:
     keys = _by_value(cells, remember, None)
     if keys is None:
         return None
-    todo = [key for key, date in found.items() if date is None]
+    todo = [key for key, when in found.items() if when is None]
     if todo:
         parsed = _date_reader(fmt)(_object_array([value for _, _, value in todo]))
         if len(_DATE_CACHE) + len(todo) > _DATE_CACHE_SIZE:
             _DATE_CACHE.clear()
-        for key, date in zip(todo, parsed):
-            found[key] = _DATE_CACHE[key] = date
+        for key, when in zip(todo, parsed):
+            found[key] = _DATE_CACHE[key] = when
     return np.array([_NAT if key is None else found[key] for key in keys], dtype="datetime64[ns]")
 
 
