@@ -220,6 +220,40 @@ def report(
     command(run)(lang=lang, debug=debug)
 
 
+@app.command()
+def serve(
+    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder written by `manabu train`.")],
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every network interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    token: Annotated[str | None, typer.Option(envvar="MANABU_TOKEN", show_default=False,
+                                              help="Bearer token every route but /health requires.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (each holds the model).")] = 1,
+    max_body_mb: Annotated[float, typer.Option(help="Largest request body, in megabytes.")] = 10.0,
+    lang: Lang = None,
+    debug: Debug = False,
+) -> None:
+    """Serve a model over HTTP: POST /predict, GET /health, GET /metadata, documents at /docs."""
+    def run() -> None:
+        if workers < 1:
+            raise ConfigError("serve.bad_workers", value=workers)
+        if not max_body_mb > 0:
+            raise ConfigError("serve.bad_body_limit", value=max_body_mb)
+        from manabu.serve.server import check_port_free, load_app
+        from manabu.serve.server import run as run_server
+        check_port_free(host, port)
+        max_body_bytes = int(max_body_mb * 1024 * 1024)
+        served = load_app(model_dir, token, max_body_bytes)
+        predictor = served.predictor
+        url = f"http://{host}:{port}"
+        _say(t("serve.listening", model=predictor.record.best_model, task=str(predictor.task),
+               target=predictor.target, url=url), console=out)
+        if not token:
+            _say(t("serve.no_token", host=host, port=port), style="yellow")
+        run_server(served, model_dir, host=host, port=port, workers=workers, token=token,
+                   max_body_bytes=max_body_bytes)
+    command(run)(lang=lang, debug=debug)
+
+
 @app.command("export-code")
 def export_code(
     model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder written by `manabu train`.")],

@@ -95,6 +95,15 @@ def read(
     return _finish(df, src)
 
 
+def read_csv_bytes(data: bytes, where: str, *, encoding: str | None = None) -> pd.DataFrame:
+    """A CSV table sent as bytes (an HTTP request body, say), read as a CSV file would be:
+    the encoding and the delimiter detected, one ``DataError`` for what cannot be read."""
+    src = _Source(where, _info(None, "csv"))
+    if not data.strip():
+        raise DataError("data.empty", path=where)
+    return _finish(_read_csv(_decode(data, src, encoding), src, None), src)
+
+
 def _frame_source(frame: pd.DataFrame) -> _Source:
     """A frame that ``read`` made earlier still names its file and keeps what reading it noticed,
     so that later messages (a missing column, say) can say where the rows came from."""

@@ -1,0 +1,217 @@
+"""The model behind HTTP: ``POST /predict``, ``GET /health``, ``GET /metadata``.
+
+``create_app(predictor, ...)`` builds the FastAPI app around a loaded Predictor; ``manabu serve``
+runs it under uvicorn. The request body is read here, not by FastAPI, so that one endpoint takes
+JSON (one record or a list) and CSV, the body size is enforced while it streams in, and JSON's
+NaN and Infinity (which Python's json module would let through) are refused.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from manabu import __version__
+from manabu.artifact import to_jsonable
+from manabu.data.read import read_csv_bytes
+from manabu.errors import ManabuError
+from manabu.i18n import t
+from manabu.predictor import Predictor
+from manabu.serve.records import Rows, problems
+
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+OPEN_PATHS = frozenset({"/health"})  # answered without the token, for load balancers and probes
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    token: str | None = None                  # bearer token every route but /health needs
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    model_info: dict[str, Any] = field(default_factory=dict)  # where the model came from, its version
+
+
+def create_app(predictor: Predictor, settings: ServeSettings | None = None) -> FastAPI:
+    settings = settings or ServeSettings()
+    rows = Rows(predictor.schema)
+    app = FastAPI(title=f"manabu: {predictor.target}", version=__version__,
+                  description=_description(predictor))
+    app.add_middleware(_Guard, token=settings.token, max_body_bytes=settings.max_body_bytes)
+    metadata = _metadata(predictor, settings.model_info)
+
+    @app.get("/health", summary="Is the server up? (no token needed)")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/metadata", summary="What the model is: task, columns, metric, scores, version",
+             responses=_ERRORS_AUTH)
+    def get_metadata() -> dict[str, Any]:
+        return metadata
+
+    @app.post("/predict", summary="Predict one or many rows (JSON) or a CSV table",
+              responses={**_ERRORS_AUTH, **_ERRORS_BODY},
+              openapi_extra=_request_body(rows))
+    async def predict(request: Request) -> JSONResponse:
+        body = await _body(request, settings.max_body_bytes)
+        if body is None:
+            return _error(413, "serve.too_large", limit=settings.max_body_bytes)
+        kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+        if kind == "text/csv":
+            frame = read_csv_bytes(body, "request body")  # ManabuError is answered below
+            missing = rows.missing_columns(frame)
+            if missing:
+                return _error(422, "serve.missing_columns", columns=", ".join(missing),
+                              detail=[{"row": None, "column": name, "problem": "Field required",
+                                       "type": "missing"} for name in missing])
+        elif kind in ("application/json", ""):
+            try:
+                parsed = json.loads(body, parse_constant=_no_constant)
+            except (ValueError, _NotJSON) as error:
+                return _error(422, "serve.bad_json", reason=str(error))
+            if parsed == [] or not isinstance(parsed, dict | list):
+                return _error(422, "serve.no_records")
+            try:
+                frame = rows.from_json(parsed)
+            except ValidationError as error:
+                found = problems(error, single=isinstance(parsed, dict))
+                first = found[0]
+                key = "serve.invalid_value" if first["row"] is None else "serve.invalid_records"
+                return _error(422, key, column=first["column"] or "-", problem=first["problem"], row=first["row"],
+                              detail=found)
+        else:
+            return _error(415, "serve.media_type", kind=kind)
+        if frame.empty:
+            return _error(422, "serve.no_records")
+        return JSONResponse(await run_in_threadpool(_answer, predictor, frame))
+
+    _document_records(app, rows)
+
+    @app.exception_handler(ManabuError)
+    async def manabu_error(request: Request, error: ManabuError) -> JSONResponse:
+        return JSONResponse({"message": str(error), "detail": []}, status_code=422)
+
+    return app
+
+
+def _answer(predictor: Predictor, frame: pd.DataFrame) -> dict[str, Any]:
+    """Predictions, and for classes the probability of each class."""
+    if predictor.classes is None:
+        return {"predictions": to_jsonable(np.asarray(predictor.predict(frame), dtype=float).tolist())}
+    proba = predictor.predict_proba(frame)
+    labels = [predictor.classes[i] for i in proba.to_numpy().argmax(axis=1)]
+    names = [str(c) for c in proba.columns]
+    return {"predictions": to_jsonable(labels),
+            "probabilities": [dict(zip(names, map(float, row))) for row in proba.to_numpy()]}
+
+
+async def _body(request: Request, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it passes ``limit`` bytes (a chunked upload has no
+    Content-Length to check first)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class _NotJSON(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotJSON(f"{name} is not JSON; send null for a missing value")
+
+
+def _error(status: int, key: str, detail: list | None = None, **params: Any) -> JSONResponse:
+    """One message in English and Japanese, and the per-column details where there are some."""
+    return JSONResponse({"message": t(key, "en", **params), "message_ja": t(key, "ja", **params),
+                         "detail": detail or []}, status_code=status)
+
+
+class _Guard:
+    """ASGI middleware: the bearer token (compared in constant time) on every route but the open
+    ones, and a body refused at once when its declared length is over the limit."""
+
+    def __init__(self, app, token: str | None, max_body_bytes: int) -> None:
+        self.app = app
+        self.token = token.encode("utf-8") if token else None
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        if self.token is not None and scope["path"] not in OPEN_PATHS and not self._authorised(headers):
+            response = _error(401, "serve.unauthorised")
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return await response(scope, receive, send)
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            return await _error(413, "serve.too_large", limit=self.max_body_bytes)(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+    def _authorised(self, headers: dict[bytes, bytes]) -> bool:
+        scheme, _, given = headers.get(b"authorization", b"").partition(b" ")
+        return scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(), self.token)
+
+
+def _metadata(predictor: Predictor, model_info: dict[str, Any]) -> dict[str, Any]:
+    record = predictor.record
+    best = next((row for row in record.leaderboard if row.get("model") == record.best_model), {})
+    return to_jsonable({
+        "task": str(predictor.task), "target": predictor.target, "classes": predictor.classes,
+        "metric": predictor.metric, "model": record.best_model, "score": best.get("score"),
+        "score_std": best.get("score_std"), "validation": record.validation.get("description"),
+        "rows_trained": record.n_rows,
+        "columns": [{"name": c.name, "type": c.type.value} for c in predictor.schema.features],
+        "leaderboard": [{k: row.get(k) for k in ("rank", "model", "score", "score_std", "latency_ms")}
+                        for row in record.leaderboard if row.get("rank") is not None],
+        "manabu_version": __version__, **model_info,
+    })
+
+
+def _description(predictor: Predictor) -> str:
+    return (f"Predicts **{predictor.target}** ({predictor.task}) from the columns below. "
+            "Send one record as a JSON object, several as a JSON array, or a CSV table with "
+            "`Content-Type: text/csv`. A missing value is `null`.")
+
+
+def _request_body(rows: Rows) -> dict[str, Any]:
+    """The request body in the OpenAPI document: the generated record, one or many, or CSV."""
+    record = {"$ref": "#/components/schemas/Record"}
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"anyOf": [record, {"type": "array", "items": record, "minItems": 1}]}},
+        "text/csv": {"schema": {"type": "string", "description": "a header line with the column names, then rows"}},
+    }}}
+
+
+def _document_records(app: FastAPI, rows: Rows) -> None:
+    """Put the generated Record model in the OpenAPI document's components."""
+    record = rows.model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+    definitions = record.pop("$defs", {})
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            document.setdefault("components", {}).setdefault("schemas", {}).update({"Record": record, **definitions})
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
+_MESSAGE = {"content": {"application/json": {"schema": {"type": "object", "properties": {
+    "message": {"type": "string"}, "message_ja": {"type": "string"}, "detail": {"type": "array"}}}}}}
+_ERRORS_AUTH = {401: {"description": "Missing or wrong bearer token", **_MESSAGE}}
+_ERRORS_BODY = {413: {"description": "Body over the size limit", **_MESSAGE},
+                415: {"description": "Neither JSON nor CSV", **_MESSAGE},
+                422: {"description": "A record or column that cannot be used, named", **_MESSAGE}}

@@ -1,0 +1,86 @@
+"""The request's rows: a pydantic model made from the training schema, so that the OpenAPI
+document (and /docs) shows the real columns, and a wrong or missing value is named.
+
+Every feature column is required, and ``null`` says that a value is missing (the model handles
+missing values as it did in training). Columns the model does not use are ignored, so a client
+may send whole rows, target and identifiers included.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+
+from manabu.data.schema import Column, ColumnType, Schema
+
+# what JSON may carry for each column type, checked strictly (a number column takes JSON numbers,
+# not text, and a boolean one true/false or its words, not 0.0); a CSV body is read as in training
+_JSON_TYPES: dict[ColumnType, Any] = {
+    ColumnType.NUMERIC: float | None,
+    ColumnType.BOOLEAN: bool | str | None,
+    ColumnType.CATEGORICAL: str | int | float | bool | None,
+    ColumnType.HIGH_CARDINALITY: str | int | float | None,
+    ColumnType.TEXT: str | None,
+    ColumnType.DATETIME: str | None,
+}
+SHOWN_CATEGORIES = 20
+
+
+def record_model(schema: Schema) -> type[BaseModel]:
+    """One row as a pydantic model, its fields named by the column names (aliases: column
+    names need not be Python names)."""
+    fields = {f"column_{i}": (_JSON_TYPES[column.type], Field(alias=column.name, description=_describe(column)))
+              for i, column in enumerate(schema.features)}
+    return create_model("Record", __config__=ConfigDict(extra="ignore", allow_inf_nan=False, strict=True), **fields)
+
+
+class Rows:
+    """Validates a request's records and turns them into the frame the Predictor reads."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.names = [column.name for column in schema.features]
+        self.model = record_model(schema)
+        self._many = TypeAdapter(list[self.model])
+
+    def from_json(self, body: Any) -> pd.DataFrame:
+        """``body`` is one record (an object) or a list of them; raises ``ValidationError``."""
+        records = self._many.validate_python(body if isinstance(body, list) else [body])
+        return pd.DataFrame([record.model_dump(by_alias=True) for record in records], columns=self.names)
+
+    def missing_columns(self, frame: pd.DataFrame) -> list[str]:
+        return [name for name in self.names if name not in frame.columns]
+
+
+def problems(error: ValidationError, single: bool) -> list[dict[str, Any]]:
+    """Each problem with the row (from 0) and the column it is about, as a client can act on.
+    A column that takes several JSON types gets one entry that names them all."""
+    found: dict[tuple, dict[str, Any]] = {}
+    for item in error.errors(include_url=False, include_input=False):
+        location = list(item["loc"])
+        row = location.pop(0) if location and isinstance(location[0], int) else None
+        column = str(location[0]) if location else None
+        key = (row, column)
+        if key in found:
+            found[key]["problem"] += " / " + item["msg"]
+        else:
+            found[key] = {"row": None if single else row, "column": column, "problem": item["msg"],
+                          "type": item["type"]}
+    return list(found.values())
+
+
+def _describe(column: Column) -> str:
+    text = {
+        ColumnType.NUMERIC: "a number",
+        ColumnType.BOOLEAN: "true or false" + (f" (or {', '.join(map(str, (column.true_values or []) + (column.false_values or [])))})"
+                                               if column.true_values or column.false_values else ""),
+        ColumnType.CATEGORICAL: "a category",
+        ColumnType.HIGH_CARDINALITY: "a category (one of many)",
+        ColumnType.TEXT: "free text",
+        ColumnType.DATETIME: f"a date or time as text ({column.datetime_format or 'ISO 8601'})",
+    }[column.type]
+    if column.type is ColumnType.CATEGORICAL and column.categories:
+        shown = ", ".join(map(str, column.categories[:SHOWN_CATEGORIES]))
+        more = "…" if len(column.categories) > SHOWN_CATEGORIES else ""
+        text += f": seen in training {shown}{more}; others are accepted as unseen"
+    return text + "; null when missing"

@@ -1,0 +1,75 @@
+"""Running the app: the model loaded and checked first, then uvicorn with one or more workers.
+
+Several workers are separate processes, each importing ``app_from_environment``; what they need
+(the model folder, the token, the body limit) reaches them through the environment, so the
+token never shows in a process list.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from manabu.errors import ConfigError
+from manabu.predictor import Predictor
+from manabu.serve.app import DEFAULT_MAX_BODY_BYTES, ServeSettings, create_app
+
+MODEL_VARIABLE = "MANABU_SERVE_MODEL"
+TOKEN_VARIABLE = "MANABU_TOKEN"
+BODY_VARIABLE = "MANABU_SERVE_MAX_BODY"
+
+
+@dataclass(frozen=True)
+class Served:
+    """A model ready to serve: the app, and what the command tells the user about it."""
+
+    app: FastAPI
+    predictor: Predictor
+
+
+def load_app(model_dir: str | Path, token: str | None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Served:
+    """The app for a model folder, which is verified as it loads (a tampered file stops here)."""
+    folder = Path(model_dir)
+    predictor = Predictor.load(folder)
+    info = {"model_path": str(folder.resolve()), "model_version": _version(folder)}
+    settings = ServeSettings(token=token or None, max_body_bytes=max_body_bytes, model_info=info)
+    return Served(create_app(predictor, settings), predictor)
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process (uvicorn's factory when there are several)."""
+    return load_app(os.environ[MODEL_VARIABLE], os.environ.get(TOKEN_VARIABLE),
+                    int(os.environ.get(BODY_VARIABLE, DEFAULT_MAX_BODY_BYTES))).app
+
+
+def run(served: Served, model_dir: str | Path, *, host: str, port: int, workers: int, token: str | None,
+        max_body_bytes: int) -> None:
+    import uvicorn
+
+    if workers == 1:
+        uvicorn.run(served.app, host=host, port=port, log_level="warning")
+        return
+    os.environ[MODEL_VARIABLE] = str(Path(model_dir).resolve())
+    os.environ[BODY_VARIABLE] = str(max_body_bytes)
+    if token:
+        os.environ[TOKEN_VARIABLE] = token
+    uvicorn.run("manabu.serve.server:app_from_environment", factory=True, host=host, port=port,
+                workers=workers, log_level="warning")
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Say so at once when another program holds the port (uvicorn would only log it)."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as error:
+        raise ConfigError("serve.port_in_use", host=host, port=port, reason=error.strerror or str(error)) from None
+
+
+def _version(folder: Path) -> str:
+    """A short fingerprint of the model: its manifest lists the checksum of every file."""
+    return hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()[:12]
