@@ -31,6 +31,13 @@ err = Console(stderr=True)
 
 Lang = Annotated[str | None, typer.Option("--lang", help="Language of messages: ja or en (default: from the locale).")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show the full traceback of errors.")]
+RegistryOption = Annotated[str | None, typer.Option(
+    "--registry", envvar="MANABU_REGISTRY", show_default=False,
+    help="Registry folder (SQLite) or database URL (default: ~/.manabu/registry).")]
+StoreOption = Annotated[str | None, typer.Option(
+    "--store", envvar="MANABU_REGISTRY_STORE", show_default=False,
+    help="Folder of the registered model files (needed with a database URL).")]
+Reason = Annotated[str | None, typer.Option("--reason", help="Why: kept in the registry's history.")]
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -180,19 +187,50 @@ def predict(
 
 
 def _predict(model_dir: Path, data: str, output: Path | None, *, table=None, query=None) -> None:
-    from manabu.data.read import read
+    """Predict chunk by chunk (CSV and Parquet stream), so that a file larger than memory can be
+    scored; the rows go out as they are predicted, to a partial file renamed at the end."""
+    from manabu.data.read import read_chunks
     from manabu.predictor import Predictor
 
     predictor = Predictor.load(model_dir)
-    frame = read(data, table=table, query=query)
-    _print_notices(frame.attrs.get("manabu_notices", []))
-    result = predictor.predict_frame(frame)
+    options = {name: value for name, value in (("table", table), ("query", query)) if value is not None}
+    chunks = read_chunks(data, **options)
+    _print_notices(chunks.notices)
     column = f"{predictor.target}_predicted"
+
+    def write(handle) -> int:
+        rows = 0
+        with _progress(t("cli.predicting"), chunks.total) as advance:
+            for chunk in chunks:
+                predictor.predict_frame(chunk).to_csv(handle, index=False, header=rows == 0)
+                rows += len(chunk)
+                advance(chunks.done())
+        if rows == 0:
+            raise DataError("data.no_rows", path=data, columns="-")
+        return rows
+
     if output is None:
-        result.to_csv(sys.stdout, index=False)
+        write(sys.stdout)
         return
-    _write_atomically(output, lambda partial: result.to_csv(partial, index=False))
-    _say(t("cli.predicted", rows=len(result), path=str(output), column=column))
+    written = []
+    _write_atomically(output, lambda partial: written.append(_with_open(partial, write)))
+    _say(t("cli.predicted", rows=written[0], path=str(output), column=column))
+
+
+def _with_open(path: Path, write: Callable) -> int:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        return write(handle)
+
+
+@contextmanager
+def _progress(title: str, total: int):
+    """A progress bar on standard error; yields ``advance(done)``. It disappears when done."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
+                  TimeRemainingColumn(), console=err, transient=True) as progress:
+        task = progress.add_task(title, total=max(total, 1))
+        yield lambda done: progress.update(task, completed=done)
 
 
 @app.command()
@@ -222,13 +260,15 @@ def report(
 
 @app.command()
 def serve(
-    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder written by `manabu train`.")],
+    model: Annotated[str, typer.Argument(metavar="MODEL_DIR|registry://NAME@STAGE",
+                                         help="Model folder, or a registered version (registry://price@production).")],
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every network interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     token: Annotated[str | None, typer.Option(envvar="MANABU_TOKEN", show_default=False,
                                               help="Bearer token every route but /health requires.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes (each holds the model).")] = 1,
     max_body_mb: Annotated[float, typer.Option(help="Largest request body, in megabytes.")] = 10.0,
+    registry: RegistryOption = None, store: StoreOption = None,
     lang: Lang = None,
     debug: Debug = False,
 ) -> None:
@@ -242,7 +282,8 @@ def serve(
         from manabu.serve.server import run as run_server
         check_port_free(host, port)
         max_body_bytes = int(max_body_mb * 1024 * 1024)
-        served = load_app(model_dir, token, max_body_bytes)
+        model_dir, info = _model_to_serve(model, registry, store)
+        served = load_app(model_dir, token, max_body_bytes, info)
         predictor = served.predictor
         url = f"http://{host}:{port}"
         _say(t("serve.listening", model=predictor.record.best_model, task=str(predictor.task),
@@ -252,6 +293,128 @@ def serve(
         run_server(served, model_dir, host=host, port=port, workers=workers, token=token,
                    max_body_bytes=max_body_bytes)
     command(run)(lang=lang, debug=debug)
+
+
+def _model_to_serve(model: str, registry: str | None, store: str | None) -> tuple[Path, dict]:
+    """A model folder as it is, or the checked folder of a registered version."""
+    if not model.startswith("registry://"):
+        return Path(model), {}
+    version, folder = _registry(registry, store).resolve(model)
+    return folder, {"registry_name": version.name, "registry_version": version.version, "stage": version.stage}
+
+
+registry_app = typer.Typer(no_args_is_help=True, help="Versions of models: register, list, show, promote, roll back, delete.")
+app.add_typer(registry_app, name="registry")
+
+
+def _registry(location: str | None, store: str | None):
+    from manabu.serve.registry import Registry
+    return Registry(location, store=store)
+
+
+@registry_app.command("register")
+def registry_register(
+    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder written by `manabu train`.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The model's name in the registry.")],
+    reason: Reason = None, registry: RegistryOption = None, store: StoreOption = None,
+    lang: Lang = None, debug: Debug = False,
+) -> None:
+    """Register a model folder as the next version of NAME (copied, verified, read-only)."""
+    def run() -> None:
+        version = _registry(registry, store).register(model_dir, name, reason)
+        _say(t("registry.registered", label=version.label, path=str(model_dir)), console=out)
+    command(run)(lang=lang, debug=debug)
+
+
+@registry_app.command("list")
+def registry_list(
+    name: Annotated[str | None, typer.Argument(metavar="[NAME]", help="Only this model's versions.")] = None,
+    registry: RegistryOption = None, store: StoreOption = None, lang: Lang = None, debug: Debug = False,
+) -> None:
+    """List the registered versions and their stages."""
+    def run() -> None:
+        opened = _registry(registry, store)
+        found = opened.list(name)
+        if not found:
+            _say(t("registry.none_yet", url=opened.shown_url), console=out)
+            return
+        _print_versions(found)
+    command(run)(lang=lang, debug=debug)
+
+
+@registry_app.command("show")
+def registry_show(
+    target: Annotated[str, typer.Argument(metavar="NAME[@VERSION|@STAGE]", help="e.g. price@production or price@3.")],
+    registry: RegistryOption = None, store: StoreOption = None, lang: Lang = None, debug: Debug = False,
+) -> None:
+    """Show a model's versions (or one of them) and its history."""
+    def run() -> None:
+        opened = _registry(registry, store)
+        name, _, which = target.partition("@")
+        _print_versions([opened.version(name, which)] if which else opened.list(name))
+        history = Table(title=escape(t("registry.history", name=name)))
+        for header in ("at", "action", t("registry.col_version"), "from", "to", "reason", "by"):
+            history.add_column(header)
+        for event in opened.history(name):
+            history.add_row(f"{event['at']:%Y-%m-%d %H:%M:%S}", event["action"], str(event["version"] or ""),
+                            event["from_stage"] or "", event["to_stage"] or "", escape(event["reason"] or ""),
+                            escape(event["actor"] or ""))
+        out.print(history)
+    command(run)(lang=lang, debug=debug)
+
+
+@registry_app.command("promote")
+def registry_promote(
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    version: Annotated[int, typer.Argument(metavar="VERSION")],
+    to: Annotated[str, typer.Option("--to", help="staging, production or archived.")] = "production",
+    reason: Reason = None, registry: RegistryOption = None, store: StoreOption = None,
+    lang: Lang = None, debug: Debug = False,
+) -> None:
+    """Move a version to a stage; the version in production before is archived."""
+    def run() -> None:
+        moved = _registry(registry, store).promote(name, version, to, reason)
+        _say(t("registry.promoted", label=moved.label, stage=moved.stage), console=out)
+    command(run)(lang=lang, debug=debug)
+
+
+@registry_app.command("rollback")
+def registry_rollback(
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    reason: Reason = None, registry: RegistryOption = None, store: StoreOption = None,
+    lang: Lang = None, debug: Debug = False,
+) -> None:
+    """Put the previous production version of NAME back in production."""
+    def run() -> None:
+        back = _registry(registry, store).rollback(name, reason)
+        _say(t("registry.rolled_back", name=name, version=back.version), console=out)
+    command(run)(lang=lang, debug=debug)
+
+
+@registry_app.command("delete")
+def registry_delete(
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    version: Annotated[int, typer.Argument(metavar="VERSION")],
+    reason: Reason = None, registry: RegistryOption = None, store: StoreOption = None,
+    lang: Lang = None, debug: Debug = False,
+) -> None:
+    """Delete a version that is not in production, and its stored files."""
+    def run() -> None:
+        _registry(registry, store).delete(name, version, reason)
+        _say(t("registry.deleted", label=f"{name}@{version}"), console=out)
+    command(run)(lang=lang, debug=debug)
+
+
+def _print_versions(found) -> None:
+    table_ = Table()
+    for header in ("name", t("registry.col_version"), t("registry.col_stage"), "task", t("registry.col_score"),
+                   t("registry.col_created"), t("registry.col_source")):
+        table_.add_column(header)
+    for version in found:
+        score = f"{version.metric} {version.score}" if version.score else ""
+        table_.add_row(escape(version.name), str(version.version), version.stage, version.task or "", score,
+                       f"{version.created_at:%Y-%m-%d %H:%M}", escape(version.source or ""))
+    out.print(table_)
 
 
 @app.command("export-code")

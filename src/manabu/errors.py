@@ -57,6 +57,10 @@ class ArtifactError(ManabuError):
     """A model folder is missing, tampered with, or made by an incompatible version."""
 
 
+class RegistryError(ManabuError):
+    """The model registry cannot be reached, lacks a name or version, or refuses a change."""
+
+
 class MissingExtraError(ManabuError):
     """An optional dependency is not installed; the message names the extra to install."""
 

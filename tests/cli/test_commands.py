@@ -1,6 +1,7 @@
 """The commands as a user runs them: help, train, predict, info, quickstart, language, --debug."""
 from __future__ import annotations
 
+import importlib
 import io
 import re
 import subprocess
@@ -138,6 +139,50 @@ def test_predict_to_a_place_that_cannot_be_written(cli, model_dir, data_csv, tmp
 
 def test_predict_refuses_a_folder_that_is_not_a_model(cli, data_csv, tmp_path):
     assert_refused(cli("predict", tmp_path, data_csv), "manifest.json")
+
+
+def _many_rows(n: int = 230) -> pd.DataFrame:
+    from tests.frames import mixed_frame
+    return mixed_frame(n, seed=5).drop(columns="y")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_predict_streams_large_files_in_chunks_with_the_same_answers(cli, model_dir, tmp_path, monkeypatch, suffix):
+    import manabu
+    reader = importlib.import_module("manabu.data.read")  # the module (manabu.data.read is also a function)
+    monkeypatch.setattr(reader, "CHUNK_ROWS", 50)  # 230 rows: five chunks
+    rows = _many_rows()
+    data = tmp_path / f"big{suffix}"
+    rows.to_csv(data, index=False) if suffix == ".csv" else rows.to_parquet(data)
+    out = tmp_path / "pred.csv"
+    result = cli("predict", model_dir, data, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "230 rows" in result.output
+    streamed = pd.read_csv(out)
+    whole = manabu.load(model_dir).predict_frame(pd.read_csv(data) if suffix == ".csv" else pd.read_parquet(data))
+    assert len(streamed) == 230 and list(streamed.columns) == list(whole.columns)
+    assert (streamed["y_predicted"] == whole["y_predicted"]).all()
+    assert np.allclose(streamed["proba_yes"], whole["proba_yes"])
+
+
+def test_a_bad_line_deep_in_a_large_file_leaves_no_output(cli, model_dir, tmp_path, monkeypatch):
+    reader = importlib.import_module("manabu.data.read")  # the module (manabu.data.read is also a function)
+    monkeypatch.setattr(reader, "CHUNK_ROWS", 50)
+    data = tmp_path / "big.csv"
+    text = _many_rows().to_csv(index=False)
+    lines = text.splitlines()
+    lines[180] += ",extra"
+    data.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "pred.csv"
+    assert_refused(cli("predict", model_dir, data, "-o", out), "line 181", "big.csv")
+    assert not out.exists() and not list(tmp_path.glob(".pred.csv*"))
+
+
+def test_predict_on_a_header_without_rows_says_so(cli, model_dir, tmp_path):
+    data = tmp_path / "empty.csv"
+    data.write_text("x1,x2,colour,when,flag\n")
+    assert_refused(cli("predict", model_dir, data, "-o", tmp_path / "pred.csv"), "no rows")
+    assert not (tmp_path / "pred.csv").exists()
 
 
 # -- report ------------------------------------------------------------------------------------

@@ -102,3 +102,17 @@ def test_a_port_in_use_is_named(binary_model):
                                                    ("--max-body-mb", "-1", "--max-body-mb")])
 def test_bad_settings_are_refused(binary_model, option, value, phrase):
     assert_refused(manabu("serve", binary_model, option, value), phrase)
+
+
+def test_a_registered_version_is_served_by_its_stage(binary_model, tmp_path):
+    registry = tmp_path / "registry"
+    for args in (("register", binary_model, "price", "--reason", "first"), ("promote", "price", "1", "--to", "production")):
+        result = manabu("registry", *args, "--registry", registry)
+        assert result.returncode == 0, result.stderr
+    assert "price@1 is now in production" in result.stdout
+    with serving("registry://price@production", "--registry", registry) as url:
+        meta = call(f"{url}/metadata")[1]
+        assert (meta["registry_name"], meta["registry_version"], meta["stage"]) == ("price", 1, "production")
+        assert call(f"{url}/predict", records()[:1])[0] == 200
+    assert_refused(manabu("serve", "registry://price@staging", "--registry", registry, "--port", free_port()),
+                   "no version in staging")

@@ -22,7 +22,7 @@ import re
 import warnings
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -517,12 +517,7 @@ def _read_csv(text: str, src: _Source, sep: str | None) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise DataError("data.empty", path=src.where) from None
     except ValueError as exc:  # pandas' ParserError is a ValueError, as are bad options
-        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-        if found:
-            expected, line, seen = found.groups()
-            raise DataError("data.ragged", path=src.where, line=int(line), expected=int(expected),
-                            found=int(seen), sep=_show_sep(sep)) from None
-        raise DataError("data.unreadable", path=src.where, format="CSV", reason=_first_line(exc)) from None
+        raise _unreadable(src.where, sep, exc) from None
 
 
 def _rows(text: str, sep: str) -> Iterator[tuple[int, list[str]]]:
@@ -658,3 +653,115 @@ def _sql_frame(connection: Any, table: str | None, query: str | None, shown: str
             raise DataError("data.sql_no_table_guess", url=shown, table=table, guess=guess[0])
         raise DataError("data.sql_no_table", url=shown, table=table, tables=_preview(names) or "-")
     return pd.read_sql_table(name, connection, schema=schema or None)
+
+
+# --- in chunks -----------------------------------------------------------------------------
+# A file larger than memory can still be scored (``manabu predict``): CSV and Parquet stream. A
+# CSV file's encoding and delimiter are detected on its first megabyte as ``read`` detects them
+# on the whole, then pandas reads it ``chunk_rows`` rows at a time; a Parquet file is read a row
+# batch at a time. Other sources (Excel, JSON, SQL) are read whole, as one chunk.
+
+CHUNK_ROWS = 100_000
+HEAD_BYTES = 1 << 20  # what encoding and delimiter are detected on
+
+
+@dataclass
+class Chunks:
+    """Iterate over it for the frames; ``done()`` against ``total`` is the progress so far, in
+    ``unit`` (bytes read for CSV, rows for the others)."""
+
+    frames: Iterator[pd.DataFrame]
+    total: int
+    done: Callable[[], int]
+    unit: str = "rows"
+    notices: list[Notice] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        return self.frames
+
+
+def read_chunks(source: Any, chunk_rows: int | None = None, **options: Any) -> Chunks:
+    """``source`` in chunks of at most ``chunk_rows`` rows (``CHUNK_ROWS``); ``options`` (a SQL
+    table or query, an Excel sheet) go to ``read``, which reads such sources whole."""
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    if isinstance(source, (str, os.PathLike)) and not options and not _URL.match(str(source)):
+        path = Path(source).expanduser()
+        _check_file(path)
+        fmt, _ = _format_of(path, path.suffix.lower())
+        if fmt == "csv":
+            return _csv_chunks(path, chunk_rows)
+        if fmt == "parquet":
+            return _parquet_chunks(path, chunk_rows)
+    return _one_chunk(read(source, **options))
+
+
+def _one_chunk(frame: pd.DataFrame) -> Chunks:
+    return Chunks(iter([frame]), len(frame), lambda: len(frame), notices=frame.attrs.get("manabu_notices", []))
+
+
+def _csv_chunks(path: Path, chunk_rows: int) -> Chunks:
+    src = _Source(str(path), _info(str(path), "csv"))
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # no line-by-line reading: whole
+        return _one_chunk(read(path))
+    complete = head if len(head) < HEAD_BYTES else head[:head.rfind(b"\n") + 1] or head
+    text = _decode(complete, src, None)
+    sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else _detect_sep(text)
+    names = _header(_sample(text), sep)
+    _check_duplicates(names, src.where)
+    encoding = src.info["encoding"]
+    handle = path.open("rb")
+    total = path.stat().st_size
+
+    def frames() -> Iterator[pd.DataFrame]:
+        with handle, warnings.catch_warnings():
+            # with index_col=False, pandas drops the extra fields of long rows with only a warning
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            try:
+                for frame in pd.read_csv(handle, sep=sep, encoding=encoding, chunksize=chunk_rows, index_col=False,
+                                         low_memory=False):
+                    frame.columns = _chunk_names(frame.columns)
+                    frame.attrs["manabu_source"] = {**src.info, "sep": sep}
+                    yield frame
+            except (ValueError, pd.errors.ParserWarning) as error:  # ParserError, a decoding error
+                raise _unreadable(str(path), sep, error) from None
+
+    return Chunks(frames(), total, lambda: total if handle.closed else handle.tell(), "bytes", src.notices)
+
+
+def _parquet_chunks(path: Path, chunk_rows: int) -> Chunks:
+    import pyarrow
+    import pyarrow.parquet as parquet
+
+    try:
+        file = parquet.ParquetFile(path)
+    except (pyarrow.ArrowException, OSError) as error:
+        raise DataError("data.corrupt", path=str(path), format="Parquet", reason=_first_line(error)) from None
+    done = [0]
+
+    def frames() -> Iterator[pd.DataFrame]:
+        for batch in file.iter_batches(batch_size=chunk_rows):
+            frame = batch.to_pandas()
+            frame.columns = _chunk_names(frame.columns)
+            frame.attrs["manabu_source"] = _info(str(path), "parquet")
+            done[0] += len(frame)
+            yield frame
+
+    return Chunks(frames(), file.metadata.num_rows, lambda: done[0], "rows")
+
+
+def _chunk_names(columns: pd.Index) -> list[str]:
+    names = [str(c) for c in columns]
+    if names and names[0].startswith("\ufeff"):
+        names[0] = names[0].removeprefix("\ufeff")
+    return names
+
+
+def _unreadable(where: str, sep: str, error: Exception) -> DataError:
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+    if found:
+        expected, line, seen = found.groups()
+        return DataError("data.ragged", path=where, line=int(line), expected=int(expected), found=int(seen),
+                         sep=_show_sep(sep))
+    return DataError("data.unreadable", path=where, format="CSV", reason=_first_line(error))

@@ -31,11 +31,13 @@ class Served:
     predictor: Predictor
 
 
-def load_app(model_dir: str | Path, token: str | None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Served:
-    """The app for a model folder, which is verified as it loads (a tampered file stops here)."""
+def load_app(model_dir: str | Path, token: str | None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+             model_info: dict | None = None) -> Served:
+    """The app for a model folder, which is verified as it loads (a tampered file stops here);
+    ``model_info`` (the registry's name, version and stage) goes into /metadata."""
     folder = Path(model_dir)
     predictor = Predictor.load(folder)
-    info = {"model_path": str(folder.resolve()), "model_version": _version(folder)}
+    info = {"model_path": str(folder.resolve()), "model_version": _version(folder), **(model_info or {})}
     settings = ServeSettings(token=token or None, max_body_bytes=max_body_bytes, model_info=info)
     return Served(create_app(predictor, settings), predictor)
 
