@@ -268,6 +268,9 @@ def serve(
                                               help="Bearer token every route but /health requires.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes (each holds the model).")] = 1,
     max_body_mb: Annotated[float, typer.Option(help="Largest request body, in megabytes.")] = 10.0,
+    log_requests: Annotated[Path | None, typer.Option(
+        help="Append the served rows and predictions to this JSON-lines file (for manabu monitor).")] = None,
+    log_share: Annotated[float, typer.Option(help="Share of the rows logged with --log-requests.")] = 1.0,
     registry: RegistryOption = None, store: StoreOption = None,
     lang: Lang = None,
     debug: Debug = False,
@@ -283,7 +286,8 @@ def serve(
         check_port_free(host, port)
         max_body_bytes = int(max_body_mb * 1024 * 1024)
         model_dir, info = _model_to_serve(model, registry, store)
-        served = load_app(model_dir, token, max_body_bytes, info)
+        log = str(log_requests) if log_requests else None
+        served = load_app(model_dir, token, max_body_bytes, info, log, log_share)
         predictor = served.predictor
         url = f"http://{host}:{port}"
         _say(t("serve.listening", model=predictor.record.best_model, task=str(predictor.task),
@@ -291,7 +295,7 @@ def serve(
         if not token:
             _say(t("serve.no_token", host=host, port=port), style="yellow")
         run_server(served, model_dir, host=host, port=port, workers=workers, token=token,
-                   max_body_bytes=max_body_bytes)
+                   max_body_bytes=max_body_bytes, log_requests=log, log_share=log_share)
     command(run)(lang=lang, debug=debug)
 
 
@@ -415,6 +419,53 @@ def _print_versions(found) -> None:
         table_.add_row(escape(version.name), str(version.version), version.stage, version.task or "", score,
                        f"{version.created_at:%Y-%m-%d %H:%M}", escape(version.source or ""))
     out.print(table_)
+
+
+@app.command()
+def monitor(
+    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder written by `manabu train`.")],
+    data: Annotated[str, typer.Argument(metavar="NEW_DATA", help="New rows: a data file, or the request log of manabu serve.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="HTML drift report to write (default: drift.html).")] = None,
+    threshold: Annotated[float, typer.Option(help="PSI from which a column or the predictions count as drifted.")] = 0.25,
+    lang: Lang = None, debug: Debug = False,
+) -> None:
+    """Compare new data with the training data: per-column drift, missing values, unseen
+    categories, prediction drift. Exits with 1 when drift passes --threshold (to gate a pipeline)."""
+    def run() -> None:
+        from manabu.report.drift import render_drift
+        from manabu.serve.monitor import drift_of
+        result = drift_of(model_dir, data, threshold)
+        page = render_drift(result, _language(lang) or "en").encode("utf-8")
+        written = _write_atomically(output or Path("drift.html"), lambda partial: partial.write_bytes(page))
+        _print_drift(result)
+        _say(t("monitor.written", path=str(written)), console=out)
+        if result["drifted"] or result["prediction_drifted"]:
+            raise typer.Exit(EXIT_DRIFT)
+    command(run)(lang=lang, debug=debug)
+
+
+EXIT_DRIFT = 1  # monitor found drift past the threshold (2 stays for a usage error)
+
+
+def _print_drift(result: dict) -> None:
+    from manabu.evaluate.drift import level
+    table_ = Table(title=escape(t("monitor.table_title", rows=f"{result['rows']:,}", threshold=result["threshold"])))
+    for header in ("column", "PSI", "", "missing", "unseen"):
+        table_.add_column(header)
+    prediction = result.get("predictions")
+    if prediction is not None:
+        table_.add_row(t("monitor.prediction_row"), f"{prediction['psi']:.3f}", t(f"monitor.level_{level(prediction['psi'])}"),
+                       "", "", style="bold red" if prediction["drifted"] else None)
+    for row in result["columns"][:LEADERBOARD_ROWS]:
+        table_.add_row(escape(row["column"]), "—" if row["psi"] is None else f"{row['psi']:.3f}",
+                       t(f"monitor.level_{level(row['psi'])}"),
+                       f"{row['missing_reference']:.1%} → {row['missing_now']:.1%}",
+                       "" if row["unseen"] is None else f"{row['unseen']:.1%}",
+                       style="bold red" if row["drifted"] else None)
+    out.print(table_)
+    drifted = result["drifted"]
+    key = "monitor.verdict_drift" if drifted or result["prediction_drifted"] else "monitor.verdict_stable"
+    _say(t(key, n=len(drifted), columns=", ".join(drifted[:10]) or "-", threshold=result["threshold"]), console=out)
 
 
 @app.command("export-code")

@@ -14,6 +14,7 @@ from manabu.config import TrainConfig
 from manabu.data.profile import profile_data
 from manabu.data.schema import ColumnType
 from manabu.ensemble.selection import EnsembleCandidate
+from manabu.evaluate.drift import reference
 from manabu.evaluate.diagnostics import classification_diagnostics, regression_diagnostics
 from manabu.evaluate.learning import (MAX_IMPORTANCE_ROWS, REPEATS, SHARES, column_importance, dependence,
                                       learning_curve, tree_contributions)
@@ -44,7 +45,23 @@ def report_numbers(frame: pd.DataFrame, best, problem: SearchProblem, config: Tr
     elif oof is not None:
         diagnostics = guarded(classification_diagnostics, np.asarray(y), np.asarray(oof, dtype=float), list(classes or []))
     return {"profile": guarded(profile_data, frame, problem.schema, task), "diagnostics": diagnostics,
-            "learning": guarded(_learning, best, problem, config, classes) if learn else None}
+            "learning": guarded(_learning, best, problem, config, classes) if learn else None,
+            "drift_reference": guarded(_drift_reference, problem, oof, classes)}
+
+
+REFERENCE_ROWS = 100_000  # the training rows that the drift sketch is drawn from, at most
+
+
+def _drift_reference(problem: SearchProblem, oof, classes: list | None) -> dict:
+    """What ``manabu monitor`` compares new rows with (``manabu.evaluate.drift``)."""
+    rows = np.arange(len(problem.y))
+    if len(rows) > REFERENCE_ROWS:
+        rows = np.sort(np.random.default_rng(problem.seed).choice(rows, REFERENCE_ROWS, replace=False))
+    predictions = None
+    if oof is not None:
+        predictions = np.asarray(oof, dtype=float)[rows]
+        predictions = predictions[~np.isnan(predictions.reshape(len(rows), -1)).any(axis=1)]
+    return reference(problem.X.iloc[rows], problem.schema, predictions, classes)
 
 
 # The learning curve runs after the search and the refit, beyond --time-limit: it may take this

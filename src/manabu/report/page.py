@@ -30,9 +30,14 @@ def render_report(record: dict[str, Any], lang: str) -> str:
     sections = [_summary(record), _data_section(report.get("profile")), _models_section(record),
                 _best_section(record, report.get("diagnostics")), _learning_section(report.get("learning")),
                 _notices_section(record)]
+    return page(f"manabu — {record.get('config', {}).get('target', '')}", sections, lang)
+
+
+def page(title: str, sections: list[str], lang: str, footer_key: str = "report.footer") -> str:
+    """One self-contained page: the sections, the language switch, the embedded Japanese font."""
     body = "\n".join(section for section in sections if section)
-    title = html.escape(f"manabu — {record.get('config', {}).get('target', '')}")
-    footer, switch = _both("report.footer", when=_now()), _switch()
+    title = html.escape(title)
+    footer, switch = _both(footer_key, when=_now()), _switch()
     style = _font_face(title + body + footer + switch) + _STYLE
     return _PAGE.format(lang=lang if lang in LANGUAGES else "en", title=title, style=style, script=_SCRIPT,
                         switch=switch, body=body, footer=footer)

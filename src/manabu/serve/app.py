@@ -25,6 +25,7 @@ from manabu.data.read import read_csv_bytes
 from manabu.errors import ManabuError
 from manabu.i18n import t
 from manabu.predictor import Predictor
+from manabu.serve.monitor import RequestLog
 from manabu.serve.records import Rows, problems
 
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -37,6 +38,8 @@ class ServeSettings:
     token: str | None = None                  # bearer token every route but /health needs
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     model_info: dict[str, Any] = field(default_factory=dict)  # where the model came from, its version
+    log_requests: str | None = None          # a JSON-lines file that a sample of the rows goes to
+    log_share: float = 1.0                   # the share of the rows logged
 
 
 def create_app(predictor: Predictor, settings: ServeSettings | None = None) -> FastAPI:
@@ -48,6 +51,13 @@ def create_app(predictor: Predictor, settings: ServeSettings | None = None) -> F
     metadata = _metadata(predictor, settings.model_info)
     # the first answer builds and checks the compiled row path: done now, not in a client's request
     _answer(predictor, rows.from_json({name: None for name in rows.names}))
+    log = RequestLog(settings.log_requests, settings.log_share) if settings.log_requests else None
+
+    def answer(frame: pd.DataFrame) -> dict[str, Any]:
+        result = _answer(predictor, frame)
+        if log is not None:
+            log.write(frame.astype(object).where(frame.notna(), None).to_dict("records"), result)
+        return result
 
     @app.get("/health", summary="Is the server up? (no token needed)")
     def health() -> dict[str, str]:
@@ -93,8 +103,8 @@ def create_app(predictor: Predictor, settings: ServeSettings | None = None) -> F
         if frame.empty:
             return _error(422, "serve.no_records")
         if len(frame) <= INLINE_ROWS:  # a fraction of a millisecond: cheaper than a thread hop
-            return JSONResponse(_answer(predictor, frame))
-        return JSONResponse(await run_in_threadpool(_answer, predictor, frame))
+            return JSONResponse(answer(frame))
+        return JSONResponse(await run_in_threadpool(answer, frame))
 
     _document_records(app, rows)
 

@@ -21,6 +21,7 @@ from manabu.serve.app import DEFAULT_MAX_BODY_BYTES, ServeSettings, create_app
 MODEL_VARIABLE = "MANABU_SERVE_MODEL"
 TOKEN_VARIABLE = "MANABU_TOKEN"
 BODY_VARIABLE = "MANABU_SERVE_MAX_BODY"
+LOG_VARIABLE = "MANABU_SERVE_LOG"        # the request log's path, and the share logged after a "|"
 
 
 @dataclass(frozen=True)
@@ -32,24 +33,27 @@ class Served:
 
 
 def load_app(model_dir: str | Path, token: str | None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-             model_info: dict | None = None) -> Served:
+             model_info: dict | None = None, log_requests: str | None = None, log_share: float = 1.0) -> Served:
     """The app for a model folder, which is verified as it loads (a tampered file stops here);
     ``model_info`` (the registry's name, version and stage) goes into /metadata."""
     folder = Path(model_dir)
     predictor = Predictor.load(folder)
     info = {"model_path": str(folder.resolve()), "model_version": _version(folder), **(model_info or {})}
-    settings = ServeSettings(token=token or None, max_body_bytes=max_body_bytes, model_info=info)
+    settings = ServeSettings(token=token or None, max_body_bytes=max_body_bytes, model_info=info,
+                             log_requests=log_requests, log_share=log_share)
     return Served(create_app(predictor, settings), predictor)
 
 
 def app_from_environment() -> FastAPI:
     """The app of one worker process (uvicorn's factory when there are several)."""
+    log, _, share = os.environ.get(LOG_VARIABLE, "").partition("|")
     return load_app(os.environ[MODEL_VARIABLE], os.environ.get(TOKEN_VARIABLE),
-                    int(os.environ.get(BODY_VARIABLE, DEFAULT_MAX_BODY_BYTES))).app
+                    int(os.environ.get(BODY_VARIABLE, DEFAULT_MAX_BODY_BYTES)),
+                    log_requests=log or None, log_share=float(share or 1.0)).app
 
 
 def run(served: Served, model_dir: str | Path, *, host: str, port: int, workers: int, token: str | None,
-        max_body_bytes: int) -> None:
+        max_body_bytes: int, log_requests: str | None = None, log_share: float = 1.0) -> None:
     import uvicorn
 
     if workers == 1:
@@ -57,6 +61,8 @@ def run(served: Served, model_dir: str | Path, *, host: str, port: int, workers:
         return
     os.environ[MODEL_VARIABLE] = str(Path(model_dir).resolve())
     os.environ[BODY_VARIABLE] = str(max_body_bytes)
+    if log_requests:
+        os.environ[LOG_VARIABLE] = f"{Path(log_requests).resolve()}|{log_share}"
     if token:
         os.environ[TOKEN_VARIABLE] = token
     uvicorn.run("manabu.serve.server:app_from_environment", factory=True, host=host, port=port,
