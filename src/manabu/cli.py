@@ -100,6 +100,9 @@ def train(
     table: Annotated[str | None, typer.Option(help="SQL table to read (with a database URL).")] = None,
     query: Annotated[str | None, typer.Option(help="SQL query to read (with a database URL).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace the model folder if it exists.")] = False,
+    track: Annotated[str | None, typer.Option(
+        metavar="[URI]", help="Log the run to MLflow: settings, scores, leaderboard, report and model "
+                              "(alone: the local store mlruns/mlflow.db).")] = None,
     lang: Lang = None, debug: Debug = False,
 ) -> None:
     """Train models on DATA to predict --target; print the leaderboard and save the best model."""
@@ -110,13 +113,13 @@ def train(
                              max_latency_ms=max_latency_ms)
         if resume and output is None:
             raise ConfigError("cli.resume_needs_output")
-        _train(data, config, output, overwrite or resume, table=table, query=query, resume=resume)
+        _train(data, config, output, overwrite or resume, table=table, query=query, resume=resume, track=track)
     command(run)(lang=lang, debug=debug)
 
 
 def _train(data: str, config: TrainConfig, output: Path | None, overwrite: bool, *,
            table: str | None = None, query: str | None = None, name: str | None = None,
-           resume: bool = False):
+           resume: bool = False, track: str | None = None):
     from manabu.data.read import read
     from manabu.search.checkpoint import Checkpoint, checkpoint_folder
     from manabu.train import train as run_training
@@ -149,6 +152,10 @@ def _train(data: str, config: TrainConfig, output: Path | None, overwrite: bool,
     _say(t("cli.report_written", path=str(saved / REPORT_FILE)), console=out)
     if predictor.record.interrupted and isinstance(data, str):
         _say(t("cli.resume_hint", data=data, target=config.target, path=str(saved)), console=out)
+    if track is not None:
+        from manabu.serve.tracking import track_run
+        run, uri = track_run(predictor, saved, None if track == LOCAL_TRACKING else track)
+        _say(t("tracking.tracked", run=run, uri=uri), console=out)
     _say(t("cli.next_predict", path=str(saved)), console=out)
     return predictor
 
@@ -643,8 +650,22 @@ def _cannot_write(path: Path, error: OSError) -> DataError:
     return DataError("cli.cannot_write", path=str(path), reason=error.strerror or str(error))
 
 
+LOCAL_TRACKING = "local"  # `--track` without a URI: the local MLflow store
+
+
 def main() -> None:
-    app()
+    app(args=_with_track_value(sys.argv[1:]))
+
+
+def _with_track_value(argv: list[str]) -> list[str]:
+    """``--track`` alone (last, or before another option) means the local store: Typer's options
+    take a value, so that one is filled in."""
+    filled = []
+    for i, arg in enumerate(argv):
+        filled.append(arg)
+        if arg == "--track" and (i + 1 == len(argv) or argv[i + 1].startswith("-")):
+            filled.append(LOCAL_TRACKING)
+    return filled
 
 
 if __name__ == "__main__":
