@@ -475,6 +475,32 @@ def _print_drift(result: dict) -> None:
     _say(t(key, n=len(drifted), columns=", ".join(drifted[:10]) or "-", threshold=result["threshold"]), console=out)
 
 
+@app.command()
+def retrain(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="A registered model with a version in production.")],
+    data: Annotated[str, typer.Argument(metavar="NEW_DATA", help="New labelled rows.")],
+    mode: Annotated[str, typer.Option(help="combined (the production model's training rows and the new ones) or new.")] = "combined",
+    force: Annotated[bool, typer.Option(help="Promote the new version even when it is not better.")] = False,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds for training (default: the production version's).")] = None,
+    registry: RegistryOption = None, store: StoreOption = None,
+    lang: Lang = None, debug: Debug = False,
+) -> None:
+    """Train NAME again with its production settings on new data, compare the two on held-out new
+    rows, register the new version and promote it only when it is better."""
+    def run() -> None:
+        from manabu.serve.retrain import retrain as run_retrain
+        opened = _registry(registry, store)
+        production = opened.version(name, "production")
+        _say(t("retrain.training", name=name, version=production.version, mode=mode))
+        with _sigterm_as_interrupt():
+            result = run_retrain(opened, name, data, mode=mode, force=force, time_limit=time_limit,
+                                 listener=RichListener(err))
+        key = "retrain.promoted" if result.better else "retrain.forced" if result.promoted else "retrain.kept"
+        _say(t(key, label=result.version.label, metric=result.metric, candidate=f"{result.candidate_score:.4f}",
+               production=f"{result.production_score:.4f}", version=result.production.version), console=out)
+    command(run)(lang=lang, debug=debug)
+
+
 @app.command("export-code")
 def export_code(
     model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder written by `manabu train`.")],
