@@ -501,6 +501,21 @@ def retrain(
     command(run)(lang=lang, debug=debug)
 
 
+@app.command("package")
+def package_command(
+    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder written by `manabu train`.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write: Dockerfile, requirements, start script, model.")],
+    overwrite: Annotated[bool, typer.Option(help="Replace a folder written by manabu package before.")] = False,
+    lang: Lang = None, debug: Debug = False,
+) -> None:
+    """Package a model with its server: a Dockerfile, pinned requirements and a start script."""
+    def run() -> None:
+        from manabu.serve.package import package
+        written = package(model_dir, output, overwrite=overwrite)
+        _say(t("serve.packaged", path=str(written)), console=out)
+    command(run)(lang=lang, debug=debug)
+
+
 @app.command("export-code")
 def export_code(
     model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder written by `manabu train`.")],

@@ -53,7 +53,7 @@ TASKS = ("binary", "multiclass", "regression")
 
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "lightgbm", "xgboost", "catboost", "skops")
 # the distributions that provide a library, when they are named otherwise
-_DISTRIBUTIONS = {"xgboost": ("xgboost", "xgboost-cpu")}
+DISTRIBUTIONS = {"xgboost": ("xgboost", "xgboost-cpu")}
 RESERVED_KEYS = frozenset(
     {"format_version", "created_at", "manabu_version", "libraries", "pipeline", "files", "load_warnings"}
 )
@@ -69,7 +69,7 @@ def installed_versions() -> dict[str, str | None]:
     """Python and the libraries whose versions decide whether a model loads the same way."""
     versions: dict[str, str | None] = {"python": platform.python_version()}
     for name in LIBRARIES:
-        versions[name] = next(filter(None, map(_version_of, _DISTRIBUTIONS.get(name, (name,)))), None)
+        versions[name] = next(filter(None, map(_version_of, DISTRIBUTIONS.get(name, (name,)))), None)
     return versions
 
 
