@@ -38,6 +38,11 @@ def fit(data, target: str, *, time_limit: float = DEFAULT_TIME_LIMIT, metric: st
     return train(data, config, listener, checkpoint=saved_search, resume=resume)
 
 
-def load(path: str | Path) -> Predictor:
-    """A saved model, after its files have been checked against the manifest."""
+def load(path: str | Path):
+    """A saved model (a ``Predictor``, or a ``ClusterModel``), after its files have been checked
+    against the manifest."""
+    from manabu.artifact import read_manifest
+    if read_manifest(Path(path)).get("kind") == "cluster":
+        from manabu.unsupervised.model import ClusterModel
+        return ClusterModel.load(path)
     return Predictor.load(path)

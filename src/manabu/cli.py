@@ -189,14 +189,14 @@ def predict(
 def _predict(model_dir: Path, data: str, output: Path | None, *, table=None, query=None) -> None:
     """Predict chunk by chunk (CSV and Parquet stream), so that a file larger than memory can be
     scored; the rows go out as they are predicted, to a partial file renamed at the end."""
+    from manabu.api import load
     from manabu.data.read import read_chunks
-    from manabu.predictor import Predictor
 
-    predictor = Predictor.load(model_dir)
+    predictor = load(model_dir)  # a trained model, or a clustering
     options = {name: value for name, value in (("table", table), ("query", query)) if value is not None}
     chunks = read_chunks(data, **options)
     _print_notices(chunks.notices)
-    column = f"{predictor.target}_predicted"
+    column = predictor.prediction_column
 
     def write(handle) -> int:
         rows = 0
@@ -278,6 +278,60 @@ def export_code(
         written = _write_atomically(output, lambda partial: partial.write_text(script, encoding="utf-8"))
         _say(t("cli.code_written", path=str(written)), console=out)
     command(run)(lang=lang, debug=debug)
+
+
+@app.command()
+def cluster(
+    data: Annotated[str, typer.Argument(metavar="DATA", help="Data to group (every column is used; no target).")],
+    k: Annotated[str, typer.Option("--k", help="Number of clusters, or auto (chosen by silhouette, Calinski-Harabasz and BIC).")] = "auto",
+    method: Annotated[str, typer.Option(help="kmeans, gmm, hdbscan, dbscan or agglomerative.")] = "kmeans",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder to save the clustering in (default: a new folder under ./manabu-models).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    overwrite: Annotated[bool, typer.Option(help="Replace the folder if it exists.")] = False,
+    lang: Lang = None, debug: Debug = False,
+) -> None:
+    """Group similar rows into clusters, say what sets each apart, and save the clustering."""
+    def run() -> None:
+        from manabu.data.read import read
+        from manabu.unsupervised.model import cluster as run_cluster
+        frame = read(data)
+        _print_notices(frame.attrs.get("manabu_notices", []))
+        with err.status(t("cluster.clustering", rows=len(frame), columns=frame.shape[1], method=method)):
+            model = run_cluster(frame, k=k, method=method, seed=seed)
+        _print_clusters(model.record)
+        destination = output or _default_output(f"cluster-{data}")
+        saved = model.save(destination, overwrite=overwrite)
+        _say(t("cluster.saved", path=str(saved)), console=out)
+    command(run)(lang=lang, debug=debug)
+
+
+def _print_clusters(record: dict) -> None:
+    choice = record.get("k_choice")
+    if choice:
+        table_ = Table(title=escape(t("cluster.k_title")))
+        for header in ("k", "silhouette", "Calinski-Harabasz", "BIC"):
+            table_.add_column(header, justify="right")
+        for row in choice["scores"]:
+            table_.add_row(str(row["k"]), f"{row['silhouette']:.3f}", f"{row['calinski_harabasz']:,.0f}",
+                           f"{row['bic']:,.0f}", style="bold green" if row["k"] == choice["k"] else None)
+        out.print(table_)
+        votes = choice["votes"]
+        _say(t("cluster.k_chosen", k=choice["k"], votes=sum(v == choice["k"] for v in votes.values()),
+               silhouette=votes["silhouette"], ch=votes["calinski_harabasz"], bic=votes["bic"]), console=out)
+    noise = t("cluster.noise", n=record["noise"]) if record.get("noise") else ""
+    _say(t("cluster.found", k=record["k"], method=record["method"], noise=noise), console=out)
+    for profile in record["profiles"]:
+        traits = "; ".join(_trait(trait) for trait in profile["traits"])
+        _say(t("cluster.cluster_line", cluster=profile["cluster"], size=profile["size"], share=profile["share"],
+               traits=traits), console=out)
+
+
+def _trait(trait: dict) -> str:
+    if trait["kind"] == "category":
+        return t("cluster.trait_category", column=trait["column"], value=trait["value"], share=trait["share"],
+                 overall=trait["overall"])
+    key = "cluster.trait_higher" if trait["shift"] > 0 else "cluster.trait_lower"
+    return t(key, column=trait["column"], mean=trait["mean"], overall=trait["overall"], shift=trait["shift"])
 
 
 @app.command()

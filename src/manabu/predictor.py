@@ -94,6 +94,11 @@ class Predictor:
         return self.record.config.target
 
     @property
+    def prediction_column(self) -> str:
+        """The column ``predict_frame`` adds."""
+        return f"{self.target}_predicted"
+
+    @property
     def classes(self) -> list[Any] | None:
         return self.record.classes
 
@@ -157,7 +162,7 @@ class Predictor:
         preparing the rows once: labels are the most probable classes."""
         frame = read(data)  # a copy, which becomes the answer
         result = frame.copy()
-        column = f"{self.target}_predicted"
+        column = self.prediction_column
         if self.classes is None:
             raw = self._on_rows(frame, "predict")
             if raw is None:

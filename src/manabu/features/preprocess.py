@@ -59,7 +59,7 @@ def build_preprocessor(schema: Schema, kind: PreprocessKind, task: str, seed: in
     categorical = schema.of_type(ColumnType.CATEGORICAL)
     blocks = [
         ("cat", _categorical(kind, sparse), categorical),
-        ("num", _numeric(kind), schema.of_type(*_NUMERIC)),
+        ("num", _numeric(kind, task), schema.of_type(*_NUMERIC)),
         ("many", _high_cardinality(kind, task, seed), schema.of_type(ColumnType.HIGH_CARDINALITY)),
         ("date", _datetime(kind), schema.of_type(ColumnType.DATETIME)),
     ]
@@ -81,15 +81,26 @@ def _categorical(kind: PreprocessKind, sparse: bool):
                          sparse_output=sparse, dtype=np.float64)
 
 
-def _numeric(kind: PreprocessKind):
+def _numeric(kind: PreprocessKind, task: str):
     if kind is PreprocessKind.TREE:
         return "passthrough"
-    return Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True,
+    # a model learns what a missing value means from its indicator; in clustering distances a
+    # rare indicator, once scaled, would set its few rows far apart from all others
+    return Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=task != "unsupervised",
                                               keep_empty_features=True)),
                      ("scale", StandardScaler())])
 
 
+# categories kept as columns when there is no target to encode many of them by (clustering)
+UNSUPERVISED_MAX_CATEGORIES = 32
+
+
 def _high_cardinality(kind: PreprocessKind, task: str, seed: int):
+    if task == "unsupervised":  # the most frequent values as one-hot columns, the rest as one
+        return Pipeline([("encode", OneHotEncoder(handle_unknown="infrequent_if_exist",
+                                                  max_categories=UNSUPERVISED_MAX_CATEGORIES,
+                                                  sparse_output=False)),
+                         ("scale", StandardScaler())])
     target_type = {"binary": "binary", "multiclass": "multiclass"}.get(str(task), "continuous")
     # the encoder cross-fits on its own folds so no row sees its own target; seeded folds keep
     # the whole run deterministic
