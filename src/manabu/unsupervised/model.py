@@ -19,10 +19,12 @@ COLUMN = "cluster"
 
 
 class ClusterModel:
-    def __init__(self, pipeline: Pipeline, schema: Schema, record: dict[str, Any]) -> None:
+    def __init__(self, pipeline: Pipeline, schema: Schema, record: dict[str, Any],
+                 labels: np.ndarray | None = None) -> None:
         self.pipeline = pipeline
         self.schema = schema
         self.record = record  # method, k, how k was chosen, sizes and profiles, data fingerprint
+        self._labels = labels  # the training rows' clusters (not saved: new rows get predict)
 
     @property
     def k(self) -> int:
@@ -34,7 +36,10 @@ class ClusterModel:
 
     @property
     def labels_(self) -> np.ndarray:
-        return np.asarray(self.record.get("labels", []), dtype=int)
+        """The cluster of each training row (-1: noise); only on the clustering just fitted."""
+        if self._labels is None:
+            raise AttributeError("a loaded clustering keeps no training labels: use predict(data)")
+        return self._labels
 
     def predict(self, data) -> pd.Series:
         """The cluster of each row (-1: noise, for HDBSCAN and DBSCAN)."""
@@ -49,8 +54,7 @@ class ClusterModel:
         return result
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        record = {key: value for key, value in self.record.items() if key != "labels"}
-        return save_model(path, self.pipeline, {"kind": KIND, "schema": self.schema.to_dict(), "clustering": record},
+        return save_model(path, self.pipeline, {"kind": KIND, "schema": self.schema.to_dict(), "clustering": self.record},
                           overwrite=overwrite)
 
     @classmethod
@@ -73,5 +77,5 @@ def cluster(data, *, k: int | str = "auto", method: str = "kmeans", seed: int = 
               "k_choice": None if choice is None else {"k": choice.k, "scores": choice.scores, "votes": choice.votes},
               "profiles": profiles(schema.prepare(frame), schema, labels),
               "noise": int((labels == -1).sum()), "fingerprint": data_fingerprint(frame),
-              "notices": [n.to_dict() for n in schema.notices], "labels": labels.tolist()}
-    return ClusterModel(pipeline, schema, record)
+              "notices": [n.to_dict() for n in schema.notices]}
+    return ClusterModel(pipeline, schema, record, labels.astype(int))
