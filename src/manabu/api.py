@@ -39,10 +39,7 @@ def fit(data, target: str, *, time_limit: float = DEFAULT_TIME_LIMIT, metric: st
 
 
 def load(path: str | Path):
-    """A saved model (a ``Predictor``, or a ``ClusterModel``), after its files have been checked
-    against the manifest."""
-    from manabu.artifact import read_manifest
-    if read_manifest(Path(path)).get("kind") == "cluster":
-        from manabu.unsupervised.model import ClusterModel
-        return ClusterModel.load(path)
-    return Predictor.load(path)
+    """A saved model (a ``Predictor``, a ``ClusterModel`` or an ``AnomalyModel``), after its files
+    have been checked against the manifest."""
+    from manabu.unsupervised.model import load_unsupervised
+    return load_unsupervised(path) or Predictor.load(path)

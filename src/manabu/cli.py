@@ -335,6 +335,54 @@ def _trait(trait: dict) -> str:
 
 
 @app.command()
+def anomalies(
+    data: Annotated[str, typer.Argument(metavar="DATA", help="Data to search for unusual rows.")],
+    method: Annotated[str, typer.Option(help="ensemble, isolation_forest, lof or robust_covariance.")] = "ensemble",
+    eval_label: Annotated[str | None, typer.Option(help="A column of known anomalies: kept out, used only to evaluate.")] = None,
+    top: Annotated[int, typer.Option(help="How many of the most unusual rows to show.")] = 10,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder to save the detector in (default: a new folder under ./manabu-models).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    overwrite: Annotated[bool, typer.Option(help="Replace the folder if it exists.")] = False,
+    lang: Lang = None, debug: Debug = False,
+) -> None:
+    """Score how unusual each row is, show the most unusual ones and why, and save the detector."""
+    def run() -> None:
+        from manabu.data.read import read
+        from manabu.unsupervised.model import anomalies as run_anomalies
+        frame = read(data)
+        _print_notices(frame.attrs.get("manabu_notices", []))
+        with err.status(t("anomalies.scoring", rows=len(frame))):
+            model = run_anomalies(frame, method=method, eval_label=eval_label, top=top, seed=seed)
+        _print_anomalies(model.record, eval_label)
+        saved = model.save(output or _default_output(f"anomalies-{data}"), overwrite=overwrite)
+        _say(t("anomalies.saved", path=str(saved)), console=out)
+    command(run)(lang=lang, debug=debug)
+
+
+def _print_anomalies(record: dict, eval_label: str | None) -> None:
+    table_ = Table(title=escape(t("anomalies.top_title", n=len(record["top"]))))
+    for header in (t("anomalies.col_row"), t("anomalies.col_score"), t("anomalies.col_why")):
+        table_.add_column(header)
+    for found in record["top"]:
+        why = "; ".join(_why(reason) for reason in found["reasons"]) or t("anomalies.why_none")
+        table_.add_row(str(found["row"]), f"{found['score']:.4f}", escape(why))
+    out.print(table_)
+    result = record.get("evaluation")
+    if result:
+        _say(t("anomalies.evaluation", label=eval_label, value=result["anomaly_value"], anomalies=result["anomalies"],
+               rows=result["rows"], roc_auc=result["roc_auc"], precision=result["precision_at_k"]), console=out)
+
+
+def _why(reason: dict) -> str:
+    if reason["kind"] == "missing":
+        return t("anomalies.why_missing", column=reason["column"], share=reason["share"])
+    if reason["kind"] == "category":
+        return t("anomalies.why_category", column=reason["column"], value=reason["value"], share=reason["share"])
+    return t("anomalies.why_number", column=reason["column"], value=reason["value"], distance=reason["distance"],
+             median=reason["median"])
+
+
+@app.command()
 def info(
     data: Annotated[str, typer.Argument(metavar="DATA", help="Data file (or a SQLAlchemy URL with --table/--query).")],
     target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict: shows its distribution and the task.")] = None,

@@ -1,5 +1,6 @@
-"""A fitted clustering: assigns rows to clusters, says what each cluster is like, and is saved
-and loaded like a trained model (``manabu.load`` gives it back, ``manabu predict`` uses it)."""
+"""Fitted unsupervised models (clusterings and anomaly detectors): they answer for new rows, say
+what they found, and are saved and loaded like a trained model (``manabu.load`` gives them back,
+``manabu predict`` adds their column to a file)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,68 +10,107 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from manabu.artifact import data_fingerprint, load_model, save_model
+from manabu.artifact import data_fingerprint, load_model, read_manifest, save_model
 from manabu.data.read import read
 from manabu.data.schema import Schema, infer_schema
-from manabu.unsupervised.clustering import fit_clusters, profiles
+from manabu.features.preprocess import PreprocessKind, build_preprocessor
+from manabu.unsupervised.anomalies import Detectors, evaluation, reasons
+from manabu.unsupervised.clustering import UNSUPERVISED, fit_clusters, profiles
 
-KIND = "cluster"
-COLUMN = "cluster"
 
+class _Unsupervised:
+    KIND = ""    # the manifest's "kind"
+    COLUMN = ""  # the column predict_frame adds
 
-class ClusterModel:
     def __init__(self, pipeline: Pipeline, schema: Schema, record: dict[str, Any],
-                 labels: np.ndarray | None = None) -> None:
+                 values: np.ndarray | None = None) -> None:
         self.pipeline = pipeline
         self.schema = schema
-        self.record = record  # method, k, how k was chosen, sizes and profiles, data fingerprint
-        self._labels = labels  # the training rows' clusters (not saved: new rows get predict)
+        self.record = record    # what was found, and how
+        self._values = values   # the training rows' answers (not saved: new rows get predict)
+
+    @property
+    def prediction_column(self) -> str:
+        return self.COLUMN
+
+    def predict(self, data) -> pd.Series:
+        frame = read(data)
+        answer = self.pipeline.predict(self.schema.prepare(frame, where=frame.attrs.get("manabu_source", {}).get("path")))
+        return pd.Series(np.asarray(answer), index=frame.index, name=self.COLUMN)
+
+    def predict_frame(self, data) -> pd.DataFrame:
+        frame = read(data)
+        result = frame.copy()
+        result[self.COLUMN] = self.predict(frame).to_numpy()
+        return result
+
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        return save_model(path, self.pipeline, {"kind": self.KIND, "schema": self.schema.to_dict(),
+                                                self.KIND: self.record}, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path: str | Path):
+        pipeline, manifest = load_model(path)
+        return cls(pipeline, Schema.from_dict(manifest["schema"]), manifest[cls.KIND])
+
+    def _training_values(self) -> np.ndarray:
+        if self._values is None:
+            raise AttributeError("a loaded model keeps no answers for its training rows: use predict(data)")
+        return self._values
+
+
+class ClusterModel(_Unsupervised):
+    KIND, COLUMN = "cluster", "cluster"
 
     @property
     def k(self) -> int:
         return int(self.record["k"])
 
     @property
-    def prediction_column(self) -> str:
-        return COLUMN
-
-    @property
     def labels_(self) -> np.ndarray:
-        """The cluster of each training row (-1: noise); only on the clustering just fitted."""
-        if self._labels is None:
-            raise AttributeError("a loaded clustering keeps no training labels: use predict(data)")
-        return self._labels
-
-    def predict(self, data) -> pd.Series:
-        """The cluster of each row (-1: noise, for HDBSCAN and DBSCAN)."""
-        frame = read(data)
-        labels = self.pipeline.predict(self.schema.prepare(frame, where=frame.attrs.get("manabu_source", {}).get("path")))
-        return pd.Series(np.asarray(labels, dtype=int), index=frame.index, name=COLUMN)
-
-    def predict_frame(self, data) -> pd.DataFrame:
-        frame = read(data)
-        result = frame.copy()
-        result[self.prediction_column] = self.predict(frame).to_numpy()
-        return result
-
-    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        return save_model(path, self.pipeline, {"kind": KIND, "schema": self.schema.to_dict(), "clustering": self.record},
-                          overwrite=overwrite)
-
-    @classmethod
-    def load(cls, path: str | Path) -> "ClusterModel":
-        pipeline, manifest = load_model(path)
-        return cls(pipeline, Schema.from_dict(manifest["schema"]), manifest["clustering"])
+        """The cluster of each training row (-1: noise)."""
+        return self._training_values()
 
     def __repr__(self) -> str:
         sizes = ", ".join(str(p["size"]) for p in self.record.get("profiles", []))
         return f"ClusterModel(method={self.record['method']!r}, k={self.k}, sizes=[{sizes}])"
 
 
+class AnomalyModel(_Unsupervised):
+    KIND, COLUMN = "anomalies", "anomaly_score"
+
+    @property
+    def scores_(self) -> np.ndarray:
+        """Each training row's score: the share of training rows that look less unusual."""
+        return self._training_values()
+
+    def __repr__(self) -> str:
+        return f"AnomalyModel(method={self.record['method']!r}, rows={self.record['n_rows']})"
+
+
+def load_unsupervised(path: str | Path):
+    """The saved clustering or detector in ``path``, or None when it holds a trained model."""
+    kind = read_manifest(Path(path)).get("kind")
+    found = {model.KIND: model for model in (ClusterModel, AnomalyModel)}.get(kind)
+    return None if found is None else found.load(path)
+
+
+def _read_with_schema(data, leave_out: str | None = None):
+    frame = read(data)
+    where = frame.attrs.get("manabu_source", {}).get("path")
+    label = None
+    if leave_out is not None:
+        if leave_out not in frame.columns:
+            from manabu.errors import SchemaError
+            raise SchemaError("anomalies.no_eval_label", name=leave_out, where=where or "data")
+        label = frame[leave_out]
+        frame = frame.drop(columns=[leave_out])
+    return frame, infer_schema(frame, None, where=where), label
+
+
 def cluster(data, *, k: int | str = "auto", method: str = "kmeans", seed: int = 0) -> ClusterModel:
     """Group the rows of ``data`` into clusters (``manabu.unsupervised.clustering``)."""
-    frame = read(data)
-    schema = infer_schema(frame, None, where=frame.attrs.get("manabu_source", {}).get("path"))
+    frame, schema, _ = _read_with_schema(data)
     pipeline, labels, choice = fit_clusters(frame, schema, k=k, method=method, seed=seed)
     found = sorted(set(labels.tolist()) - {-1})
     record = {"method": method, "k": len(found), "seed": seed, "n_rows": len(frame),
@@ -79,3 +119,26 @@ def cluster(data, *, k: int | str = "auto", method: str = "kmeans", seed: int = 
               "noise": int((labels == -1).sum()), "fingerprint": data_fingerprint(frame),
               "notices": [n.to_dict() for n in schema.notices]}
     return ClusterModel(pipeline, schema, record, labels.astype(int))
+
+
+TOP_ANOMALIES = 10
+
+
+def anomalies(data, *, method: str = "ensemble", eval_label: str | None = None, top: int = TOP_ANOMALIES,
+              seed: int = 0) -> AnomalyModel:
+    """Score how unusual each row of ``data`` is (``manabu.unsupervised.anomalies``);
+    ``eval_label`` names a column kept out of the detection and used only to evaluate it."""
+    frame, schema, label = _read_with_schema(data, eval_label)
+    X = schema.prepare(frame)
+    preprocess = build_preprocessor(schema, PreprocessKind.LINEAR, UNSUPERVISED, seed).transformer
+    pipeline = Pipeline([("preprocess", preprocess), ("model", Detectors(method, seed))])
+    pipeline.fit(X)
+    scores = np.asarray(pipeline.predict(X), dtype=float)
+    order = np.argsort(-scores, kind="stable")[:top]
+    record = {"method": method, "seed": seed, "n_rows": len(frame),
+              "detectors": [type(d).__name__ for d in pipeline.named_steps["model"].detectors_],
+              "top": [{"row": int(row), "score": float(scores[row]), "reasons": why}
+                      for row, why in zip(order, reasons(X, schema, order))],
+              "evaluation": None if label is None else evaluation(scores, label),
+              "fingerprint": data_fingerprint(frame), "notices": [n.to_dict() for n in schema.notices]}
+    return AnomalyModel(pipeline, schema, record, scores)
