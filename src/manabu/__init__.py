@@ -21,6 +21,7 @@ _PUBLIC = {
     "read": "manabu.data.read",
     "cluster": "manabu.unsupervised.model",
     "anomalies": "manabu.unsupervised.model",
+    "reduce": "manabu.unsupervised.model",
     "Predictor": "manabu.predictor",
     "TrainConfig": "manabu.config",
     "AutoClassifier": "manabu.estimators",
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from manabu.api import fit, load
     from manabu.config import TrainConfig
     from manabu.data.read import read
-    from manabu.unsupervised.model import anomalies, cluster
+    from manabu.unsupervised.model import anomalies, cluster, reduce
     from manabu.errors import ManabuError
     from manabu.estimators import AutoClassifier, AutoRegressor
     from manabu.predictor import Predictor

@@ -383,6 +383,50 @@ def _why(reason: dict) -> str:
 
 
 @app.command()
+def reduce(
+    data: Annotated[str, typer.Argument(metavar="DATA", help="Data whose many columns to see as a few.")],
+    method: Annotated[str, typer.Option(help="pca (saved, projects new rows), umap or tsne (pictures).")] = "pca",
+    dims: Annotated[int, typer.Option(help="Dimensions to keep.")] = 2,
+    coordinates: Annotated[Path | None, typer.Option(help="CSV to write the rows with their coordinates to.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder to save the PCA in (default: a new folder under ./manabu-models).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    overwrite: Annotated[bool, typer.Option(help="Replace the folder if it exists.")] = False,
+    lang: Lang = None, debug: Debug = False,
+) -> None:
+    """See many columns as a few: PCA with explained variance and loadings, UMAP or t-SNE."""
+    def run() -> None:
+        from manabu.data.read import read
+        from manabu.unsupervised.model import reduce as run_reduce
+        frame = read(data)
+        _print_notices(frame.attrs.get("manabu_notices", []))
+        with err.status(t("reduce.reducing", rows=len(frame), columns=frame.shape[1], dims=dims, method=method)):
+            model = run_reduce(frame, method=method, dims=dims, seed=seed)
+        if model.record.get("components"):
+            _print_components(model.record)
+        if coordinates is not None or method != "pca":
+            target = coordinates or Path(f"{Path(data).stem}-{method}.csv")
+            placed = pd.concat([frame.reset_index(drop=True),
+                                pd.DataFrame(model.embedding_, columns=model.columns)], axis=1)
+            _write_atomically(target, lambda partial: placed.to_csv(partial, index=False))
+            _say(t("reduce.coordinates", path=str(target)), console=out)
+        if method == "pca":
+            saved = model.save(output or _default_output(f"reduce-{data}"), overwrite=overwrite)
+            _say(t("reduce.saved", path=str(saved)), console=out)
+    command(run)(lang=lang, debug=debug)
+
+
+def _print_components(record: dict) -> None:
+    table_ = Table(title=escape(t("reduce.pca_title")))
+    for header in ("PC", "%", ""):
+        table_.add_column(header)
+    for component in record["components"]:
+        weights = ", ".join(f"{escape(w['feature'])} {w['weight']:+.2f}" for w in component["loadings"])
+        table_.add_row(str(component["component"]), f"{component['explained']:.1%}", weights)
+    out.print(table_)
+    _say(t("reduce.pca_total", dims=len(record["components"]), total=record["explained_total"]), console=out)
+
+
+@app.command()
 def info(
     data: Annotated[str, typer.Argument(metavar="DATA", help="Data file (or a SQLAlchemy URL with --table/--query).")],
     target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict: shows its distribution and the task.")] = None,

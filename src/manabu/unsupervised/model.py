@@ -16,6 +16,7 @@ from manabu.data.schema import Schema, infer_schema
 from manabu.features.preprocess import PreprocessKind, build_preprocessor
 from manabu.unsupervised.anomalies import Detectors, evaluation, reasons
 from manabu.unsupervised.clustering import UNSUPERVISED, fit_clusters, profiles
+from manabu.unsupervised.reduction import Projection, summary
 
 
 class _Unsupervised:
@@ -88,10 +89,49 @@ class AnomalyModel(_Unsupervised):
         return f"AnomalyModel(method={self.record['method']!r}, rows={self.record['n_rows']})"
 
 
+class ReduceModel(_Unsupervised):
+    KIND, COLUMN = "reduce", "component"
+
+    @property
+    def embedding_(self) -> np.ndarray:
+        """The training rows' coordinates."""
+        return self._training_values()
+
+    def predict(self, data) -> pd.DataFrame:
+        """The coordinates of new rows, a column per dimension (PCA and UMAP; not t-SNE)."""
+        frame = read(data)
+        values = self.pipeline.predict(self.schema.prepare(frame, where=frame.attrs.get("manabu_source", {}).get("path")))
+        return pd.DataFrame(values, index=frame.index, columns=self.columns)
+
+    def predict_frame(self, data) -> pd.DataFrame:
+        frame = read(data)
+        return pd.concat([frame, self.predict(frame)], axis=1)
+
+    @property
+    def columns(self) -> list[str]:
+        return [f"{self.COLUMN}_{i}" for i in range(1, int(self.record["dims"]) + 1)]
+
+    @property
+    def prediction_column(self) -> str:
+        return ", ".join(self.columns)
+
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Only a PCA is saved: it projects new rows exactly. UMAP and t-SNE give pictures of
+        the rows they were fitted on (``embedding_``); a UMAP model holds compiled code that
+        cannot be saved without pickle, which manabu's model folders never use."""
+        if self.record["method"] != "pca":
+            from manabu.errors import ConfigError
+            raise ConfigError("reduce.not_saved", method=self.record["method"])
+        return super().save(path, overwrite=overwrite)
+
+    def __repr__(self) -> str:
+        return f"ReduceModel(method={self.record['method']!r}, dims={self.record['dims']})"
+
+
 def load_unsupervised(path: str | Path):
-    """The saved clustering or detector in ``path``, or None when it holds a trained model."""
+    """The saved clustering, detector or projection in ``path``, or None for a trained model."""
     kind = read_manifest(Path(path)).get("kind")
-    found = {model.KIND: model for model in (ClusterModel, AnomalyModel)}.get(kind)
+    found = {model.KIND: model for model in (ClusterModel, AnomalyModel, ReduceModel)}.get(kind)
     return None if found is None else found.load(path)
 
 
@@ -142,3 +182,16 @@ def anomalies(data, *, method: str = "ensemble", eval_label: str | None = None, 
               "evaluation": None if label is None else evaluation(scores, label),
               "fingerprint": data_fingerprint(frame), "notices": [n.to_dict() for n in schema.notices]}
     return AnomalyModel(pipeline, schema, record, scores)
+
+
+def reduce(data, *, method: str = "pca", dims: int = 2, seed: int = 0) -> ReduceModel:
+    """Many columns seen as ``dims`` (``manabu.unsupervised.reduction``)."""
+    frame, schema, _ = _read_with_schema(data)
+    preprocess = build_preprocessor(schema, PreprocessKind.LINEAR, UNSUPERVISED, seed).transformer
+    projection = Projection(method, dims, seed)
+    Z = np.asarray(preprocess.fit_transform(schema.prepare(frame)), dtype=float)
+    embedding = projection.fit_transform(Z)
+    names = [str(n).split("__", 1)[-1] for n in preprocess.get_feature_names_out()]
+    record = {"method": method, "dims": int(dims), "seed": seed, "n_rows": len(frame), **summary(projection, names),
+              "fingerprint": data_fingerprint(frame), "notices": [n.to_dict() for n in schema.notices]}
+    return ReduceModel(Pipeline([("preprocess", preprocess), ("model", projection)]), schema, record, embedding)
