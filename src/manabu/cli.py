@@ -302,6 +302,7 @@ def cluster(
         destination = output or _default_output(f"cluster-{data}")
         saved = model.save(destination, overwrite=overwrite)
         _say(t("cluster.saved", path=str(saved)), console=out)
+        _say(t("cli.report_written", path=str(saved / "report.html")), console=out)
     command(run)(lang=lang, debug=debug)
 
 
@@ -356,6 +357,7 @@ def anomalies(
         _print_anomalies(model.record, eval_label)
         saved = model.save(output or _default_output(f"anomalies-{data}"), overwrite=overwrite)
         _say(t("anomalies.saved", path=str(saved)), console=out)
+        _say(t("cli.report_written", path=str(saved / "report.html")), console=out)
     command(run)(lang=lang, debug=debug)
 
 
@@ -412,6 +414,7 @@ def reduce(
         if method == "pca":
             saved = model.save(output or _default_output(f"reduce-{data}"), overwrite=overwrite)
             _say(t("reduce.saved", path=str(saved)), console=out)
+            _say(t("cli.report_written", path=str(saved / "report.html")), console=out)
     command(run)(lang=lang, debug=debug)
 
 

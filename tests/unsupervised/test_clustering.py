@@ -9,7 +9,7 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
 import manabu
-from manabu.errors import ConfigError, DataError, SchemaError
+from manabu.errors import ConfigError, DataError
 from manabu.unsupervised.model import ClusterModel, cluster
 from tests.cli.conftest import Cli
 
@@ -76,7 +76,7 @@ def test_categorical_only_and_empty_columns_still_cluster():
     (lambda f: cluster(f, k="1"), ConfigError, "at least 2"),
     (lambda f: cluster(f, k="many"), ConfigError, "at least 2"),
     (lambda f: cluster(f, method="spectral"), ConfigError, "not a clustering method"),
-    (lambda f: cluster(pd.concat([f.head(1)] * 50, ignore_index=True)), SchemaError, "no usable feature columns"),
+    (lambda f: cluster(pd.concat([f.head(1)] * 50, ignore_index=True)), DataError, "nothing to compare the rows by"),
     (lambda f: cluster(pd.concat([f.head(1)] * 50 + [f.head(1).assign(shop="x")], ignore_index=True), k=2,
                        method="gmm").k, None, None),
 ])

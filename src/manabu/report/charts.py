@@ -147,7 +147,7 @@ def heatmap(labels: Sequence[str], matrix: Sequence[Sequence[float | None]], *, 
 
 
 def bars(names: Sequence[str], values: Sequence[float], errors: Sequence[float | None], x_label: str,
-         highlight: str | None = None) -> str:
+         highlight: str | None = None, from_zero: bool = False) -> str:
     """Horizontal bars, the first on top, whiskers for a spread (the leaderboard over folds,
     importances over repeats), one bar highlighted (the chosen model)."""
     scores = [0.0 if v is None else v for v in values]
@@ -163,7 +163,8 @@ def bars(names: Sequence[str], values: Sequence[float], errors: Sequence[float |
         low = min(score - e for score, e in zip(scores, spread))
         high = max(score + e for score, e in zip(scores, spread))
         pad = (high - low) * 0.08 or abs(high) * 0.05 or 1.0
-        ax.set_xlim(low - pad, high + pad)
+        # counts and shares start at zero; scores are zoomed in, where their differences are
+        ax.set_xlim(0 if from_zero else low - pad, high + pad)
     return svg(draw, height=max(1.8, 0.24 * len(names) + 0.9))
 
 
@@ -191,10 +192,18 @@ def curves(lines: Sequence[tuple[str, Sequence[float], Sequence[float]]], *, x_l
 
 
 def scatter(x: Sequence[float], y: Sequence[float], *, x_label: str, y_label: str, identity: bool = False,
-            zero_line: bool = False) -> str:
-    """Points (predicted against actual, residuals against predicted)."""
+            zero_line: bool = False, groups: Sequence | None = None) -> str:
+    """Points (predicted against actual, residuals against predicted; rows on a map, coloured by
+    ``groups`` with a legend)."""
     def draw(ax):
-        ax.scatter(x, y, s=6, alpha=0.45, color=PALETTE[0], linewidths=0)
+        if groups is None:
+            ax.scatter(x, y, s=6, alpha=0.45, color=PALETTE[0], linewidths=0)
+        else:
+            for i, group in enumerate(sorted(set(groups), key=str)):
+                chosen = [j for j, g in enumerate(groups) if g == group]
+                ax.scatter([x[j] for j in chosen], [y[j] for j in chosen], s=7, alpha=0.6, linewidths=0,
+                           color=PALETTE[i % len(PALETTE)], label=str(group))
+            ax.legend(fontsize=6, markerscale=2, frameon=False, loc="best")
         if identity and len(x):
             low, high = min(min(x), min(y)), max(max(x), max(y))
             ax.plot([low, high], [low, high], linestyle="--", color=PALETTE[1], linewidth=1)

@@ -35,7 +35,7 @@ def _predictions(prediction: dict[str, Any] | None) -> str:
     if prediction["kind"] == "classes":
         names = [f"{c} ({which})" for c in prediction["classes"] for which in ("train", "now")]
         values = [v for pair in zip(prediction["shares_reference"], prediction["shares_now"]) for v in pair]
-        figure = _figure(charts.bars(names, values, [None] * len(values), "share"), "monitor.caption_classes")
+        figure = _figure(charts.bars(names, values, [None] * len(values), "share", from_zero=True), "monitor.caption_classes")
     return _section("predictions", "monitor.title_predictions", f"<p>{text}</p>{figure}"
                     + _explain("monitor.explain_predictions"))
 
@@ -44,7 +44,7 @@ def _columns(result: dict[str, Any]) -> str:
     rows = result["columns"]
     shown = [r for r in rows if r["psi"] is not None][:MAX_PSI_BARS]
     figure = _figure(charts.bars([r["column"] for r in shown], [r["psi"] for r in shown], [None] * len(shown),
-                                 "PSI", highlight=None), "monitor.caption_psi") if shown else ""
+                                 "PSI", from_zero=True), "monitor.caption_psi") if shown else ""
     header = [_both(f"monitor.col_{name}") for name in ("column", "type", "psi", "level", "test", "missing",
                                                        "unseen")]
     table = _table(header, ([html.escape(r["column"]), r["type"], _number(r["psi"], 3), _level(r["psi"]),

@@ -8,11 +8,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 
 from manabu.artifact import data_fingerprint, load_model, read_manifest, save_model
 from manabu.data.read import read
 from manabu.data.schema import Schema, infer_schema
+from manabu.errors import DataError, SchemaError
 from manabu.features.preprocess import PreprocessKind, build_preprocessor
 from manabu.unsupervised.anomalies import Detectors, evaluation, reasons
 from manabu.unsupervised.clustering import UNSUPERVISED, fit_clusters, profiles
@@ -46,8 +48,17 @@ class _Unsupervised:
         return result
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """The model folder, with ``report.html`` (what was found, explained) beside the model."""
+        from manabu.artifact import REPORT_FILE
         return save_model(path, self.pipeline, {"kind": self.KIND, "schema": self.schema.to_dict(),
-                                                self.KIND: self.record}, overwrite=overwrite)
+                                                self.KIND: self.record}, overwrite=overwrite,
+                          derived={REPORT_FILE: self.report().encode("utf-8")})
+
+    def report(self, lang: str | None = None) -> str:
+        """The HTML page that explains what was found (``manabu.report.unsupervised``)."""
+        from manabu.i18n import get_language
+        from manabu.report.unsupervised import render_unsupervised
+        return render_unsupervised(self.KIND, self.record, lang or get_language())
 
     @classmethod
     def load(cls, path: str | Path):
@@ -135,17 +146,41 @@ def load_unsupervised(path: str | Path):
     return None if found is None else found.load(path)
 
 
+MAP_ROWS = 2_000  # rows drawn on the report's map
+
+
+def _map(Z: np.ndarray, groups: np.ndarray | None, seed: int) -> dict[str, Any]:
+    """A sample of the rows on two axes (the first two principal components of the prepared
+    columns, or the given coordinates), for the report's map."""
+    rows = np.sort(np.random.default_rng(seed).choice(len(Z), min(MAP_ROWS, len(Z)), replace=False))
+    points = Z[rows] if Z.shape[1] == 2 else PCA(2, random_state=seed).fit_transform(Z[rows]) if Z.shape[1] > 2 \
+        else np.column_stack([Z[rows, 0], np.zeros(len(rows))])
+    drawn = {"x": np.round(points[:, 0], 4).tolist(), "y": np.round(points[:, 1], 4).tolist()}
+    if groups is not None:
+        drawn["groups"] = [str(g) for g in np.asarray(groups)[rows]]
+    return drawn
+
+
+def _prepared(pipeline: Pipeline, X: pd.DataFrame) -> np.ndarray:
+    return np.asarray(pipeline.named_steps["preprocess"].transform(X), dtype=float)
+
+
 def _read_with_schema(data, leave_out: str | None = None):
     frame = read(data)
     where = frame.attrs.get("manabu_source", {}).get("path")
     label = None
     if leave_out is not None:
         if leave_out not in frame.columns:
-            from manabu.errors import SchemaError
             raise SchemaError("anomalies.no_eval_label", name=leave_out, where=where or "data")
         label = frame[leave_out]
         frame = frame.drop(columns=[leave_out])
-    return frame, infer_schema(frame, None, where=where), label
+    try:
+        schema = infer_schema(frame, None, where=where)
+    except SchemaError as error:  # the training message speaks of a target, which there is none of here
+        if error.key != "schema.no_features":
+            raise
+        raise DataError("unsupervised.nothing_to_use", where=where or "data", dropped=error.params["dropped"]) from None
+    return frame, schema, label
 
 
 def cluster(data, *, k: int | str = "auto", method: str = "kmeans", seed: int = 0) -> ClusterModel:
@@ -153,15 +188,17 @@ def cluster(data, *, k: int | str = "auto", method: str = "kmeans", seed: int = 
     frame, schema, _ = _read_with_schema(data)
     pipeline, labels, choice = fit_clusters(frame, schema, k=k, method=method, seed=seed)
     found = sorted(set(labels.tolist()) - {-1})
+    X = schema.prepare(frame)
     record = {"method": method, "k": len(found), "seed": seed, "n_rows": len(frame),
               "k_choice": None if choice is None else {"k": choice.k, "scores": choice.scores, "votes": choice.votes},
-              "profiles": profiles(schema.prepare(frame), schema, labels),
+              "profiles": profiles(X, schema, labels), "map": _map(_prepared(pipeline, X), labels, seed),
               "noise": int((labels == -1).sum()), "fingerprint": data_fingerprint(frame),
               "notices": [n.to_dict() for n in schema.notices]}
     return ClusterModel(pipeline, schema, record, labels.astype(int))
 
 
 TOP_ANOMALIES = 10
+UNUSUAL = 0.99  # the map marks the rows more unusual than this share of the training rows
 
 
 def anomalies(data, *, method: str = "ensemble", eval_label: str | None = None, top: int = TOP_ANOMALIES,
@@ -180,6 +217,7 @@ def anomalies(data, *, method: str = "ensemble", eval_label: str | None = None, 
               "top": [{"row": int(row), "score": float(scores[row]), "reasons": why}
                       for row, why in zip(order, reasons(X, schema, order))],
               "evaluation": None if label is None else evaluation(scores, label),
+              "map": _map(_prepared(pipeline, X), np.where(scores >= UNUSUAL, f"≥ {UNUSUAL}", "other"), seed),
               "fingerprint": data_fingerprint(frame), "notices": [n.to_dict() for n in schema.notices]}
     return AnomalyModel(pipeline, schema, record, scores)
 
@@ -193,5 +231,6 @@ def reduce(data, *, method: str = "pca", dims: int = 2, seed: int = 0) -> Reduce
     embedding = projection.fit_transform(Z)
     names = [str(n).split("__", 1)[-1] for n in preprocess.get_feature_names_out()]
     record = {"method": method, "dims": int(dims), "seed": seed, "n_rows": len(frame), **summary(projection, names),
+              "map": _map(embedding[:, :2], None, seed) if embedding.shape[1] >= 2 else None,
               "fingerprint": data_fingerprint(frame), "notices": [n.to_dict() for n in schema.notices]}
     return ReduceModel(Pipeline([("preprocess", preprocess), ("model", projection)]), schema, record, embedding)
