@@ -411,6 +411,10 @@ def reduce(
                                 pd.DataFrame(model.embedding_, columns=model.columns)], axis=1)
             _write_atomically(target, lambda partial: placed.to_csv(partial, index=False))
             _say(t("reduce.coordinates", path=str(target)), console=out)
+            if method != "pca":  # not saved as a model: its page goes beside the coordinates
+                page = target.with_suffix(".html")
+                _write_atomically(page, lambda partial: partial.write_text(model.report(), encoding="utf-8"))
+                _say(t("cli.report_written", path=str(page)), console=out)
         if method == "pca":
             saved = model.save(output or _default_output(f"reduce-{data}"), overwrite=overwrite)
             _say(t("reduce.saved", path=str(saved)), console=out)

@@ -71,6 +71,17 @@ def test_categorical_only_and_empty_columns_still_cluster():
     assert model.k == 3 and len(set(model.labels_)) == 3
 
 
+def test_text_only_data_is_grouped_soundly():
+    """Free text alone (character n-grams, until the text features of issue 7): rows that say the
+    same thing share a cluster."""
+    rng = np.random.default_rng(0)
+    sentences = ["the battery died after two days", "battery life is great", "screen cracked on arrival",
+                 "the screen is bright", "delivery was late again", "arrived early and well packed"]
+    said = rng.choice(sentences, 300)
+    model = cluster(pd.DataFrame({"review": said}), k=6)
+    assert adjusted_rand_score(said, model.labels_) > 0.95
+
+
 @pytest.mark.parametrize("call, error, phrase", [
     (lambda f: cluster(f.head(5), k=8), DataError, "8 clusters were asked for, but the data has 5 rows"),
     (lambda f: cluster(f, k="1"), ConfigError, "at least 2"),

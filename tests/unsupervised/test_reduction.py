@@ -57,6 +57,7 @@ def test_the_command_writes_coordinates_for_pictures(wine, tmp_path):
     assert result.exit_code == 0, result.output
     placed = pd.read_csv(tmp_path / "xy.csv")
     assert len(placed) == len(wine) and {"component_1", "component_2", "産地"} <= set(placed.columns)
+    assert '<section id="map">' in (tmp_path / "xy.html").read_text("utf-8")
     result = Cli()("reduce", data, "-o", tmp_path / "pca")
     assert result.exit_code == 0 and "keep" in result.output and (tmp_path / "pca" / "manifest.json").is_file()
 
