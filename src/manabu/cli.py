@@ -286,6 +286,7 @@ def cluster(
     k: Annotated[str, typer.Option("--k", help="Number of clusters, or auto (chosen by silhouette, Calinski-Harabasz and BIC).")] = "auto",
     method: Annotated[str, typer.Option(help="kmeans, gmm, hdbscan, dbscan or agglomerative.")] = "kmeans",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder to save the clustering in (default: a new folder under ./manabu-models).")] = None,
+    labels: Annotated[Path | None, typer.Option(help="CSV of the rows with their cluster (default: DATA's name + -clusters.csv).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     overwrite: Annotated[bool, typer.Option(help="Replace the folder if it exists.")] = False,
     lang: Lang = None, debug: Debug = False,
@@ -299,6 +300,7 @@ def cluster(
         with err.status(t("cluster.clustering", rows=len(frame), columns=frame.shape[1], method=method)):
             model = run_cluster(frame, k=k, method=method, seed=seed)
         _print_clusters(model.record)
+        _write_rows(frame, {"cluster": model.labels_}, labels or Path(f"{Path(data).stem}-clusters.csv"))
         destination = output or _default_output(f"cluster-{data}")
         saved = model.save(destination, overwrite=overwrite)
         _say(t("cluster.saved", path=str(saved)), console=out)
@@ -342,6 +344,7 @@ def anomalies(
     eval_label: Annotated[str | None, typer.Option(help="A column of known anomalies: kept out, used only to evaluate.")] = None,
     top: Annotated[int, typer.Option(help="How many of the most unusual rows to show.")] = 10,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder to save the detector in (default: a new folder under ./manabu-models).")] = None,
+    scores: Annotated[Path | None, typer.Option(help="CSV of the rows with their anomaly score (default: DATA's name + -anomalies.csv).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     overwrite: Annotated[bool, typer.Option(help="Replace the folder if it exists.")] = False,
     lang: Lang = None, debug: Debug = False,
@@ -355,6 +358,7 @@ def anomalies(
         with err.status(t("anomalies.scoring", rows=len(frame))):
             model = run_anomalies(frame, method=method, eval_label=eval_label, top=top, seed=seed)
         _print_anomalies(model.record, eval_label)
+        _write_rows(frame, {"anomaly_score": model.scores_}, scores or Path(f"{Path(data).stem}-anomalies.csv"))
         saved = model.save(output or _default_output(f"anomalies-{data}"), overwrite=overwrite)
         _say(t("anomalies.saved", path=str(saved)), console=out)
         _say(t("cli.report_written", path=str(saved / "report.html")), console=out)
@@ -407,10 +411,7 @@ def reduce(
             _print_components(model.record)
         if coordinates is not None or method != "pca":
             target = coordinates or Path(f"{Path(data).stem}-{method}.csv")
-            placed = pd.concat([frame.reset_index(drop=True),
-                                pd.DataFrame(model.embedding_, columns=model.columns)], axis=1)
-            _write_atomically(target, lambda partial: placed.to_csv(partial, index=False))
-            _say(t("reduce.coordinates", path=str(target)), console=out)
+            _write_rows(frame, dict(zip(model.columns, model.embedding_.T)), target)
             if method != "pca":  # not saved as a model: its page goes beside the coordinates
                 page = target.with_suffix(".html")
                 _write_atomically(page, lambda partial: partial.write_text(model.report(), encoding="utf-8"))
@@ -420,6 +421,14 @@ def reduce(
             _say(t("reduce.saved", path=str(saved)), console=out)
             _say(t("cli.report_written", path=str(saved / "report.html")), console=out)
     command(run)(lang=lang, debug=debug)
+
+
+def _write_rows(frame: pd.DataFrame, answers: dict, path: Path) -> None:
+    """The rows as they were read, with the command's answer for each (a cluster, a score,
+    coordinates) as new columns."""
+    placed = frame.reset_index(drop=True).assign(**{name: list(values) for name, values in answers.items()})
+    _write_atomically(path, lambda partial: placed.to_csv(partial, index=False))
+    _say(t("cli.rows_written", path=str(path), columns=", ".join(answers)), console=out)
 
 
 def _print_components(record: dict) -> None:

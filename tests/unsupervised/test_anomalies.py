@@ -78,7 +78,10 @@ def test_bad_requests_get_one_message(kwargs, error, phrase):
 def test_the_command_shows_the_most_unusual_rows_and_the_evaluation(tmp_path):
     data = tmp_path / "sensors.csv"
     planted().to_csv(data, index=False)
-    result = Cli()("anomalies", data, "--eval-label", "label", "--top", "5", "-o", tmp_path / "detector")
+    result = Cli()("anomalies", data, "--eval-label", "label", "--top", "5", "-o", tmp_path / "detector",
+                   "--scores", tmp_path / "scored.csv")
     assert result.exit_code == 0, result.output
+    scored = pd.read_csv(tmp_path / "scored.csv")
+    assert scored["anomaly_score"].between(0, 1).all() and scored.loc[scored["label"] == "anomaly", "anomaly_score"].min() > 0.9
     text = result.output.replace("\n", " ")
     assert "most unusual rows" in text and "温度" in text and "ROC-AUC" in text

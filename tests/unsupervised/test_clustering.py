@@ -104,8 +104,10 @@ def test_the_command_prints_the_choice_and_the_clusters_in_words(tmp_path):
     frame, _ = blobs()
     data = tmp_path / "shops.csv"
     frame.to_csv(data, index=False)
-    result = Cli()("cluster", data, "-o", tmp_path / "clusters")
+    result = Cli()("cluster", data, "-o", tmp_path / "clusters", "--labels", tmp_path / "labelled.csv")
     assert result.exit_code == 0, result.output
+    labelled = pd.read_csv(tmp_path / "labelled.csv")
+    assert len(labelled) == len(frame) and labelled["cluster"].nunique() == 4
     text = result.output.replace("\n", " ")
     assert "k = 4:" in text and "silhouette" in text and "4 clusters found by kmeans" in text
     assert "shop = 東京" in text and "higher than average" in text or "lower than average" in text
