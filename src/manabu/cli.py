@@ -301,10 +301,7 @@ def cluster(
             model = run_cluster(frame, k=k, method=method, seed=seed)
         _print_clusters(model.record)
         _write_rows(frame, {"cluster": model.labels_}, labels or Path(f"{Path(data).stem}-clusters.csv"))
-        destination = output or _default_output(f"cluster-{data}")
-        saved = model.save(destination, overwrite=overwrite)
-        _say(t("cluster.saved", path=str(saved)), console=out)
-        _say(t("cli.report_written", path=str(saved / "report.html")), console=out)
+        _save_with_report(model, output or _default_output(f"cluster-{data}"), "cluster.saved", overwrite)
     command(run)(lang=lang, debug=debug)
 
 
@@ -359,9 +356,7 @@ def anomalies(
             model = run_anomalies(frame, method=method, eval_label=eval_label, top=top, seed=seed)
         _print_anomalies(model.record, eval_label)
         _write_rows(frame, {"anomaly_score": model.scores_}, scores or Path(f"{Path(data).stem}-anomalies.csv"))
-        saved = model.save(output or _default_output(f"anomalies-{data}"), overwrite=overwrite)
-        _say(t("anomalies.saved", path=str(saved)), console=out)
-        _say(t("cli.report_written", path=str(saved / "report.html")), console=out)
+        _save_with_report(model, output or _default_output(f"anomalies-{data}"), "anomalies.saved", overwrite)
     command(run)(lang=lang, debug=debug)
 
 
@@ -417,10 +412,16 @@ def reduce(
                 _write_atomically(page, lambda partial: partial.write_text(model.report(), encoding="utf-8"))
                 _say(t("cli.report_written", path=str(page)), console=out)
         if method == "pca":
-            saved = model.save(output or _default_output(f"reduce-{data}"), overwrite=overwrite)
-            _say(t("reduce.saved", path=str(saved)), console=out)
-            _say(t("cli.report_written", path=str(saved / "report.html")), console=out)
+            _save_with_report(model, output or _default_output(f"reduce-{data}"), "reduce.saved", overwrite)
     command(run)(lang=lang, debug=debug)
+
+
+def _save_with_report(model, destination: Path, saved_key: str, overwrite: bool) -> None:
+    """Save an unsupervised model (its folder holds the report) and say where both are."""
+    from manabu.artifact import REPORT_FILE
+    saved = model.save(destination, overwrite=overwrite)
+    _say(t(saved_key, path=str(saved)), console=out)
+    _say(t("cli.report_written", path=str(saved / REPORT_FILE)), console=out)
 
 
 def _write_rows(frame: pd.DataFrame, answers: dict, path: Path) -> None:

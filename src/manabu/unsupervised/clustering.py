@@ -78,17 +78,23 @@ def choose_k(Z: np.ndarray, seed: int = 0) -> KChoice:
     return KChoice(best, scores, votes)
 
 
-def fit_clusters(frame: pd.DataFrame, schema: Schema, *, k: int | str = "auto", method: str = "kmeans",
-                 seed: int = 0) -> tuple[Pipeline, np.ndarray, KChoice | None]:
-    """The fitted pipeline that assigns rows to clusters, each training row's cluster, and how
-    k was chosen (None when it was given or the method finds it itself)."""
-    if method not in METHODS:
-        raise ConfigError("cluster.bad_method", method=method, methods=", ".join(METHODS))
-    X = schema.prepare(frame)
+def prepare_rows(X: pd.DataFrame, schema: Schema, seed: int = 0):
+    """The fitted preprocessing of the unsupervised commands and the prepared matrix: numbers
+    scaled, categories one-hot encoded, so that every column weighs alike in distances."""
     preprocess = build_preprocessor(schema, PreprocessKind.LINEAR, UNSUPERVISED, seed).transformer
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scaling constant one-hot columns and the like
-        Z = np.asarray(preprocess.fit_transform(X), dtype=float)
+        return preprocess, np.asarray(preprocess.fit_transform(X), dtype=float)
+
+
+def fit_clusters(X: pd.DataFrame, schema: Schema, *, k: int | str = "auto", method: str = "kmeans",
+                 seed: int = 0) -> tuple[Pipeline, np.ndarray, KChoice | None, np.ndarray]:
+    """For the rows ``X`` (typed by ``Schema.prepare``): the fitted pipeline that assigns rows
+    to clusters, each row's cluster, how k was chosen (None when it was given or the method
+    finds it itself), and the prepared matrix the clusters were found in."""
+    if method not in METHODS:
+        raise ConfigError("cluster.bad_method", method=method, methods=", ".join(METHODS))
+    preprocess, Z = prepare_rows(X, schema, seed)
     if len(np.unique(Z[:FIT_ROWS], axis=0)) < 2 and len(np.unique(Z, axis=0)) < 2:
         raise DataError("cluster.too_few_distinct_rows", n=1)
     choice = None
@@ -100,14 +106,14 @@ def fit_clusters(frame: pd.DataFrame, schema: Schema, *, k: int | str = "auto", 
     model = _model(method, k, len(Z), seed)
     if hasattr(model, "predict"):
         labels = model.fit_predict(Z) if hasattr(model, "fit_predict") else model.fit(Z).predict(Z)
-        return Pipeline([("preprocess", preprocess), ("model", model)]), np.asarray(labels), choice
+        return Pipeline([("preprocess", preprocess), ("model", model)]), np.asarray(labels), choice, Z
     rows = np.sort(np.random.default_rng(seed).choice(len(Z), FIT_ROWS, replace=False)) if len(Z) > FIT_ROWS \
         else np.arange(len(Z))
     fitted_labels = model.fit_predict(Z[rows])
     assign = KNeighborsClassifier(n_neighbors=min(NEIGHBOURS, len(rows))).fit(Z[rows], fitted_labels)
     labels = assign.predict(Z)
     labels[rows] = fitted_labels
-    return Pipeline([("preprocess", preprocess), ("model", assign)]), labels, choice
+    return Pipeline([("preprocess", preprocess), ("model", assign)]), labels, choice, Z
 
 
 def _checked_k(k: int | str, n_rows: int) -> int:

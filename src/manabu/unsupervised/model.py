@@ -14,10 +14,9 @@ from sklearn.pipeline import Pipeline
 from manabu.artifact import data_fingerprint, load_model, read_manifest, save_model
 from manabu.data.read import read
 from manabu.data.schema import Schema, infer_schema
-from manabu.errors import DataError, SchemaError
-from manabu.features.preprocess import PreprocessKind, build_preprocessor
+from manabu.errors import ConfigError, DataError, SchemaError
 from manabu.unsupervised.anomalies import Detectors, evaluation, reasons
-from manabu.unsupervised.clustering import UNSUPERVISED, fit_clusters, profiles
+from manabu.unsupervised.clustering import fit_clusters, prepare_rows, profiles
 from manabu.unsupervised.reduction import Projection, summary
 
 
@@ -38,14 +37,14 @@ class _Unsupervised:
 
     def predict(self, data) -> pd.Series:
         frame = read(data)
-        answer = self.pipeline.predict(self.schema.prepare(frame, where=frame.attrs.get("manabu_source", {}).get("path")))
-        return pd.Series(np.asarray(answer), index=frame.index, name=self.COLUMN)
+        return pd.Series(np.asarray(self._answer(frame)), index=frame.index, name=self.COLUMN)
 
     def predict_frame(self, data) -> pd.DataFrame:
         frame = read(data)
-        result = frame.copy()
-        result[self.COLUMN] = self.predict(frame).to_numpy()
-        return result
+        return pd.concat([frame, pd.DataFrame(self.predict(frame))], axis=1)
+
+    def _answer(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.pipeline.predict(self.schema.prepare(frame, where=frame.attrs.get("manabu_source", {}).get("path")))
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """The model folder, with ``report.html`` (what was found, explained) beside the model."""
@@ -111,12 +110,7 @@ class ReduceModel(_Unsupervised):
     def predict(self, data) -> pd.DataFrame:
         """The coordinates of new rows, a column per dimension (PCA and UMAP; not t-SNE)."""
         frame = read(data)
-        values = self.pipeline.predict(self.schema.prepare(frame, where=frame.attrs.get("manabu_source", {}).get("path")))
-        return pd.DataFrame(values, index=frame.index, columns=self.columns)
-
-    def predict_frame(self, data) -> pd.DataFrame:
-        frame = read(data)
-        return pd.concat([frame, self.predict(frame)], axis=1)
+        return pd.DataFrame(self._answer(frame), index=frame.index, columns=self.columns)
 
     @property
     def columns(self) -> list[str]:
@@ -131,7 +125,6 @@ class ReduceModel(_Unsupervised):
         the rows they were fitted on (``embedding_``); a UMAP model holds compiled code that
         cannot be saved without pickle, which manabu's model folders never use."""
         if self.record["method"] != "pca":
-            from manabu.errors import ConfigError
             raise ConfigError("reduce.not_saved", method=self.record["method"])
         return super().save(path, overwrite=overwrite)
 
@@ -161,10 +154,6 @@ def _map(Z: np.ndarray, groups: np.ndarray | None, seed: int) -> dict[str, Any]:
     return drawn
 
 
-def _prepared(pipeline: Pipeline, X: pd.DataFrame) -> np.ndarray:
-    return np.asarray(pipeline.named_steps["preprocess"].transform(X), dtype=float)
-
-
 def _read_with_schema(data, leave_out: str | None = None):
     frame = read(data)
     where = frame.attrs.get("manabu_source", {}).get("path")
@@ -186,12 +175,12 @@ def _read_with_schema(data, leave_out: str | None = None):
 def cluster(data, *, k: int | str = "auto", method: str = "kmeans", seed: int = 0) -> ClusterModel:
     """Group the rows of ``data`` into clusters (``manabu.unsupervised.clustering``)."""
     frame, schema, _ = _read_with_schema(data)
-    pipeline, labels, choice = fit_clusters(frame, schema, k=k, method=method, seed=seed)
-    found = sorted(set(labels.tolist()) - {-1})
     X = schema.prepare(frame)
+    pipeline, labels, choice, Z = fit_clusters(X, schema, k=k, method=method, seed=seed)
+    found = sorted(set(labels.tolist()) - {-1})
     record = {"method": method, "k": len(found), "seed": seed, "n_rows": len(frame),
               "k_choice": None if choice is None else {"k": choice.k, "scores": choice.scores, "votes": choice.votes},
-              "profiles": profiles(X, schema, labels), "map": _map(_prepared(pipeline, X), labels, seed),
+              "profiles": profiles(X, schema, labels), "map": _map(Z, labels, seed),
               "noise": int((labels == -1).sum()), "fingerprint": data_fingerprint(frame),
               "notices": [n.to_dict() for n in schema.notices]}
     return ClusterModel(pipeline, schema, record, labels.astype(int))
@@ -207,17 +196,17 @@ def anomalies(data, *, method: str = "ensemble", eval_label: str | None = None, 
     ``eval_label`` names a column kept out of the detection and used only to evaluate it."""
     frame, schema, label = _read_with_schema(data, eval_label)
     X = schema.prepare(frame)
-    preprocess = build_preprocessor(schema, PreprocessKind.LINEAR, UNSUPERVISED, seed).transformer
-    pipeline = Pipeline([("preprocess", preprocess), ("model", Detectors(method, seed))])
-    pipeline.fit(X)
-    scores = np.asarray(pipeline.predict(X), dtype=float)
+    preprocess, Z = prepare_rows(X, schema, seed)
+    detectors = Detectors(method, seed).fit(Z)
+    pipeline = Pipeline([("preprocess", preprocess), ("model", detectors)])
+    scores = np.asarray(detectors.score_samples(Z), dtype=float)
     order = np.argsort(-scores, kind="stable")[:top]
     record = {"method": method, "seed": seed, "n_rows": len(frame),
               "detectors": [type(d).__name__ for d in pipeline.named_steps["model"].detectors_],
               "top": [{"row": int(row), "score": float(scores[row]), "reasons": why}
                       for row, why in zip(order, reasons(X, schema, order))],
               "evaluation": None if label is None else evaluation(scores, label),
-              "map": _map(_prepared(pipeline, X), np.where(scores >= UNUSUAL, f"≥ {UNUSUAL}", "other"), seed),
+              "map": _map(Z, np.where(scores >= UNUSUAL, f"≥ {UNUSUAL}", "other"), seed),
               "fingerprint": data_fingerprint(frame), "notices": [n.to_dict() for n in schema.notices]}
     return AnomalyModel(pipeline, schema, record, scores)
 
@@ -225,9 +214,8 @@ def anomalies(data, *, method: str = "ensemble", eval_label: str | None = None, 
 def reduce(data, *, method: str = "pca", dims: int = 2, seed: int = 0) -> ReduceModel:
     """Many columns seen as ``dims`` (``manabu.unsupervised.reduction``)."""
     frame, schema, _ = _read_with_schema(data)
-    preprocess = build_preprocessor(schema, PreprocessKind.LINEAR, UNSUPERVISED, seed).transformer
+    preprocess, Z = prepare_rows(schema.prepare(frame), schema, seed)
     projection = Projection(method, dims, seed)
-    Z = np.asarray(preprocess.fit_transform(schema.prepare(frame)), dtype=float)
     embedding = projection.fit_transform(Z)
     names = [str(n).split("__", 1)[-1] for n in preprocess.get_feature_names_out()]
     record = {"method": method, "dims": int(dims), "seed": seed, "n_rows": len(frame), **summary(projection, names),
