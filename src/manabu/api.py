@@ -13,18 +13,22 @@ def fit(data, target: str, *, time_limit: float = DEFAULT_TIME_LIMIT, metric: st
         task: str | None = None, models: list[str] | None = None, validation: str | None = None,
         group: str | None = None, time: str | None = None, seed: int = 0,
         max_trials: int | None = None, preset: str = "balanced", search: str = "bayes",
-        max_latency_ms: float | None = None, checkpoint: str | Path | None = None,
-        resume: bool = False, verbose: bool = True) -> Predictor:
+        max_latency_ms: float | None = None, tokenizer: str = "auto", text_model: str | Path | None = None,
+        checkpoint: str | Path | None = None, resume: bool = False, verbose: bool = True) -> Predictor:
     """Train the best model found within ``time_limit`` seconds and return its Predictor.
 
     ``data`` is a path (CSV, TSV, Parquet, Excel, JSON lines), a pandas or polars DataFrame.
+    ``tokenizer`` reads the words of Japanese text ("sudachi", "fugashi", "janome"; "auto" takes
+    the first installed), and ``text_model`` is a local Transformer checkpoint to fine-tune on
+    the text beside the other families.
     ``checkpoint`` is a folder where the search saves its progress; ``resume=True`` continues
     the search saved there (after Ctrl-C, say) instead of starting again.
     """
     config = TrainConfig(target=target, time_limit=time_limit, metric=metric, task=task,
                          models=tuple(models) if models else None, validation=validation,
                          group=group, time=time, seed=seed, max_trials=max_trials, preset=preset,
-                         search=search, max_latency_ms=max_latency_ms)
+                         search=search, max_latency_ms=max_latency_ms, tokenizer=tokenizer,
+                         text_model=str(text_model) if text_model is not None else None)
     saved_search = None
     if checkpoint is not None:
         from manabu.search.checkpoint import Checkpoint

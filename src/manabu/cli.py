@@ -89,6 +89,8 @@ def train(
     preset: Annotated[str, typer.Option(help="fast (one small model), balanced (ensemble if it helps) or best (ensembles and stacking).")] = "balanced",
     search: Annotated[str, typer.Option(help="How to choose candidates after the known-good defaults: bayes, random or grid.")] = "bayes",
     max_latency_ms: Annotated[float | None, typer.Option(help="Keep only models that predict one row within this many milliseconds.")] = None,
+    tokenizer: Annotated[str, typer.Option(help="Japanese analyser of text columns: sudachi, fugashi or janome (auto: the first installed).")] = "auto",
+    text_model: Annotated[Path | None, typer.Option(help="Folder of a local Transformer checkpoint (save_pretrained) to fine-tune on the text columns.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the stopped search of the model folder given with --output.")] = False,
     table: Annotated[str | None, typer.Option(help="SQL table to read (with a database URL).")] = None,
     query: Annotated[str | None, typer.Option(help="SQL query to read (with a database URL).")] = None,
@@ -103,7 +105,8 @@ def train(
         config = TrainConfig(target=target, time_limit=time_limit, metric=metric, task=task,
                              models=_split(models), validation=validation, group=group, time=time,
                              seed=seed, max_trials=max_trials, preset=preset, search=search,
-                             max_latency_ms=max_latency_ms)
+                             max_latency_ms=max_latency_ms, tokenizer=tokenizer,
+                             text_model=str(text_model) if text_model else None)
         if resume and output is None:
             raise ConfigError("cli.resume_needs_output")
         _train(data, config, output, overwrite or resume, table=table, query=query, resume=resume, track=track)
@@ -467,7 +470,8 @@ def _info(data: str, target: str | None, *, table=None, query=None) -> None:
                    t("cli.col_unique"), t("cli.col_example"))
     for column in schema.columns:
         example = frame[column.name].dropna()
-        table_.add_row(escape(column.name), t(f"cli.type_{column.type}"), t(f"cli.role_{column.role}"),
+        kind = t(f"cli.type_{column.type}") + (f" ({column.language})" if column.language else "")
+        table_.add_row(escape(column.name), kind, t(f"cli.role_{column.role}"),
                        f"{column.n_missing:,} ({column.n_missing / max(len(frame), 1):.0%})",
                        f"{column.n_unique:,}", escape(str(example.iloc[0])[:30]) if len(example) else "")
     out.print(table_)
@@ -604,6 +608,7 @@ def main() -> None:
 
 
 from manabu import cli_ship  # noqa: E402,F401  (registers serve, registry, monitor, retrain, package)
+from manabu import cli_text  # noqa: E402,F401  (registers tokenize and explain)
 
 
 def _with_track_value(argv: list[str]) -> list[str]:

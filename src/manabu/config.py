@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from manabu.errors import ConfigError
+from manabu.features.tokenize import CHOICES as TOKENIZERS
 from manabu.presets import get_preset
 
 DEFAULT_TIME_LIMIT = 60.0
@@ -27,6 +28,8 @@ class TrainConfig:
     search: str = "bayes"                   # "bayes", "random" or "grid"
     preset: str = "balanced"                # "fast", "balanced" or "best"
     max_latency_ms: float | None = None     # keep only models that predict one row this fast
+    tokenizer: str = "auto"                 # the word analyser of Japanese text (features.tokenize)
+    text_model: str | None = None           # a local Transformer checkpoint to fine-tune on the text
 
     def __post_init__(self) -> None:
         if not isinstance(self.time_limit, (int, float)) or not math.isfinite(self.time_limit) \
@@ -43,6 +46,8 @@ class TrainConfig:
             raise ConfigError("search.bad_max_latency", value=self.max_latency_ms)
         if self.models is not None:
             object.__setattr__(self, "models", tuple(self.models))
+        if self.tokenizer not in TOKENIZERS:
+            raise ConfigError("text.unknown_tokenizer", value=self.tokenizer, choices=", ".join(TOKENIZERS))
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -6,7 +6,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -14,13 +14,16 @@ from sklearn.pipeline import Pipeline
 
 from manabu.config import TrainConfig
 from manabu.data.read import read
-from manabu.data.schema import Schema
+from manabu.data.schema import ColumnType, Schema
 from manabu.data.task import Task
-from manabu.errors import SchemaError
+from manabu.errors import ConfigError, SchemaError
 from manabu.evaluate.metrics import compute_all
 from manabu.i18n import Message
 from manabu.inference import NotCovered, row_path_or_none
 from manabu.search.leaderboard import leaderboard_frame
+
+if TYPE_CHECKING:
+    from manabu.evaluate.text import TextExplanation
 
 ROW_PATH_MAX_ROWS = 256  # inputs of at most this many rows take the row path, when there is one
 _ROW_PATH_LOCK = threading.Lock()  # one row path built at a time
@@ -245,6 +248,37 @@ class Predictor:
             return known[1][int(codes[0])].set_axis(index)
         values = pd.Series(np.asarray(self.classes, dtype=object)[codes]).infer_objects().to_numpy()
         return pd.Series(values, index=index, name=self.target)
+
+    def explain_text(self, text: str, column: str | None = None) -> TextExplanation:
+        """Which words drive this model's prediction for ``text`` (``manabu.evaluate.text``): each
+        word's effect is how much the prediction moves when the word is taken out. The model's
+        other columns are left missing; ``column`` names the text column when there are several."""
+        from manabu.evaluate.text import TextExplanation, explain_document  # noqa: F811
+        names = self.schema.of_type(ColumnType.TEXT)
+        if not names:
+            raise ConfigError("text.not_text_model", target=self.target)
+        if column is None and len(names) > 1:
+            raise ConfigError("text.explain_column", names=", ".join(names))
+        column = column or names[0]
+        if column not in names:
+            raise ConfigError("text.explain_unknown_column", name=column, names=", ".join(names))
+        if not isinstance(text, str) or not text.strip():
+            raise ConfigError("text.empty")
+        features = [c.name for c in self.schema.features]
+
+        def scores(texts: list[str]) -> np.ndarray:
+            frame = pd.DataFrame({name: [np.nan] * len(texts) for name in features})
+            frame[column] = pd.Series(texts, dtype=object)
+            if self.classes is None:
+                return self.predict(frame).to_numpy(dtype=float).reshape(-1, 1)
+            return self.predict_proba(frame).to_numpy(dtype=float)
+
+        tokenizer = self.schema.column(column).tokenizer or "english"
+        full = scores([text])[0]
+        output = int(np.argmax(full)) if self.classes is not None else None
+        _, effects = explain_document(text, tokenizer, scores, output)
+        label = self.classes[output] if output is not None else None
+        return TextExplanation(column, tokenizer, full, label, output, effects)
 
     def evaluate(self, data) -> dict[str, float]:
         """Every metric that applies, on data that holds the target column."""

@@ -11,7 +11,7 @@ import pandas as pd
 from manabu.artifact import data_fingerprint
 from manabu.config import TrainConfig
 from manabu.data.read import read
-from manabu.data.schema import infer_schema
+from manabu.data.schema import ColumnType, infer_schema
 from manabu.data.splits import choose_validation, make_folds
 from manabu.data.task import Task, detect_task, target_notices
 from manabu.ensemble.model import Ensemble
@@ -20,6 +20,7 @@ from manabu.ensemble.selection import (EnsembleCandidate, Limits, build_ensemble
 from manabu.errors import DataError, TrainingError
 from manabu.evaluate.metrics import Metric, get_metric, signed
 from manabu.i18n import Message
+from manabu.features.tokenize import assign_tokenizers
 from manabu.models.zoo import get_entries
 from manabu.predictor import Predictor, TrainingRecord, plain_label
 from manabu.presets import get_preset
@@ -57,6 +58,7 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
         raise DataError("validation.too_few_rows", n_rows=labelled)
     schema = infer_schema(frame, config.target, group=config.group, time=config.time, where=where)
     notices += schema.notices
+    notices += assign_tokenizers(schema, config.tokenizer)
     task = detect_task(frame[config.target], config.task)
     notices += target_notices(frame[config.target])
     raw = frame
@@ -66,7 +68,8 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
     y, classes = _encode_target(frame[config.target], task)
     X = schema.prepare(frame)
     metric = get_metric(config.metric, task)
-    entries = get_entries(list(config.models) if config.models else None, task)
+    entries = get_entries(list(config.models) if config.models else None, task,
+                          has_text=bool(schema.of_type(ColumnType.TEXT)), text_model=config.text_model)
     groups = frame[config.group].to_numpy() if config.group else None
     times = frame[config.time] if config.time else None
     plan = choose_validation(len(y), task, y, groups=groups, time=times, override=config.validation,
@@ -109,7 +112,8 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
             fingerprint=data_fingerprint(frame), source=_file_source(raw),
         )
         listener.stage(Message("search.stage_report"))
-        record.report = report_numbers(raw, best, problem, config, classes, learn=not outcome.interrupted)
+        record.report = report_numbers(raw, best, problem, config, classes, learn=not outcome.interrupted,
+                                       model=model)
     finally:
         listener.stage(None)
     if checkpoint is not None and not outcome.interrupted:

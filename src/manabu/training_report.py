@@ -19,6 +19,7 @@ from manabu.evaluate.diagnostics import classification_diagnostics, regression_d
 from manabu.evaluate.learning import (MAX_IMPORTANCE_ROWS, REPEATS, SHARES, column_importance, dependence,
                                       learning_curve, tree_contributions)
 from manabu.evaluate.metrics import signed
+from manabu.evaluate.text import class_words
 from manabu.search.crossval import predict_scores, score_predictions
 from manabu.search.loop import SearchProblem
 
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 def report_numbers(frame: pd.DataFrame, best, problem: SearchProblem, config: TrainConfig,
-                   classes: list | None, *, learn: bool) -> dict:
+                   classes: list | None, *, learn: bool, model=None) -> dict:
     """What the report draws (``manabu.report``), taken while the data and the chosen model's
     out-of-fold predictions are at hand: the data's profile, the model's errors, how it learns.
     A part that fails is None, and the report says it is missing: it is not worth the model
@@ -46,7 +47,83 @@ def report_numbers(frame: pd.DataFrame, best, problem: SearchProblem, config: Tr
         diagnostics = guarded(classification_diagnostics, np.asarray(y), np.asarray(oof, dtype=float), list(classes or []))
     return {"profile": guarded(profile_data, frame, problem.schema, task), "diagnostics": diagnostics,
             "learning": guarded(_learning, best, problem, config, classes) if learn else None,
-            "drift_reference": guarded(_drift_reference, problem, oof, classes)}
+            "drift_reference": guarded(_drift_reference, problem, oof, classes),
+            "text": guarded(_text, model, problem, oof, classes) if model is not None else None}
+
+
+MAX_TEXT_COLUMNS = 3  # text columns whose words the report shows
+EXAMPLE_CHARACTERS = 300  # of each example document shown
+
+
+def _text(model, problem: SearchProblem, oof, classes: list | None) -> dict | None:
+    """For each text column: the words that push towards each class (``evaluate.text``), and
+    example out-of-fold predictions."""
+    names = problem.schema.of_type(ColumnType.TEXT)[:MAX_TEXT_COLUMNS]
+    if not names:
+        return None
+    labels = [str(c) for c in classes] if classes else None
+    X = problem.X
+
+    def scorer_for(name: str):
+        def scorer(i: int):
+            def scores(texts: list[str]) -> np.ndarray:
+                rows = X.iloc[np.repeat(i, len(texts))].copy()
+                rows[name] = np.asarray(texts, dtype=object)
+                return _outputs(model, rows, problem.task)
+            return scores
+        return scorer
+
+    columns = {name: {"tokenizer": problem.schema.column(name).tokenizer,
+                      **class_words(X[name].tolist(), problem.schema.column(name).tokenizer, scorer_for(name),
+                                    labels, problem.seed)}
+               for name in names}
+    return {"columns": columns, "examples": _examples(X[names[0]], problem.y, oof, labels, problem.seed)}
+
+
+def _outputs(model, rows: pd.DataFrame, task: str) -> np.ndarray:
+    if task == "regression":
+        return np.asarray(model.predict(rows), dtype=float).reshape(-1, 1)
+    return np.asarray(model.predict_proba(rows), dtype=float)
+
+
+EXAMPLES_PER_CLASS = 2
+
+
+def _examples(texts: pd.Series, y: np.ndarray, oof, labels: list[str] | None, seed: int) -> list[dict]:
+    """A few out-of-fold predictions to read: per class, its most confident right answer and its
+    most confident mistake (for values: the closest and the farthest predictions)."""
+    if oof is None:
+        return []
+    oof = np.asarray(oof, dtype=float)
+    present = ~np.isnan(oof.reshape(len(y), -1)).any(axis=1)
+    picked: list[tuple[int, str]] = []
+    if labels is None:
+        error = np.where(present, np.abs(oof.ravel() - y), np.nan)
+        order = np.argsort(np.nan_to_num(error, nan=np.inf))
+        picked = [(int(i), "close") for i in order[:2]] + [(int(i), "far") for i in order[present[order]][-2:]]
+    else:
+        probabilities = oof.reshape(len(y), -1)
+        if probabilities.shape[1] == 1:  # binary out-of-fold scores: the second class's probability
+            probabilities = np.column_stack([1 - probabilities[:, 0], probabilities[:, 0]])
+        predicted = np.argmax(np.nan_to_num(probabilities, nan=-1.0), axis=1)
+        confidence = probabilities.max(axis=1)
+        for k in range(len(labels)):
+            for right in (True, False):
+                rows = np.flatnonzero(present & (y == k) & ((predicted == k) == right))
+                if len(rows):
+                    picked.append((int(rows[np.argmax(confidence[rows])]), "right" if right else "wrong"))
+    out = []
+    for i, kind in picked:
+        text = texts.iloc[i] if isinstance(texts.iloc[i], str) else ""
+        entry = {"text": text[:EXAMPLE_CHARACTERS] + ("…" if len(text) > EXAMPLE_CHARACTERS else ""), "kind": kind}
+        if labels is None:
+            entry.update(actual=float(y[i]), predicted=float(oof.ravel()[i]))
+        else:
+            row = probabilities[i]
+            entry.update(actual=labels[int(y[i])], predicted=labels[int(np.argmax(row))],
+                         probability=round(float(np.max(row)), 4))
+        out.append(entry)
+    return out
 
 
 REFERENCE_ROWS = 100_000  # the training rows that the drift sketch is drawn from, at most

@@ -7,13 +7,17 @@ import pytest
 
 from manabu.artifact import load_model, save_model
 from manabu.data.schema import infer_schema
+from manabu.features.preprocess import PreprocessKind
 from manabu.models import ZOO, portfolio
 from manabu.search.candidate import Candidate
 from manabu.search.crossval import predict_scores
 from tests.frames import mixed_frame
 
+# the families that read the text columns alone (the LSTM) learn from text corpora instead:
+# tests/text/test_deep_text.py and tests/models/test_text_lstm.py
+TEXT_ONLY = (PreprocessKind.TOKENS, PreprocessKind.RAW_TEXT)
 CASES = [(name, task) for name, entry in ZOO.items() for task in ("binary", "multiclass", "regression")
-         if entry.supports(task)]
+         if entry.supports(task) and entry.preprocess not in TEXT_ONLY]
 
 
 @pytest.mark.parametrize("name,task", CASES)

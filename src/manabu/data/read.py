@@ -340,6 +340,18 @@ def _cell_name(value: Any) -> str:
 # --- text: encoding, delimiter, CSV, JSON ---------------------------------------------------
 
 
+def read_text_file(path: str | Path, encoding: str | None = None) -> str:
+    """A plain text file's content, its encoding found as a table's is (UTF-8, the Japanese
+    encodings, then a guess), with the same messages for a missing, empty or binary file."""
+    where = str(path)
+    file = Path(path)
+    if not file.exists():
+        raise DataError("data.not_found", path=where, cwd=str(Path.cwd()))
+    if file.is_dir():
+        raise DataError("data.is_directory", path=where)
+    return _decode(file.read_bytes(), _Source(where, {}), encoding)
+
+
 def _decode(data: bytes, src: _Source, encoding: str | None) -> str:
     """Decode the whole file: the user's encoding, else UTF-8 (with or without BOM), UTF-16 by
     BOM, then the Japanese encodings tried strictly, and charset-normalizer only as a last guess
@@ -370,7 +382,33 @@ def _decode(data: bytes, src: _Source, encoding: str | None) -> str:
         enc = max(japanese, key=lambda e: _japanese_score(japanese[e]))  # ties keep cp932
         src.notices.append(Notice("data.encoding_detected", {"path": src.where, "encoding": _JAPANESE[enc]}))
         return _decoded(japanese[enc], src, enc)
+    _refuse_mixed_encodings(data, src)
     return _guess_encoding(data, src)
+
+
+def _refuse_mixed_encodings(data: bytes, src: _Source) -> None:
+    """A file pasted together from a UTF-8 part and a Shift_JIS part (two exports joined) decodes
+    as neither: say which lines are which, rather than guess and garble one part."""
+    lines = data.splitlines()[:100_000]
+    utf8 = other = None
+    for number, line in enumerate(lines, start=1):
+        try:
+            line.decode("utf-8")
+            if utf8 is None and not line.isascii():
+                utf8 = number
+        except UnicodeDecodeError:
+            for enc in _JAPANESE:
+                try:
+                    line.decode(enc)
+                except UnicodeDecodeError:
+                    continue
+                other = other or (number, _JAPANESE[enc])
+                break
+            else:
+                return  # a line of neither: not this case
+        if utf8 is not None and other is not None:
+            raise DataError("data.mixed_encodings", path=src.where, utf8_line=utf8, line=other[0],
+                            encoding=other[1])
 
 
 def _decode_as(data: bytes, src: _Source, encoding: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from manabu.data.language import detect_language
 from manabu.errors import SchemaError
 from manabu.i18n import Notice
 
@@ -65,6 +66,8 @@ class Column:
     leakage: bool = False                 # equals or nearly equals the target
     false_values: list[Any] | None = None  # BOOLEAN from text: the values read as False
     n_inf: int = 0                        # NUMERIC: ±inf values (prepared as missing)
+    language: str | None = None           # TEXT: "ja", "en" or "mixed"
+    tokenizer: str | None = None          # TEXT: the word analyser chosen for training (tokenize)
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -622,6 +625,8 @@ def _infer_text(name: str, s: pd.Series, n_rows: int, allow_id: bool) -> tuple[C
     col.type = _text_kind(name, texts, weights, col.n_unique, n_rows - col.n_missing, n_rows, allow_id)
     if col.type is not ColumnType.CATEGORICAL:
         col.categories = None
+    if col.type is ColumnType.TEXT:
+        col.language = detect_language(texts)
     return col, _mixed_notice(name, levels[pick])
 
 

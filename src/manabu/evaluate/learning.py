@@ -149,6 +149,8 @@ def tree_contributions(model: Any, X: pd.DataFrame, seed: int, top: int = 20) ->
         return None
     (_, preprocess), (_, estimator) = steps
     estimator = getattr(estimator, "regressor_", estimator)  # a target transformed for the fit
+    if not _has_tree_shap(estimator):  # before the matrix: a text model's would be vast, or words
+        return None
     matrix = preprocess.transform(X.iloc[_at_most(len(X), MAX_IMPORTANCE_ROWS, seed)])
     matrix = matrix.toarray() if hasattr(matrix, "toarray") else np.asarray(matrix, dtype=float)
     contributions = _contributions(estimator, matrix)
@@ -163,6 +165,13 @@ def tree_contributions(model: Any, X: pd.DataFrame, seed: int, top: int = 20) ->
     ranked = sorted(totals.items(), key=lambda item: -item[1])[:top]
     return {"columns": [name for name, _ in ranked], "mean_abs": to_jsonable([v for _, v in ranked]),
             "rows": int(len(matrix))}
+
+
+def _has_tree_shap(estimator: Any) -> bool:
+    from catboost import CatBoost
+    from lightgbm import LGBMModel
+    from xgboost import XGBModel
+    return isinstance(estimator, (LGBMModel, XGBModel, CatBoost))
 
 
 def _contributions(estimator: Any, matrix: np.ndarray) -> np.ndarray | None:

@@ -73,11 +73,23 @@ def _column_list(column_type: ColumnType) -> str:
 
 
 def best_single_row(training: dict[str, Any]) -> dict[str, Any]:
-    """The leaderboard's best ranked row of one model family (an ensemble has no single pipeline)."""
+    """The leaderboard's best ranked row of one model family that a script can rebuild (an
+    ensemble has no single pipeline; the text families need manabu's word analysers)."""
     for row in training["leaderboard"]:
-        if row.get("rank") is not None and row.get("family") in ZOO:
+        if row.get("rank") is not None and row.get("family") in ZOO and not ZOO[row["family"]].needs_text:
             return row
     raise ConfigError("export.no_single_model")
+
+
+def _text_family_above(training: dict[str, Any], row: dict[str, Any]) -> str | None:
+    """A text family's model ranked above the one written out, if any."""
+    for above in training["leaderboard"]:
+        if above is row:
+            return None
+        family = above.get("family")
+        if above.get("rank") is not None and family in ZOO and ZOO[family].needs_text:
+            return above["model"]
+    return None
 
 
 class _Parts:
@@ -111,6 +123,10 @@ def _docstring(training: dict[str, Any], row: dict[str, Any], model_dir: str) ->
     if chosen != row["model"]:
         lines += [f"manabu chose {chosen!r}, which combines several models; this script rebuilds the best",
                   "single model among them."]
+    text_model = _text_family_above(training, row)
+    if text_model is not None:
+        lines += [f"{text_model!r} ranked higher, but it reads words with manabu's Japanese/English analysers,",
+                  "which a plain script cannot rebuild: this is the best model of the other families."]
     lines += ["",
               "    python train_best.py [DATA] [--save MODEL.joblib]",
               "",

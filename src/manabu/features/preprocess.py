@@ -1,9 +1,14 @@
 """Preprocessing per model family, built from the Schema.
 
-Two kinds cover the zoo. Tree ensembles split on raw values, keep NaN and take categories as
-ordinal codes (native categoricals for the boosting libraries). Linear models, kNN and SVM need
-complete, comparable numbers: imputation, one-hot or target encoding, and scaling. Both are
-ColumnTransformers, so they are fitted inside each training fold and never see validation rows.
+Two kinds cover the tabular zoo. Tree ensembles split on raw values, keep NaN and take categories
+as ordinal codes (native categoricals for the boosting libraries). Linear models, kNN and SVM need
+complete, comparable numbers: imputation, one-hot or target encoding, and scaling. Both read a
+free-text column as a few dense numbers.
+
+The text families read text as words: sparse word and character TF-IDF beside the linear kind's
+columns (non-negative for Naive Bayes), the words alone (LSTM), or the text as written (a
+Transformer, which has its own tokenizer). Every kind is a ColumnTransformer, so it is fitted
+inside each training fold and never sees validation rows.
 """
 from __future__ import annotations
 
@@ -15,16 +20,20 @@ from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
 
 from manabu.artifact import register_trusted
-from manabu.data.schema import ColumnType, Schema
+from manabu.data.schema import Column, ColumnType, Schema
 from manabu.features.datetime import DatetimeParts
 from manabu.features.text import TextEmbedding
+from manabu.features.text_words import TextTfidf, TextTokens
+from manabu.features.tokenize import ENGLISH, resolve
 
 
 # what a saved preprocessing may contain beyond the artifact's own list
 register_trusted("manabu.features.datetime.DatetimeParts", "manabu.features.text.TextEmbedding",
+                 "manabu.features.text_words.TextTfidf", "manabu.features.text_words.TextTokens",
+                 "sklearn.preprocessing._data.MinMaxScaler",
                  "sklearn.model_selection._split.KFold", "sklearn.model_selection._split.StratifiedKFold",
                  # what a fitted TextEmbedding holds: plain vocabularies, weights and matrices
                  "sklearn.feature_extraction.text.TfidfVectorizer",
@@ -35,6 +44,15 @@ register_trusted("manabu.features.datetime.DatetimeParts", "manabu.features.text
 class PreprocessKind(StrEnum):
     TREE = "tree"
     LINEAR = "linear"
+    TEXT = "text"                # sparse TF-IDF of the text beside the linear kind's columns
+    TEXT_COUNTS = "text_counts"  # the same, every column non-negative (Naive Bayes)
+    TOKENS = "tokens"            # the text columns alone, as their words
+    RAW_TEXT = "raw_text"        # the text columns alone, as written
+
+
+TEXT_KINDS = frozenset({PreprocessKind.TEXT, PreprocessKind.TEXT_COUNTS, PreprocessKind.TOKENS,
+                        PreprocessKind.RAW_TEXT})
+_TEXT_ONLY = frozenset({PreprocessKind.TOKENS, PreprocessKind.RAW_TEXT})
 
 
 @dataclass(frozen=True)
@@ -57,13 +75,13 @@ def build_preprocessor(schema: Schema, kind: PreprocessKind, task: str, seed: in
                        sparse: bool = False) -> Preprocessor:
     """``sparse``: the model takes a sparse matrix, so one-hot columns may stay sparse."""
     categorical = schema.of_type(ColumnType.CATEGORICAL)
-    blocks = [
+    blocks = [] if kind in _TEXT_ONLY else [
         ("cat", _categorical(kind, sparse), categorical),
         ("num", _numeric(kind, task), schema.of_type(*_NUMERIC)),
         ("many", _high_cardinality(kind, task, seed), schema.of_type(ColumnType.HIGH_CARDINALITY)),
         ("date", _datetime(kind), schema.of_type(ColumnType.DATETIME)),
     ]
-    blocks += [(f"text{i}", _text(kind, seed), [name])
+    blocks += [(f"text{i}", _text(kind, seed, schema.column(name)), [name])
                for i, name in enumerate(schema.of_type(ColumnType.TEXT))]
     transformer = ColumnTransformer([b for b in blocks if b[2]], remainder="drop",
                                     sparse_threshold=SPARSE_BELOW_DENSITY if sparse else 0.0,
@@ -81,6 +99,11 @@ def _categorical(kind: PreprocessKind, sparse: bool):
                          sparse_output=sparse, dtype=np.float64)
 
 
+def _scaler(kind: PreprocessKind):
+    """Naive Bayes counts features, so its numbers are scaled into [0, 1] (new rows clipped)."""
+    return MinMaxScaler(clip=True) if kind is PreprocessKind.TEXT_COUNTS else StandardScaler()
+
+
 def _numeric(kind: PreprocessKind, task: str):
     if kind is PreprocessKind.TREE:
         return "passthrough"
@@ -88,7 +111,7 @@ def _numeric(kind: PreprocessKind, task: str):
     # rare indicator, once scaled, would set its few rows far apart from all others
     return Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=task != "unsupervised",
                                               keep_empty_features=True)),
-                     ("scale", StandardScaler())])
+                     ("scale", _scaler(kind))])
 
 
 # categories kept as columns when there is no target to encode many of them by (clustering)
@@ -108,7 +131,7 @@ def _high_cardinality(kind: PreprocessKind, task: str, seed: int):
     encoder = TargetEncoder(target_type=target_type, cv=splitter(5, shuffle=True, random_state=seed))
     if kind is PreprocessKind.TREE:
         return encoder
-    return Pipeline([("encode", encoder), ("scale", StandardScaler())])
+    return Pipeline([("encode", encoder), ("scale", _scaler(kind))])
 
 
 def _datetime(kind: PreprocessKind):
@@ -116,10 +139,19 @@ def _datetime(kind: PreprocessKind):
         return DatetimeParts()
     return Pipeline([("parts", DatetimeParts()),
                      ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
-                     ("scale", StandardScaler())])
+                     ("scale", _scaler(kind))])
 
 
-def _text(kind: PreprocessKind, seed: int):
+def _text(kind: PreprocessKind, seed: int, column: Column):
     if kind is PreprocessKind.TREE:
         return TextEmbedding(random_state=seed)
-    return Pipeline([("embed", TextEmbedding(random_state=seed)), ("scale", StandardScaler())])
+    if kind is PreprocessKind.LINEAR:
+        return Pipeline([("embed", TextEmbedding(random_state=seed)), ("scale", StandardScaler())])
+    if kind is PreprocessKind.RAW_TEXT:
+        return "passthrough"
+    tokenizer = column.tokenizer or resolve("auto", column.language or "mixed")
+    if kind is PreprocessKind.TOKENS:
+        return TextTokens(tokenizer=tokenizer)
+    if tokenizer == ENGLISH:  # characters within words: suffixes and misspellings, not spaces
+        return TextTfidf(tokenizer, char_ngrams=(2, 4), char_analyzer="char_wb")
+    return TextTfidf(tokenizer)

@@ -1,7 +1,8 @@
 """Free-text columns become a few dense numbers: character n-gram TF-IDF reduced by SVD.
 
-Character n-grams need no tokenizer, so Japanese (no spaces) and English both work; the
-dedicated Japanese analysis (SudachiPy) comes with the text features of a later version.
+Character n-grams need no tokenizer, so Japanese (no spaces) and English both work. The
+tabular families get these few dense numbers; the text families read words instead
+(``manabu.features.text_words``).
 """
 from __future__ import annotations
 

@@ -51,6 +51,9 @@ class ModelEntry:
     use_categoricals: Callable[[Any, int], Params] = field(default=lambda estimator, n: {})
     # fit params that stop training at a deadline (time.monotonic()) by raising DeadlineExceeded
     stop_at: Callable[[float], Params] = field(default=lambda deadline: {})
+    needs_text: bool = False      # learns from free-text columns only: tried when the data has one
+    extra: str | None = None      # the pip extra it needs (manabu[deep]), when that is not installed
+    available: Callable[[], bool] = field(default=lambda: True)  # its libraries can be imported
 
     def supports(self, task: str) -> bool:
         return str(task) in self.tasks

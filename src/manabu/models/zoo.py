@@ -5,10 +5,13 @@ import json
 from importlib import resources
 
 from manabu.errors import ConfigError
-from manabu.models import boosting, catboost_entry, linear, neighbors, neural, svm, trees, xgboost_entry
+from manabu.models import (boosting, catboost_entry, linear, neighbors, neural, svm, text_deep, text_linear,
+                           trees, xgboost_entry)
 from manabu.models.entry import ModelEntry, Params
 
 ZOO: dict[str, ModelEntry] = {entry.name: entry for entry in (
+    text_linear.NAIVE_BAYES,
+    text_linear.LINEAR,
     linear.ENTRY,
     trees.TREE,
     boosting.LIGHTGBM,
@@ -20,18 +23,36 @@ ZOO: dict[str, ModelEntry] = {entry.name: entry for entry in (
     trees.RANDOM_FOREST,
     svm.ENTRY,
     neural.ENTRY,
+    text_deep.LSTM,
 )}
 
 
-def get_entries(names: list[str] | None, task: str) -> list[ModelEntry]:
-    """The families to try for this task: all of them, or the ones named (``--models``)."""
+def get_entries(names: list[str] | None, task: str, *, has_text: bool = False,
+                text_model: str | None = None) -> list[ModelEntry]:
+    """The families to try for this task: all of them, or the ones named (``--models``).
+
+    The text families join only when the data has a free-text column, and a family whose extra
+    is not installed only when named (then with one message saying what to install). With a
+    ``text_model`` checkpoint, the "transformer" family fine-tunes it."""
+    zoo = dict(ZOO)
+    if text_model:
+        if not has_text:
+            raise ConfigError("models.needs_text", model="transformer")
+        zoo["transformer"] = text_deep.transformer_entry(text_model)
     if names:
-        unknown = [n for n in names if n not in ZOO]
+        if "transformer" in names and not text_model:
+            raise ConfigError("models.transformer_needs_path")
+        unknown = [n for n in names if n not in zoo]
         if unknown:
-            raise ConfigError("models.unknown", names=", ".join(unknown), choices=", ".join(ZOO))
-        chosen = [ZOO[n] for n in names]
+            raise ConfigError("models.unknown", names=", ".join(unknown), choices=", ".join(zoo))
+        chosen = [zoo[n] for n in names]
     else:
-        chosen = list(ZOO.values())
+        chosen = [entry for entry in zoo.values() if (has_text or not entry.needs_text) and entry.available()]
+    for entry in chosen:
+        if entry.needs_text and not has_text:
+            raise ConfigError("models.needs_text", model=entry.name)
+        if not entry.available():
+            raise ConfigError("models.extra_missing", model=entry.name, extra=entry.extra)
     usable = [entry for entry in chosen if entry.supports(task)]
     if not usable:
         raise ConfigError("models.none_for_task", task=str(task), names=", ".join(e.name for e in chosen))

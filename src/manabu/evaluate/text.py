@@ -1,0 +1,137 @@
+"""Which words drive a text model: each word's effect is how much the prediction moves when the
+word is taken out of the text (occlusion).
+
+This asks the model itself, whatever it is (TF-IDF with a linear model, trees on text
+embeddings, an LSTM, a fine-tuned Transformer, an ensemble of them), so the words shown are
+the words the saved model reacts to, not those of a stand-in. One document's explanation is
+``explain_document`` (``manabu explain``); the report's words per class average the effects
+over a sample of training documents (``class_words``).
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from manabu.features.tokenize import CHARS, ENGLISH, analyser, normalise
+
+Scores = Callable[[list[str]], np.ndarray]  # texts -> (rows, classes) probabilities, or (rows,) values
+
+MAX_WORDS = 200           # distinct words taken out of one document, the most frequent first
+SAMPLE_DOCUMENTS = 300    # documents the report's words per class are averaged over, at most
+SAMPLE_CHARACTERS = 3_000_000  # ...and the characters of text predicted for them, at most
+DOCUMENT_WORDS = 40      # distinct words taken out of each sampled document
+MIN_DOCUMENTS = 3         # a word shown for a class appears in at least this many of them
+TOP_WORDS = 12            # words shown per class
+
+
+@dataclass(frozen=True)
+class WordEffect:
+    word: str       # its dictionary form as a reader writes it (美味しかっ → 美味しい)
+    effect: np.ndarray  # change of each output (class probability, or the value) when the word is in
+
+
+@dataclass(frozen=True)
+class TextExplanation:
+    """One document's prediction and the words behind it (``Predictor.explain_text``)."""
+
+    column: str
+    tokenizer: str
+    outputs: np.ndarray      # each class's probability, or the value
+    label: object            # the predicted class (None for a value)
+    output: int | None       # its index in outputs
+    effects: list[WordEffect]  # largest effect first
+
+    def effect(self, e: WordEffect) -> float:
+        """A word's effect on the predicted class's probability (or on the value)."""
+        return float(np.ravel(e.effect)[self.output or 0])
+
+
+def word_spans(text: str, tokenizer: str) -> dict[str, list[tuple[int, int]]]:
+    """Each counted word of the (normalised) text, by its dictionary form: every span it covers."""
+    if tokenizer == CHARS:
+        return {}
+    spans: dict[str, list[tuple[int, int]]] = {}
+    position = 0
+    for token in analyser(tokenizer).tokens(text):
+        start = text.find(token.surface, position)
+        if start < 0:
+            continue
+        position = start + len(token.surface)
+        if token.kept:
+            spans.setdefault(token.base, []).append((start, position))
+    return spans
+
+
+def without(text: str, spans: list[tuple[int, int]], tokenizer: str) -> str:
+    """The text with these spans taken out (a space in their place where words are spaced)."""
+    filler = " " if tokenizer == ENGLISH else ""
+    pieces, last = [], 0
+    for start, end in sorted(spans):
+        pieces += [text[last:start], filler]
+        last = end
+    return "".join(pieces) + text[last:]
+
+
+def document_effects(text: str, tokenizer: str, scores: Scores, max_words: int = MAX_WORDS
+                     ) -> tuple[np.ndarray, list[WordEffect]]:
+    """The model's output for the text, and each word's effect on it, largest first."""
+    text = normalise(text)
+    spans = word_spans(text, tokenizer)
+    counts = Counter({word: len(found) for word, found in spans.items()})
+    words = [word for word, _ in counts.most_common(max_words)]
+    outputs = np.asarray(scores([text] + [without(text, spans[w], tokenizer) for w in words]), dtype=float)
+    full = outputs[0]
+    effects = [WordEffect(w, full - outputs[i + 1]) for i, w in enumerate(words)]
+    return full, effects
+
+
+def explain_document(text: str, tokenizer: str, scores: Scores, output: int | None) -> tuple[np.ndarray, list[WordEffect]]:
+    """``document_effects`` sorted by the size of the effect on ``output`` (the predicted class;
+    None for a value)."""
+    full, effects = document_effects(text, tokenizer, scores)
+    key = (lambda e: -abs(e.effect[output])) if output is not None else (lambda e: -abs(float(np.ravel(e.effect)[0])))
+    return full, sorted(effects, key=key)
+
+
+def class_words(texts: list, tokenizer: str, scorer: Callable[[int], Scores], labels: list[str] | None,
+                seed: int = 0) -> dict:
+    """For each class (or for the value), the words whose removal moves the prediction most on
+    average over the documents that hold them: the words that push towards it, and away.
+
+    ``scorer(i)`` scores variants of document ``i`` (its other columns as they are). Documents
+    are sampled (SAMPLE_DOCUMENTS, and at most SAMPLE_CHARACTERS of predicted text), and a word
+    counts only where MIN_DOCUMENTS documents hold it."""
+    order = np.random.default_rng(seed).permutation(len(texts))
+    totals: dict[str, np.ndarray] = {}
+    seen: Counter[str] = Counter()
+    used = characters = 0
+    for i in order[:SAMPLE_DOCUMENTS * 4]:
+        text = texts[i] if isinstance(texts[i], str) else ""
+        if not text.strip():
+            continue
+        _, effects = document_effects(text, tokenizer, scorer(int(i)), max_words=DOCUMENT_WORDS)
+        characters += len(text) * (len(effects) + 1)
+        used += 1
+        for e in effects:
+            totals[e.word] = totals.get(e.word, 0.0) + np.ravel(e.effect)
+            seen[e.word] += 1
+        if used >= SAMPLE_DOCUMENTS or characters > SAMPLE_CHARACTERS:
+            break
+    frequent = [w for w, n in seen.items() if n >= MIN_DOCUMENTS]
+    outputs = labels if labels else ["value"]
+    by_output = defaultdict(dict)
+    for k, name in enumerate(outputs):
+        if labels and len(labels) == 2 and k == 0:
+            continue  # two classes: the second's words, and the words away from it, say it all
+        mean = {w: float(totals[w][k] / seen[w]) for w in frequent}
+        ranked = sorted(mean.items(), key=lambda item: -item[1])
+        by_output[str(name)] = {
+            "towards": [{"word": w, "effect": round(v, 4), "documents": seen[w]}
+                        for w, v in ranked[:TOP_WORDS] if v > 0],
+            "away": [{"word": w, "effect": round(v, 4), "documents": seen[w]}
+                     for w, v in reversed(ranked[-TOP_WORDS:]) if v < 0],
+        }
+    return {"documents": used, "classes": dict(by_output)}

@@ -1,0 +1,275 @@
+"""Words out of free text: Japanese morphological analysis (SudachiPy, fugashi or Janome) and a
+plain English word splitter, behind one interface.
+
+Japanese has no spaces between words, so the words come from a dictionary-based analyser. Each
+token keeps its surface, its dictionary form (the *lemma*: 美味しく → 美味しい), its reading and
+its part of speech; a feature counts the lemmas of content words only (nouns, verbs,
+adjectives, adverbs...), leaving out particles, punctuation and a short list of stop words,
+but keeping the negations (ない, ず, ぬ) that turn a review around, and emoji.
+
+The analysers are extras (``manabu[ja]`` for SudachiPy, ``manabu[fugashi]``, ``manabu[janome]``),
+imported only here and only when asked for.
+"""
+from __future__ import annotations
+
+import importlib.util
+import re
+import threading
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from manabu.errors import ConfigError
+from manabu.i18n import Message
+
+# the analysers in the order "auto" prefers them: SudachiPy's dictionary is the most recent and
+# normalises spelling variants (附属/付属), fugashi (MeCab) is the fastest, Janome needs no C
+JAPANESE = ("sudachi", "fugashi", "janome")
+ENGLISH = "english"
+CHARS = "chars"  # no analyser installed: the text is read as characters only
+TOKENIZERS = (*JAPANESE, ENGLISH)
+CHOICES = ("auto", *TOKENIZERS)
+EXTRA = {"sudachi": "ja", "fugashi": "fugashi", "janome": "janome"}
+MODULE = {"sudachi": "sudachipy", "fugashi": "fugashi", "janome": "janome"}
+
+# parts of speech (the first level, in UniDic's and IPADIC's names) whose words carry content
+CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "副詞", "連体詞", "感動詞", "接頭辞",
+                         "接頭詞", "代名詞", "形容動詞"})
+# auxiliaries that negate: 美味しくない without ない reads as 美味しい
+NEGATIONS = frozenset({"ない", "無い", "ぬ", "ず", "ん", "まい", "ませ"})
+# Japanese analysers cut their input: SudachiPy refuses more than about 49 KB in one call
+CHUNK_CHARS = 4_000
+CACHE_CHARS = 50_000_000  # texts whose words are remembered, in characters, per process
+
+
+@dataclass(frozen=True)
+class Token:
+    surface: str   # as written (after normalisation)
+    base: str      # the dictionary form as a reader writes it: 美味しかっ → 美味しい
+    lemma: str     # the form features count: the dictionary form, spelling variants made one
+                   # by SudachiPy (おいしい, 美味しい → 美味しい)
+    reading: str   # katakana reading; empty for English
+    pos: str       # part of speech, levels joined by "-": 名詞-普通名詞-一般
+    kept: bool     # counted as a word: a content word, not a stop word
+
+
+# ------------------------------------------------------------------------------ normalisation
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width ＡＢＣ１ and half-width ｶﾀｶﾅ to their usual forms), lower case, and control
+    characters as spaces, so that the same word is written one way."""
+    return _CONTROL.sub(" ", unicodedata.normalize("NFKC", text)).lower()
+
+
+def installed(name: str) -> bool:
+    return name == ENGLISH or importlib.util.find_spec(MODULE[name]) is not None
+
+
+def resolve(requested: str, language: str) -> str:
+    """The analyser for a column: English text is split at spaces whatever was asked; Japanese
+    and mixed text gets the analyser asked for, or with "auto" the first one installed, or
+    characters alone when none is."""
+    if requested not in CHOICES:
+        raise ConfigError("text.unknown_tokenizer", value=requested, choices=", ".join(CHOICES))
+    if language == "en":
+        return ENGLISH
+    if requested == "auto":
+        return next((name for name in JAPANESE if installed(name)), CHARS)
+    if requested == ENGLISH:
+        return ENGLISH
+    if not installed(requested):
+        raise ConfigError("text.tokenizer_missing", tokenizer=requested, extra=EXTRA[requested])
+    return requested
+
+
+# ------------------------------------------------------------------------------- analysers
+
+class Analyser:
+    """One tokenizer: ``tokens`` for people (``manabu tokenize``), ``words`` for features."""
+
+    name: str
+
+    def tokens(self, text: str) -> list[Token]:
+        raise NotImplementedError
+
+    def words(self, text: str) -> list[str]:
+        return [token.lemma for token in self.tokens(text) if token.kept]
+
+
+def _keep(pos: str, lemma: str, surface: str) -> bool:
+    top = pos.split("-", 1)[0]
+    if lemma in NEGATIONS and top in ("助動詞", "形容詞"):
+        return True
+    if top in CONTENT_POS:
+        return lemma not in japanese_stop_words() and not surface.isspace()
+    return _emoji(surface)
+
+
+def _emoji(surface: str) -> bool:
+    return bool(surface) and all(unicodedata.category(ch) == "So" for ch in surface)
+
+
+def _chunks(text: str, size: int = CHUNK_CHARS):
+    """Pieces under ``size`` characters, cut after a sentence end or a newline where one is near."""
+    start = 0
+    while start < len(text):
+        end = min(start + size, len(text))
+        if end < len(text):
+            cut = max(text.rfind("。", start, end), text.rfind("\n", start, end), text.rfind(" ", start, end))
+            end = cut + 1 if cut > start + size // 2 else end
+        yield text[start:end]
+        start = end
+
+
+class Sudachi(Analyser):
+    name = "sudachi"
+
+    def __init__(self) -> None:
+        from sudachipy import Dictionary, SplitMode
+        # mode C keeps compounds whole (国家公務員), the unit a reader sees as one word
+        self._tokenizer = Dictionary(dict="core").tokenizer(mode=SplitMode.C)
+
+    def tokens(self, text: str) -> list[Token]:
+        out = []
+        for piece in _chunks(normalise(text)):
+            for m in self._tokenizer.tokenize(piece):
+                pos = "-".join(p for p in m.part_of_speech()[:4] if p != "*")
+                lemma = m.normalized_form()
+                out.append(Token(m.surface(), m.dictionary_form(), lemma, m.reading_form(), pos,
+                                 _keep(pos, lemma, m.surface())))
+        return out
+
+
+class Fugashi(Analyser):
+    name = "fugashi"
+
+    def __init__(self) -> None:
+        import fugashi
+        self._tagger = fugashi.Tagger()  # with unidic-lite, the dictionary its package ships
+
+    def tokens(self, text: str) -> list[Token]:
+        out = []
+        for piece in _chunks(normalise(text)):
+            for word in self._tagger(piece):
+                f = word.feature
+                pos = "-".join(p for p in (f.pos1, f.pos2, f.pos3, f.pos4) if p and p != "*")
+                lemma = getattr(f, "orthBase", None) or word.surface  # unknown words have none
+                out.append(Token(word.surface, lemma, lemma, getattr(f, "kana", None) or "", pos,
+                                 _keep(pos, lemma, word.surface)))
+        return out
+
+
+class Janome(Analyser):
+    name = "janome"
+
+    def __init__(self) -> None:
+        from janome.tokenizer import Tokenizer
+        self._tokenizer = Tokenizer()
+
+    def tokens(self, text: str) -> list[Token]:
+        out = []
+        for piece in _chunks(normalise(text)):
+            for t in self._tokenizer.tokenize(piece):
+                pos = "-".join(p for p in t.part_of_speech.split(",") if p != "*")
+                lemma = t.base_form if t.base_form != "*" else t.surface
+                reading = t.reading if t.reading != "*" else ""
+                out.append(Token(t.surface, lemma, lemma, reading, pos, _keep(pos, lemma, t.surface)))
+        return out
+
+
+_ENGLISH_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[^\w\s]")
+# negations turn a review around; scikit-learn's list has them as stop words
+ENGLISH_STOP = frozenset(ENGLISH_STOP_WORDS) - {"no", "not", "nor", "never", "nothing", "none",
+                                                "cannot", "against", "very", "too", "less"}
+
+
+class English(Analyser):
+    """Words between spaces and punctuation; stop words, punctuation and single letters out."""
+
+    name = ENGLISH
+
+    def tokens(self, text: str) -> list[Token]:
+        out = []
+        for surface in _ENGLISH_WORD.findall(normalise(text)):
+            word = surface.replace("’", "'")
+            lemma = "not" if word.endswith("n't") else word
+            letters = any(ch.isalnum() for ch in word)
+            pos = "word" if letters else "symbol"
+            kept = (letters and len(word) > 1 and lemma not in ENGLISH_STOP) or _emoji(word)
+            out.append(Token(surface, lemma, lemma, "", pos, kept))
+        return out
+
+
+_ANALYSERS: dict[str, Callable[[], Analyser]] = {"sudachi": Sudachi, "fugashi": Fugashi,
+                                                 "janome": Janome, ENGLISH: English}
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=None)
+def analyser(name: str) -> Analyser:
+    """The analyser by name, built once per process (loading a dictionary takes a while)."""
+    if name not in _ANALYSERS:
+        raise ConfigError("text.unknown_tokenizer", value=name, choices=", ".join(TOKENIZERS))
+    if not installed(name):
+        raise ConfigError("text.tokenizer_missing", tokenizer=name, extra=EXTRA[name])
+    return _ANALYSERS[name]()
+
+
+@lru_cache(maxsize=1)
+def japanese_stop_words() -> frozenset[str]:
+    text = resources.files("manabu.features").joinpath("stopwords_ja.txt").read_text("utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+# ------------------------------------------------------------------------- words, remembered
+
+_cache: OrderedDict[tuple[str, str], str] = OrderedDict()
+_cached_chars = 0
+
+
+def joined_words(name: str, text: str) -> str:
+    """The words of ``text`` joined by spaces (the form the vectorisers read).
+
+    Every fold of every candidate reads the same texts again, and analysing Japanese is most of
+    a text model's time, so each text's words are remembered (the most recent CACHE_CHARS
+    characters of text)."""
+    global _cached_chars
+    key = (name, text)
+    with _lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    words = " ".join(w.replace(" ", "_") for w in analyser(name).words(text) if w.strip())
+    with _lock:
+        _cache[key] = words
+        _cached_chars += len(text)
+        while _cached_chars > CACHE_CHARS and _cache:
+            (_, old), _ = _cache.popitem(last=False)
+            _cached_chars -= len(old)
+    return words
+
+
+def assign_tokenizers(schema, requested: str = "auto") -> list[Message]:
+    """Choose each text column's analyser (kept in the schema, so that a saved model reads new
+    text as it read its training text) and say which one, and when characters must do."""
+    from manabu.data.schema import ColumnType
+    notices = []
+    for name in schema.of_type(ColumnType.TEXT):
+        column = schema.column(name)
+        language = column.language or "mixed"
+        column.tokenizer = resolve(requested, language)
+        if column.tokenizer == CHARS:
+            notices.append(Message("text.no_analyser", {"name": name}))
+        else:
+            notices.append(Message("text.analyser", {"name": name, "tokenizer": column.tokenizer,
+                                                     "language": language}))
+    return notices
