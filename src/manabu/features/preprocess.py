@@ -27,12 +27,14 @@ from manabu.data.schema import Column, ColumnType, Schema
 from manabu.features.datetime import DatetimeParts
 from manabu.features.text import TextEmbedding
 from manabu.features.text_words import TextTfidf, TextTokens
+from manabu.features.word_vectors import WordVectors
 from manabu.features.tokenize import ENGLISH, resolve
 
 
 # what a saved preprocessing may contain beyond the artifact's own list
 register_trusted("manabu.features.datetime.DatetimeParts", "manabu.features.text.TextEmbedding",
                  "manabu.features.text_words.TextTfidf", "manabu.features.text_words.TextTokens",
+                 "manabu.features.word_vectors.WordVectors",
                  "sklearn.preprocessing._data.MinMaxScaler",
                  "sklearn.model_selection._split.KFold", "sklearn.model_selection._split.StratifiedKFold",
                  # what a fitted TextEmbedding holds: plain vocabularies, weights and matrices
@@ -46,12 +48,11 @@ class PreprocessKind(StrEnum):
     LINEAR = "linear"
     TEXT = "text"                # sparse TF-IDF of the text beside the linear kind's columns
     TEXT_COUNTS = "text_counts"  # the same, every column non-negative (Naive Bayes)
+    VECTORS = "vectors"          # the mean word vector of the text beside the linear kind's columns
     TOKENS = "tokens"            # the text columns alone, as their words
     RAW_TEXT = "raw_text"        # the text columns alone, as written
 
 
-TEXT_KINDS = frozenset({PreprocessKind.TEXT, PreprocessKind.TEXT_COUNTS, PreprocessKind.TOKENS,
-                        PreprocessKind.RAW_TEXT})
 _TEXT_ONLY = frozenset({PreprocessKind.TOKENS, PreprocessKind.RAW_TEXT})
 
 
@@ -152,6 +153,8 @@ def _text(kind: PreprocessKind, seed: int, column: Column):
     tokenizer = column.tokenizer or resolve("auto", column.language or "mixed")
     if kind is PreprocessKind.TOKENS:
         return TextTokens(tokenizer=tokenizer)
+    if kind is PreprocessKind.VECTORS:
+        return Pipeline([("vectors", WordVectors(tokenizer)), ("scale", StandardScaler())])
     if tokenizer == ENGLISH:  # characters within words: suffixes and misspellings, not spaces
         return TextTfidf(tokenizer, char_ngrams=(2, 4), char_analyzer="char_wb")
     return TextTfidf(tokenizer)

@@ -134,8 +134,11 @@ class Sudachi(Analyser):
 
     def __init__(self) -> None:
         from sudachipy import Dictionary, SplitMode
-        # mode C keeps compounds whole (国家公務員), the unit a reader sees as one word
-        self._tokenizer = Dictionary(dict="core").tokenizer(mode=SplitMode.C)
+        # mode C keeps compounds whole (国家公務員), the unit a reader sees as one word;
+        # SudachiPy 0.7 renamed create() (which GiNZA's pin to 0.6 still needs) to tokenizer()
+        dictionary = Dictionary(dict="core")
+        make = getattr(dictionary, "tokenizer", None) or dictionary.create
+        self._tokenizer = make(mode=SplitMode.C)
 
     def tokens(self, text: str) -> list[Token]:
         out = []

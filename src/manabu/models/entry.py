@@ -54,6 +54,7 @@ class ModelEntry:
     needs_text: bool = False      # learns from free-text columns only: tried when the data has one
     extra: str | None = None      # the pip extra it needs (manabu[deep]), when that is not installed
     available: Callable[[], bool] = field(default=lambda: True)  # its libraries can be imported
+    languages: frozenset[str] | None = None  # text languages it is offered for (None: any)
 
     def supports(self, task: str) -> bool:
         return str(task) in self.tasks

@@ -1,6 +1,7 @@
 """Linear models and Naive Bayes on word and character TF-IDF: the strong, fast baselines of
 text classification (spam, reviews, tickets, news), which the search tries before anything
-slower whenever the data has a free-text column."""
+slower whenever the data has a free-text column. And a linear model on the mean word vector of
+Japanese text, from the vectors GiNZA's package ships (``manabu[vectors]``)."""
 from __future__ import annotations
 
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -8,6 +9,7 @@ from sklearn.naive_bayes import ComplementNB
 
 from manabu.artifact import register_trusted
 from manabu.features.preprocess import PreprocessKind
+from manabu.features.word_vectors import vectors_available
 from manabu.models.entry import ALL_TASKS, CLASSIFICATION, ModelEntry, Params
 from manabu.models.space import Choice, Real
 
@@ -37,3 +39,8 @@ LINEAR = ModelEntry("text_linear", ALL_TASKS, PreprocessKind.TEXT, make_linear, 
                     cost=0.3, sparse_input=True, needs_text=True)
 NAIVE_BAYES = ModelEntry("naive_bayes", CLASSIFICATION, PreprocessKind.TEXT_COUNTS, make_naive_bayes,
                          NAIVE_BAYES_SPACE, cost=0.1, sparse_input=True, needs_text=True)
+
+# the vectors are of Japanese words: offered for Japanese and mixed text only
+VECTORS = ModelEntry("text_vectors", ALL_TASKS, PreprocessKind.VECTORS, make_linear, LINEAR_SPACE,
+                     cost=0.5, needs_text=True, extra="vectors", available=vectors_available,
+                     languages=frozenset({"ja", "mixed"}))

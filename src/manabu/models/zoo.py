@@ -12,6 +12,7 @@ from manabu.models.entry import ModelEntry, Params
 ZOO: dict[str, ModelEntry] = {entry.name: entry for entry in (
     text_linear.NAIVE_BAYES,
     text_linear.LINEAR,
+    text_linear.VECTORS,
     linear.ENTRY,
     trees.TREE,
     boosting.LIGHTGBM,
@@ -28,12 +29,13 @@ ZOO: dict[str, ModelEntry] = {entry.name: entry for entry in (
 
 
 def get_entries(names: list[str] | None, task: str, *, has_text: bool = False,
-                text_model: str | None = None) -> list[ModelEntry]:
+                text_model: str | None = None, languages: frozenset[str] = frozenset()) -> list[ModelEntry]:
     """The families to try for this task: all of them, or the ones named (``--models``).
 
     The text families join only when the data has a free-text column, and a family whose extra
     is not installed only when named (then with one message saying what to install). With a
-    ``text_model`` checkpoint, the "transformer" family fine-tunes it."""
+    ``text_model`` checkpoint, the "transformer" family fine-tunes it. A family made for some
+    languages (``languages`` of the text columns) joins only when the text is in one of them."""
     zoo = dict(ZOO)
     if text_model:
         if not has_text:
@@ -47,7 +49,8 @@ def get_entries(names: list[str] | None, task: str, *, has_text: bool = False,
             raise ConfigError("models.unknown", names=", ".join(unknown), choices=", ".join(zoo))
         chosen = [zoo[n] for n in names]
     else:
-        chosen = [entry for entry in zoo.values() if (has_text or not entry.needs_text) and entry.available()]
+        chosen = [entry for entry in zoo.values() if (has_text or not entry.needs_text) and entry.available()
+                  and (entry.languages is None or entry.languages & languages)]
     for entry in chosen:
         if entry.needs_text and not has_text:
             raise ConfigError("models.needs_text", model=entry.name)
