@@ -31,7 +31,7 @@ def report_numbers(frame: pd.DataFrame, best, problem: SearchProblem, config: Tr
     """What the report draws (``manabu.report``), taken while the data and the chosen model's
     out-of-fold predictions are at hand: the data's profile, the model's errors, how it learns.
     A part that fails is None, and the report says it is missing: it is not worth the model
-    just trained. No learning curve after Ctrl-C: the user asked to stop."""
+    just trained. No learning curve and no words of the text after Ctrl-C: the user asked to stop."""
     def guarded(make, *args):
         try:
             return make(*args)
@@ -48,7 +48,7 @@ def report_numbers(frame: pd.DataFrame, best, problem: SearchProblem, config: Tr
     return {"profile": guarded(profile_data, frame, problem.schema, task), "diagnostics": diagnostics,
             "learning": guarded(_learning, best, problem, config, classes) if learn else None,
             "drift_reference": guarded(_drift_reference, problem, oof, classes),
-            "text": guarded(_text, model, problem, oof, classes) if model is not None else None}
+            "text": guarded(_text, model, problem, oof, classes) if model is not None and learn else None}
 
 
 MAX_TEXT_COLUMNS = 3  # text columns whose words the report shows
@@ -65,13 +65,11 @@ def _text(model, problem: SearchProblem, oof, classes: list | None) -> dict | No
     X = problem.X
 
     def scorer_for(name: str):
-        def scorer(i: int):
-            def scores(texts: list[str]) -> np.ndarray:
-                rows = X.iloc[np.repeat(i, len(texts))].copy()
-                rows[name] = np.asarray(texts, dtype=object)
-                return _outputs(model, rows, problem.task)
-            return scores
-        return scorer
+        def score_rows(rows: list[int], texts: list[str]) -> np.ndarray:
+            frame = X.iloc[rows].copy()
+            frame[name] = np.asarray(texts, dtype=object)
+            return _outputs(model, frame, problem.task)
+        return score_rows
 
     columns = {name: {"tokenizer": problem.schema.column(name).tokenizer,
                       **class_words(X[name].tolist(), problem.schema.column(name).tokenizer, scorer_for(name),

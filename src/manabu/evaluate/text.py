@@ -75,17 +75,21 @@ def without(text: str, spans: list[tuple[int, int]], tokenizer: str) -> str:
     return "".join(pieces) + text[last:]
 
 
-def document_effects(text: str, tokenizer: str, scores: Scores, max_words: int = MAX_WORDS
-                     ) -> tuple[np.ndarray, list[WordEffect]]:
-    """The model's output for the text, and each word's effect on it, largest first."""
+def _variants(text: str, tokenizer: str, max_words: int) -> tuple[str, list[str], list[str]]:
+    """The normalised text, its most frequent words, and the text without each of them."""
     text = normalise(text)
     spans = word_spans(text, tokenizer)
     counts = Counter({word: len(found) for word, found in spans.items()})
     words = [word for word, _ in counts.most_common(max_words)]
-    outputs = np.asarray(scores([text] + [without(text, spans[w], tokenizer) for w in words]), dtype=float)
-    full = outputs[0]
-    effects = [WordEffect(w, full - outputs[i + 1]) for i, w in enumerate(words)]
-    return full, effects
+    return text, words, [without(text, spans[w], tokenizer) for w in words]
+
+
+def document_effects(text: str, tokenizer: str, scores: Scores, max_words: int = MAX_WORDS
+                     ) -> tuple[np.ndarray, list[WordEffect]]:
+    """The model's output for the text, and each word's effect on it, most frequent words first."""
+    text, words, variants = _variants(text, tokenizer, max_words)
+    outputs = np.asarray(scores([text] + variants), dtype=float)
+    return outputs[0], [WordEffect(w, outputs[0] - outputs[i + 1]) for i, w in enumerate(words)]
 
 
 def explain_document(text: str, tokenizer: str, scores: Scores, output: int | None) -> tuple[np.ndarray, list[WordEffect]]:
@@ -96,34 +100,43 @@ def explain_document(text: str, tokenizer: str, scores: Scores, output: int | No
     return full, sorted(effects, key=key)
 
 
-def class_words(texts: list, tokenizer: str, scorer: Callable[[int], Scores], labels: list[str] | None,
+RowScores = Callable[[list[int], list[str]], np.ndarray]  # (rows, their texts) -> outputs
+
+
+def class_words(texts: list, tokenizer: str, score_rows: RowScores, labels: list[str] | None,
                 seed: int = 0) -> dict:
     """For each class (or for the value), the words whose removal moves the prediction most on
     average over the documents that hold them: the words that push towards it, and away.
 
-    ``scorer(i)`` scores variants of document ``i`` (its other columns as they are). Documents
-    are sampled (SAMPLE_DOCUMENTS, and at most SAMPLE_CHARACTERS of predicted text), and a word
-    counts only where MIN_DOCUMENTS documents hold it."""
-    order = np.random.default_rng(seed).permutation(len(texts))
+    ``score_rows(rows, texts)`` scores training rows with their text replaced (their other
+    columns as they are), all documents' variants in one call. Documents are sampled
+    (SAMPLE_DOCUMENTS, and at most SAMPLE_CHARACTERS of predicted text), and a word counts only
+    where MIN_DOCUMENTS documents hold it."""
+    rows: list[int] = []
+    batch: list[str] = []
+    documents: list[tuple[int, list[str]]] = []  # (first row in the batch, words)
+    characters = 0
+    for i in np.random.default_rng(seed).permutation(len(texts))[:SAMPLE_DOCUMENTS * 4]:
+        if not isinstance(texts[i], str) or not texts[i].strip():
+            continue
+        text, words, variants = _variants(texts[i], tokenizer, DOCUMENT_WORDS)
+        documents.append((len(batch), words))
+        rows += [int(i)] * (len(variants) + 1)
+        batch += [text] + variants
+        characters += len(text) * (len(variants) + 1)
+        if len(documents) >= SAMPLE_DOCUMENTS or characters > SAMPLE_CHARACTERS:
+            break
+    outputs = np.asarray(score_rows(rows, batch), dtype=float).reshape(len(batch), -1) if batch else None
     totals: dict[str, np.ndarray] = {}
     seen: Counter[str] = Counter()
-    used = characters = 0
-    for i in order[:SAMPLE_DOCUMENTS * 4]:
-        text = texts[i] if isinstance(texts[i], str) else ""
-        if not text.strip():
-            continue
-        _, effects = document_effects(text, tokenizer, scorer(int(i)), max_words=DOCUMENT_WORDS)
-        characters += len(text) * (len(effects) + 1)
-        used += 1
-        for e in effects:
-            totals[e.word] = totals.get(e.word, 0.0) + np.ravel(e.effect)
-            seen[e.word] += 1
-        if used >= SAMPLE_DOCUMENTS or characters > SAMPLE_CHARACTERS:
-            break
+    for start, words in documents:
+        for k, word in enumerate(words):
+            totals[word] = totals.get(word, 0.0) + (outputs[start] - outputs[start + k + 1])
+            seen[word] += 1
     frequent = [w for w, n in seen.items() if n >= MIN_DOCUMENTS]
-    outputs = labels if labels else ["value"]
+    outputs_named = labels if labels else ["value"]
     by_output = defaultdict(dict)
-    for k, name in enumerate(outputs):
+    for k, name in enumerate(outputs_named):
         if labels and len(labels) == 2 and k == 0:
             continue  # two classes: the second's words, and the words away from it, say it all
         mean = {w: float(totals[w][k] / seen[w]) for w in frequent}
@@ -134,4 +147,4 @@ def class_words(texts: list, tokenizer: str, scorer: Callable[[int], Scores], la
             "away": [{"word": w, "effect": round(v, 4), "documents": seen[w]}
                      for w, v in reversed(ranked[-TOP_WORDS:]) if v < 0],
         }
-    return {"documents": used, "classes": dict(by_output)}
+    return {"documents": len(documents), "classes": dict(by_output)}

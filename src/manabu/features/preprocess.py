@@ -6,8 +6,8 @@ complete, comparable numbers: imputation, one-hot or target encoding, and scalin
 free-text column as a few dense numbers.
 
 The text families read text as words: sparse word and character TF-IDF beside the linear kind's
-columns (non-negative for Naive Bayes), the words alone (LSTM), or the text as written (a
-Transformer, which has its own tokenizer). Every kind is a ColumnTransformer, so it is fitted
+columns (non-negative for Naive Bayes), the mean word vector beside them, the words alone (LSTM),
+or the text as written (a Transformer, which has its own tokenizer). Every kind is a ColumnTransformer, so it is fitted
 inside each training fold and never sees validation rows.
 """
 from __future__ import annotations

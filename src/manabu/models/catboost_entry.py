@@ -1,8 +1,11 @@
 """CatBoost with native categoricals, early-stopped on held-out rows like LightGBM."""
 from __future__ import annotations
 
+import signal
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -31,7 +34,7 @@ class _StopAfter:
         self.rounds = rounds
 
     def after_iteration(self, info) -> bool:  # False stops training
-        return info.iteration < self.rounds
+        return info.iteration < self.rounds and not _INTERRUPTED.is_set()
 
 
 class _Deadline:
@@ -45,7 +48,44 @@ class _Deadline:
 
     def after_iteration(self, info) -> bool:
         self.passed = time.monotonic() > self.deadline
-        return not self.passed
+        return not self.passed and not _INTERRUPTED.is_set()
+
+
+class _StopOnInterrupt:
+    def after_iteration(self, info) -> bool:
+        return not _INTERRUPTED.is_set()
+
+
+# CatBoost ignores an exception raised while it prepares a callback's arguments ("Exception ignored
+# in '_catboost._CallbackAfterIteration'"): a Ctrl-C landing there was lost, and the search went on
+# to its time limit (seen as a 90 s hang in the Ctrl-C test). The interrupt is noted here as well,
+# the callbacks stop the loop on it, and ``fit`` raises it again.
+_INTERRUPTED = threading.Event()
+
+
+@contextmanager
+def _interrupts_noted() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def note(signum, frame):
+        _INTERRUPTED.set()
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    _INTERRUPTED.clear()
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if _INTERRUPTED.is_set():
+        _INTERRUPTED.clear()
+        raise KeyboardInterrupt
 
 
 def category_frame(X, cat_features: Sequence[int] | None):
@@ -78,16 +118,17 @@ class _EarlyStopping:
         return dict(self._init_params)
 
     def fit(self, X, y=None, callbacks=None, **kwargs):
-        callbacks = list(callbacks or [])
+        callbacks = [*(callbacks or []), _StopOnInterrupt()]
         y = np.asarray(y)
         X = category_frame(X, self._init_params.get("cat_features"))
         split = _holdout_split(y, isinstance(self, CatBoostClassifier), self._init_params.get("random_seed"))
-        if split is None:
-            super().fit(X, y, callbacks=[*callbacks, _StopAfter(SMALL_DATA_TREES)], **kwargs)
-        else:
-            train, valid = split
-            super().fit(_rows(X, train), y[train], eval_set=(_rows(X, valid), y[valid]),
-                        early_stopping_rounds=PATIENCE, use_best_model=True, callbacks=callbacks, **kwargs)
+        with _interrupts_noted():
+            if split is None:
+                super().fit(X, y, callbacks=[*callbacks, _StopAfter(SMALL_DATA_TREES)], **kwargs)
+            else:
+                train, valid = split
+                super().fit(_rows(X, train), y[train], eval_set=(_rows(X, valid), y[valid]),
+                            early_stopping_rounds=PATIENCE, use_best_model=True, callbacks=callbacks, **kwargs)
         if any(isinstance(callback, _Deadline) and callback.passed for callback in callbacks):
             raise DeadlineExceeded
         return self
