@@ -1,17 +1,16 @@
 """CatBoost with native categoricals, early-stopped on held-out rows like LightGBM."""
 from __future__ import annotations
 
-import signal
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from catboost import CatBoostClassifier, CatBoostRegressor, Pool
 
 from manabu.artifact import register_trusted
+from manabu.interrupts import INTERRUPTED as _INTERRUPTED
+from manabu.interrupts import raise_if_interrupted
 from manabu.features.preprocess import PreprocessKind
 from manabu.models.boosting import PATIENCE, SMALL_DATA_TREES, _holdout_split, _rows
 from manabu.models.entry import ALL_TASKS, TREE_ENSEMBLE_COST_EXPONENT, DeadlineExceeded, ModelEntry, Params
@@ -52,40 +51,10 @@ class _Deadline:
 
 
 class _StopOnInterrupt:
+    """Ends the loop once a Ctrl-C was noted (``manabu.interrupts``), which CatBoost may swallow."""
+
     def after_iteration(self, info) -> bool:
         return not _INTERRUPTED.is_set()
-
-
-# CatBoost ignores an exception raised while it prepares a callback's arguments ("Exception ignored
-# in '_catboost._CallbackAfterIteration'"): a Ctrl-C landing there was lost, and the search went on
-# to its time limit (seen as a 90 s hang in the Ctrl-C test). The interrupt is noted here as well,
-# the callbacks stop the loop on it, and ``fit`` raises it again.
-_INTERRUPTED = threading.Event()
-
-
-@contextmanager
-def _interrupts_noted() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.getsignal(signal.SIGINT)
-
-    def note(signum, frame):
-        _INTERRUPTED.set()
-        if callable(previous):
-            previous(signum, frame)
-        else:
-            raise KeyboardInterrupt
-
-    _INTERRUPTED.clear()
-    signal.signal(signal.SIGINT, note)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if _INTERRUPTED.is_set():
-        _INTERRUPTED.clear()
-        raise KeyboardInterrupt
 
 
 def category_frame(X, cat_features: Sequence[int] | None):
@@ -122,13 +91,13 @@ class _EarlyStopping:
         y = np.asarray(y)
         X = category_frame(X, self._init_params.get("cat_features"))
         split = _holdout_split(y, isinstance(self, CatBoostClassifier), self._init_params.get("random_seed"))
-        with _interrupts_noted():
-            if split is None:
-                super().fit(X, y, callbacks=[*callbacks, _StopAfter(SMALL_DATA_TREES)], **kwargs)
-            else:
-                train, valid = split
-                super().fit(_rows(X, train), y[train], eval_set=(_rows(X, valid), y[valid]),
-                            early_stopping_rounds=PATIENCE, use_best_model=True, callbacks=callbacks, **kwargs)
+        if split is None:
+            super().fit(X, y, callbacks=[*callbacks, _StopAfter(SMALL_DATA_TREES)], **kwargs)
+        else:
+            train, valid = split
+            super().fit(_rows(X, train), y[train], eval_set=(_rows(X, valid), y[valid]),
+                        early_stopping_rounds=PATIENCE, use_best_model=True, callbacks=callbacks, **kwargs)
+        raise_if_interrupted()  # a Ctrl-C that CatBoost swallowed (manabu.interrupts)
         if any(isinstance(callback, _Deadline) and callback.passed for callback in callbacks):
             raise DeadlineExceeded
         return self

@@ -16,6 +16,7 @@ from manabu.data.schema import Schema
 from manabu.errors import ConfigError, Terminated
 from manabu.evaluate.metrics import Metric, signed
 from manabu.i18n import Message
+from manabu.interrupts import interrupts_noted, raise_if_interrupted
 from manabu.models.entry import DeadlineExceeded, ModelEntry
 from manabu.models.zoo import portfolio
 from manabu.search.budget import REFIT_SAFETY, Budget, CostModel
@@ -119,7 +120,8 @@ def run_search(problem: SearchProblem, entries: list[ModelEntry], budget: Budget
         run.learn(result)
     listener.search_started(budget)
     try:
-        run.loop(on_result)
+        with interrupts_noted():
+            run.loop(on_result)
     except KeyboardInterrupt as stop:
         outcome.interrupted = True
         terminated = isinstance(stop, Terminated) or Terminated.received.is_set()
@@ -148,6 +150,7 @@ class _Run:
         skips = 0
         max_trials = self.settings.max_trials
         while skips < MAX_SKIPS_IN_A_ROW:
+            raise_if_interrupted()  # a Ctrl-C that a library swallowed in a callback
             if max_trials is not None and len(self.outcome.results) >= max_trials:
                 return
             if self.search_deadline() <= time.monotonic():

@@ -1,0 +1,46 @@
+"""Ctrl-C that survives the libraries: CatBoost and XGBoost ignore an exception raised inside
+their callbacks ("Exception ignored in: '_catboost._CallbackAfterIteration'", "Exception ignored
+on calling ctypes callback function"), so a Ctrl-C landing there was lost and the search ran on to
+its time limit. While ``interrupts_noted`` is active, the SIGINT handler also notes the interrupt;
+the search checks the note between candidates, and CatBoost's callbacks stop on it."""
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+INTERRUPTED = threading.Event()
+
+
+@contextmanager
+def interrupts_noted() -> Iterator[None]:
+    """Note every SIGINT in ``INTERRUPTED`` (then let the usual handler raise KeyboardInterrupt),
+    and raise KeyboardInterrupt on leaving when one was noted but swallowed on the way."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def note(signum, frame):
+        INTERRUPTED.set()
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    INTERRUPTED.clear()
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        noted = INTERRUPTED.is_set()
+        INTERRUPTED.clear()  # what comes after (the refit, the save) is not interrupted by it
+    if noted:
+        raise KeyboardInterrupt
+
+
+def raise_if_interrupted() -> None:
+    if INTERRUPTED.is_set():
+        raise KeyboardInterrupt
