@@ -28,7 +28,7 @@ def fit(data, target: str, *, time_limit: float = DEFAULT_TIME_LIMIT, metric: st
                          models=tuple(models) if models else None, validation=validation,
                          group=group, time=time, seed=seed, max_trials=max_trials, preset=preset,
                          search=search, max_latency_ms=max_latency_ms, tokenizer=tokenizer,
-                         text_model=str(text_model) if text_model is not None else None)
+                         text_model=text_model)
     saved_search = None
     if checkpoint is not None:
         from manabu.search.checkpoint import Checkpoint

@@ -53,18 +53,15 @@ def serve(
         from manabu.serve.server import check_port_free, load_app
         from manabu.serve.server import run as run_server
         check_port_free(host, port)
-        max_body_bytes = int(max_body_mb * 1024 * 1024)
         model_dir, info = _model_to_serve(model, registry, store)
-        log = str(log_requests) if log_requests else None
-        served = load_app(model_dir, token, max_body_bytes, info, log, log_share)
+        served = load_app(model_dir, token, int(max_body_mb * 1024 * 1024), info,
+                          str(log_requests) if log_requests else None, log_share)
         predictor = served.predictor
-        url = f"http://{host}:{port}"
         _say(t("serve.listening", model=predictor.record.best_model, task=str(predictor.task),
-               target=predictor.target, url=url), console=out)
+               target=predictor.target, url=f"http://{host}:{port}"), console=out)
         if not token:
             _say(t("serve.no_token", host=host, port=port), style="yellow")
-        run_server(served, model_dir, host=host, port=port, workers=workers, token=token,
-                   max_body_bytes=max_body_bytes, log_requests=log, log_share=log_share)
+        run_server(served, host=host, port=port, workers=workers)
     command(run)(lang=lang, debug=debug)
 
 
@@ -190,6 +187,9 @@ def _print_versions(found) -> None:
     out.print(table_)
 
 
+EXIT_DRIFT = 1  # monitor found drift past the threshold (2 stays for a usage error)
+
+
 @app.command()
 def monitor(
     model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder written by `manabu train`.")],
@@ -215,11 +215,9 @@ def monitor(
     command(run)(lang=lang, debug=debug)
 
 
-EXIT_DRIFT = 1  # monitor found drift past the threshold (2 stays for a usage error)
-
-
 def _print_drift(result: dict) -> None:
     from manabu.evaluate.drift import level
+    from manabu.report.drift import verdict
     table_ = Table(title=escape(t("monitor.table_title", rows=f"{result['rows']:,}", threshold=result["threshold"])))
     for header in ("column", "PSI", "", "missing", "unseen"):
         table_.add_column(header)
@@ -234,9 +232,8 @@ def _print_drift(result: dict) -> None:
                        "" if row["unseen"] is None else f"{row['unseen']:.1%}",
                        style="bold red" if row["drifted"] else None)
     out.print(table_)
-    drifted = result["drifted"]
-    key = "monitor.verdict_drift" if drifted or result["prediction_drifted"] else "monitor.verdict_stable"
-    _say(t(key, n=len(drifted), columns=", ".join(drifted[:10]) or "-", threshold=result["threshold"]), console=out)
+    key, params = verdict(result)
+    _say(t(key, **params), console=out)
 
 
 @app.command()

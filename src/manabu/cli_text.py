@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from manabu.cli import Debug, Lang, _say, app, command, out
+from manabu.cli import Debug, Lang, _say, app, command, err, out
 from manabu.errors import ConfigError
 from manabu.i18n import t
 
@@ -83,10 +83,11 @@ def explain(
         import manabu
         from manabu.predictor import Predictor
 
-        predictor = manabu.load(model)
-        if not isinstance(predictor, Predictor):
-            raise ConfigError("text.not_text_model", target="-")
-        explanation = predictor.explain_text(text, column)
+        with err.status(t("text.explaining")):  # loading a model, then one prediction per word
+            predictor = manabu.load(model)
+            if not isinstance(predictor, Predictor):
+                raise ConfigError("text.not_text_model", target="-")
+            explanation = predictor.explain_text(text, column)
         label = explanation.label
         if label is not None:
             probability = float(explanation.outputs[explanation.output])
@@ -97,7 +98,7 @@ def explain(
         if not shown:
             _say(t("text.explain_none"), console=out)
             return
-        out.print(_highlighted(text, explanation, shown))
+        out.print(_highlighted(explanation, shown))
         table = Table(title=t("text.explain_title", label=label if label is not None else predictor.target),
                       title_justify="left")
         table.add_column(t("text.explain_word"))
@@ -112,16 +113,11 @@ def explain(
     command(run)(lang=lang, debug=debug)
 
 
-def _highlighted(text: str, explanation, shown) -> Text:
-    """The (normalised) text with each listed word coloured by the way it pushes."""
-    from manabu.evaluate.text import word_spans
-    from manabu.features.tokenize import normalise
-
-    plain = normalise(text)
-    styled = Text(plain)
-    spans = word_spans(plain, explanation.tokenizer)
+def _highlighted(explanation, shown) -> Text:
+    """The text as the model read it, each listed word coloured by the way it pushes."""
+    styled = Text(explanation.text)
     for e in shown:
         value = explanation.effect(e)
-        for start, end in spans.get(e.word, []):
+        for start, end in explanation.spans.get(e.word, []):
             styled.stylize("bold green" if value > 0 else "bold red", start, end)
     return styled

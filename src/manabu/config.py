@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from manabu.errors import ConfigError
-from manabu.features.tokenize import CHOICES as TOKENIZERS
+from manabu.data.language import TOKENIZER_CHOICES as TOKENIZERS
 from manabu.presets import get_preset
 
 DEFAULT_TIME_LIMIT = 60.0
@@ -29,7 +30,7 @@ class TrainConfig:
     preset: str = "balanced"                # "fast", "balanced" or "best"
     max_latency_ms: float | None = None     # keep only models that predict one row this fast
     tokenizer: str = "auto"                 # the word analyser of Japanese text (features.tokenize)
-    text_model: str | None = None           # a local Transformer checkpoint to fine-tune on the text
+    text_model: str | Path | None = None    # a local Transformer checkpoint to fine-tune on the text
 
     def __post_init__(self) -> None:
         if not isinstance(self.time_limit, (int, float)) or not math.isfinite(self.time_limit) \
@@ -46,6 +47,8 @@ class TrainConfig:
             raise ConfigError("search.bad_max_latency", value=self.max_latency_ms)
         if self.models is not None:
             object.__setattr__(self, "models", tuple(self.models))
+        if self.text_model is not None:  # a Path from the CLI or a notebook: kept as text in the manifest
+            object.__setattr__(self, "text_model", str(self.text_model))
         if self.tokenizer not in TOKENIZERS:
             raise ConfigError("text.unknown_tokenizer", value=self.tokenizer, choices=", ".join(TOKENIZERS))
 

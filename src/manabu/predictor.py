@@ -52,6 +52,11 @@ class TrainingRecord:
     # None when the rows came from a data frame or a database
     source: dict[str, Any] | None = None
 
+    @property
+    def best_row(self) -> dict[str, Any]:
+        """The chosen model's leaderboard row (empty when it has none)."""
+        return next((row for row in self.leaderboard if row.get("model") == self.best_model), {})
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "config": self.config.to_dict(), "task": str(self.task), "metric": self.metric,
@@ -130,7 +135,7 @@ class Predictor:
 
     def __repr__(self) -> str:
         """One line that says what was learnt, how well, and how that was measured."""
-        best = next((r for r in self.record.leaderboard if r.get("model") == self.record.best_model), {})
+        best = self.record.best_row
         score = best.get("score")
         shown = "nan" if score is None else f"{score:.4f}"
         if best.get("score_std") is not None:
@@ -253,7 +258,8 @@ class Predictor:
         """Which words drive this model's prediction for ``text`` (``manabu.evaluate.text``): each
         word's effect is how much the prediction moves when the word is taken out. The model's
         other columns are left missing; ``column`` names the text column when there are several."""
-        from manabu.evaluate.text import TextExplanation, explain_document  # noqa: F811
+        from manabu.evaluate.text import explain_document
+        from manabu.features.tokenize import tokenizer_of
         names = self.schema.of_type(ColumnType.TEXT)
         if not names:
             raise ConfigError("text.not_text_model", target=self.target)
@@ -273,12 +279,7 @@ class Predictor:
                 return self.predict(frame).to_numpy(dtype=float).reshape(-1, 1)
             return self.predict_proba(frame).to_numpy(dtype=float)
 
-        tokenizer = self.schema.column(column).tokenizer or "english"
-        full = scores([text])[0]
-        output = int(np.argmax(full)) if self.classes is not None else None
-        _, effects = explain_document(text, tokenizer, scores, output)
-        label = self.classes[output] if output is not None else None
-        return TextExplanation(column, tokenizer, full, label, output, effects)
+        return explain_document(text, tokenizer_of(self.schema.column(column)), scores, self.classes)
 
     def evaluate(self, data) -> dict[str, float]:
         """Every metric that applies, on data that holds the target column."""

@@ -68,9 +68,9 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
     y, classes = _encode_target(frame[config.target], task)
     X = schema.prepare(frame)
     metric = get_metric(config.metric, task)
-    texts = [schema.column(name) for name in schema.of_type(ColumnType.TEXT)]
-    entries = get_entries(list(config.models) if config.models else None, task, has_text=bool(texts),
-                          text_model=config.text_model, languages=frozenset(c.language or "mixed" for c in texts))
+    languages = frozenset(schema.column(name).language or "mixed" for name in schema.of_type(ColumnType.TEXT))
+    entries = get_entries(list(config.models) if config.models else None, task, languages=languages,
+                          text_model=config.text_model)
     groups = frame[config.group].to_numpy() if config.group else None
     times = frame[config.time] if config.time else None
     plan = choose_validation(len(y), task, y, groups=groups, time=times, override=config.validation,

@@ -20,6 +20,7 @@ from manabu.evaluate.learning import (MAX_IMPORTANCE_ROWS, REPEATS, SHARES, colu
                                       learning_curve, tree_contributions)
 from manabu.evaluate.metrics import signed
 from manabu.evaluate.text import class_words
+from manabu.features.tokenize import tokenizer_of
 from manabu.search.crossval import predict_scores, score_predictions
 from manabu.search.loop import SearchProblem
 
@@ -71,10 +72,11 @@ def _text(model, problem: SearchProblem, oof, classes: list | None) -> dict | No
             return _outputs(model, frame, problem.task)
         return score_rows
 
-    columns = {name: {"tokenizer": problem.schema.column(name).tokenizer,
-                      **class_words(X[name].tolist(), problem.schema.column(name).tokenizer, scorer_for(name),
-                                    labels, problem.seed)}
-               for name in names}
+    columns = {}
+    for name in names:
+        tokenizer = tokenizer_of(problem.schema.column(name))
+        columns[name] = {"tokenizer": tokenizer,
+                         **class_words(X[name].tolist(), tokenizer, scorer_for(name), labels, problem.seed)}
     return {"columns": columns, "examples": _examples(X[names[0]], problem.y, oof, labels, problem.seed)}
 
 

@@ -266,22 +266,24 @@ def _assert_unusable(error: ConfigError, path) -> None:
         assert str(path) in error.render("en")
 
 
-def test_missing_folder_is_a_config_error(tmp_path, binary_data):
-    X, y, _, _ = binary_data
-    missing = tmp_path / "nowhere"
-    with pytest.raises(ConfigError) as caught:
-        TransformerTextClassifier(str(missing)).fit(X[:20], y[:20])
-    _assert_unusable(caught.value, missing)
-    assert "does not exist" in caught.value.params["error"]
+def _missing_folder(tmp_path: Path, checkpoint: Path) -> Path:
+    return tmp_path / "nowhere"
 
 
-def test_folder_without_config_is_a_config_error(tmp_path, checkpoint, binary_data):
-    X, y, _, _ = binary_data
+def _folder_without_config(tmp_path: Path, checkpoint: Path) -> Path:
     shutil.copy(checkpoint / "vocab.txt", tmp_path / "vocab.txt")
+    return tmp_path
+
+
+@pytest.mark.parametrize(("make_folder", "reason"), [(_missing_folder, "does not exist"),
+                                                     (_folder_without_config, "config.json")])
+def test_unusable_folder_is_a_config_error(make_folder, reason, tmp_path, checkpoint, binary_data):
+    X, y, _, _ = binary_data
+    folder = make_folder(tmp_path, checkpoint)
     with pytest.raises(ConfigError) as caught:
-        TransformerTextClassifier(str(tmp_path)).fit(X[:20], y[:20])
-    _assert_unusable(caught.value, tmp_path)
-    assert "config.json" in caught.value.params["error"]
+        TransformerTextClassifier(str(folder)).fit(X[:20], y[:20])
+    _assert_unusable(caught.value, folder)
+    assert reason in caught.value.params["error"]
 
 
 def test_corrupt_config_is_a_config_error(tmp_path, checkpoint, binary_data):

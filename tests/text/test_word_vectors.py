@@ -32,9 +32,8 @@ def test_similar_words_are_near_although_they_share_no_character():
 
 
 def test_family_offered_for_japanese_text_only():
-    assert "text_vectors" in [e.name for e in get_entries(None, "binary", has_text=True, languages=frozenset({"ja"}))]
-    assert "text_vectors" not in [e.name for e in get_entries(None, "binary", has_text=True,
-                                                               languages=frozenset({"en"}))]
+    assert "text_vectors" in [e.name for e in get_entries(None, "binary", languages=frozenset({"ja"}))]
+    assert "text_vectors" not in [e.name for e in get_entries(None, "binary", languages=frozenset({"en"}))]
 
 
 def test_text_vectors_family_learns_reviews(tmp_path):

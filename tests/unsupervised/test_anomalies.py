@@ -10,6 +10,7 @@ import manabu
 from manabu.errors import ConfigError, DataError, SchemaError
 from manabu.unsupervised.model import AnomalyModel, anomalies
 from tests.cli.conftest import Cli
+from tests.unsupervised.conftest import predicted_by_command
 
 
 def planted(n: int = 500, odd: int = 10, seed: int = 0) -> pd.DataFrame:
@@ -57,10 +58,8 @@ def test_the_saved_detector_scores_new_rows_alike(tmp_path):
     back = manabu.load(model.save(tmp_path / "detector"))
     assert isinstance(back, AnomalyModel)
     assert np.allclose(back.predict(frame.head(50)).to_numpy(), model.scores_[:50])
-    data = tmp_path / "new.csv"
-    frame.head(20).to_csv(data, index=False)
-    assert Cli()("predict", tmp_path / "detector", data, "-o", tmp_path / "scored.csv").exit_code == 0
-    assert np.allclose(pd.read_csv(tmp_path / "scored.csv")["anomaly_score"], model.scores_[:20])
+    scored = predicted_by_command(tmp_path / "detector", frame.head(20), tmp_path)
+    assert np.allclose(scored["anomaly_score"], model.scores_[:20])
 
 
 @pytest.mark.parametrize("kwargs, error, phrase", [

@@ -12,6 +12,7 @@ import manabu
 from manabu.errors import ConfigError, DataError
 from manabu.unsupervised.model import ClusterModel, cluster
 from tests.cli.conftest import Cli
+from tests.unsupervised.conftest import predicted_by_command
 
 
 def blobs(n: int = 600, centers: int = 4, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
@@ -48,11 +49,7 @@ def test_a_saved_clustering_loads_back_and_places_new_rows(tmp_path):
     back = manabu.load(saved)
     assert isinstance(back, ClusterModel) and back.k == 4
     assert (back.predict(frame.head(100)).to_numpy() == model.labels_[:100]).all()
-    new = tmp_path / "new.csv"
-    frame.head(30).to_csv(new, index=False)
-    result = Cli()("predict", saved, new, "-o", tmp_path / "assigned.csv")
-    assert result.exit_code == 0, result.output
-    assigned = pd.read_csv(tmp_path / "assigned.csv")
+    assigned = predicted_by_command(saved, frame.head(30), tmp_path)
     assert (assigned["cluster"].to_numpy() == model.labels_[:30]).all()
 
 

@@ -5,19 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import load_wine
 
 import manabu
 from manabu.errors import ConfigError
 from manabu.unsupervised.model import ReduceModel, reduce
 from tests.cli.conftest import Cli
-
-
-@pytest.fixture(scope="module")
-def wine() -> pd.DataFrame:
-    frame = load_wine(as_frame=True).data
-    frame["産地"] = np.where(frame["alcohol"] > 13, "北", "南")
-    return frame
+from tests.unsupervised.conftest import predicted_by_command
 
 
 def test_pca_explains_the_variance_and_names_the_columns_that_weigh(wine):
@@ -35,10 +28,7 @@ def test_a_saved_pca_projects_new_rows_exactly(wine, tmp_path):
     back = manabu.load(model.save(tmp_path / "pca"))
     assert isinstance(back, ReduceModel)
     assert np.allclose(back.predict(wine.head(10)).to_numpy(), model.embedding_[:10])
-    data = tmp_path / "new.csv"
-    wine.head(5).to_csv(data, index=False)
-    assert Cli()("predict", tmp_path / "pca", data, "-o", tmp_path / "projected.csv").exit_code == 0
-    projected = pd.read_csv(tmp_path / "projected.csv")
+    projected = predicted_by_command(tmp_path / "pca", wine.head(5), tmp_path)
     assert np.allclose(projected[["component_1", "component_2"]], model.embedding_[:5], atol=1e-9)
 
 

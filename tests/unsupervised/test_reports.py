@@ -5,18 +5,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from sklearn.datasets import load_wine
 
 import manabu
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="module")
-def wine():
-    frame = load_wine(as_frame=True).data
-    frame["産地"] = ["北" if a > 13 else "南" for a in frame["alcohol"]]
-    return frame
 
 
 @pytest.mark.parametrize("make, sections, charts", [

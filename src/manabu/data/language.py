@@ -3,6 +3,14 @@ from __future__ import annotations
 
 import re
 
+# the word analysers (manabu.features.tokenize), named here so that the settings can be checked
+# without loading them; Japanese ones in the order "auto" prefers them: SudachiPy's dictionary is
+# the most recent and normalises spelling variants (附属/付属), fugashi (MeCab) is the fastest,
+# Janome needs no C
+JAPANESE = ("sudachi", "fugashi", "janome")
+ENGLISH = "english"
+TOKENIZER_CHOICES = ("auto", *JAPANESE, ENGLISH)
+
 _JAPANESE_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 

@@ -99,8 +99,6 @@ def read_csv_bytes(data: bytes, where: str, *, encoding: str | None = None) -> p
     """A CSV table sent as bytes (an HTTP request body, say), read as a CSV file would be:
     the encoding and the delimiter detected, one ``DataError`` for what cannot be read."""
     src = _Source(where, _info(None, "csv"))
-    if not data.strip():
-        raise DataError("data.empty", path=where)
     return _finish(_read_csv(_decode(data, src, encoding), src, None), src)
 
 
@@ -343,13 +341,9 @@ def _cell_name(value: Any) -> str:
 def read_text_file(path: str | Path, encoding: str | None = None) -> str:
     """A plain text file's content, its encoding found as a table's is (UTF-8, the Japanese
     encodings, then a guess), with the same messages for a missing, empty or binary file."""
-    where = str(path)
     file = Path(path)
-    if not file.exists():
-        raise DataError("data.not_found", path=where, cwd=str(Path.cwd()))
-    if file.is_dir():
-        raise DataError("data.is_directory", path=where)
-    return _decode(file.read_bytes(), _Source(where, {}), encoding)
+    _check_file(file)
+    return _decode(file.read_bytes(), _Source(str(path), {}), encoding)
 
 
 def _decode(data: bytes, src: _Source, encoding: str | None) -> str:
@@ -389,26 +383,26 @@ def _decode(data: bytes, src: _Source, encoding: str | None) -> str:
 def _refuse_mixed_encodings(data: bytes, src: _Source) -> None:
     """A file pasted together from a UTF-8 part and a Shift_JIS part (two exports joined) decodes
     as neither: say which lines are which, rather than guess and garble one part."""
-    lines = data.splitlines()[:100_000]
-    utf8 = other = None
-    for number, line in enumerate(lines, start=1):
-        try:
-            line.decode("utf-8")
-            if utf8 is None and not line.isascii():
-                utf8 = number
-        except UnicodeDecodeError:
-            for enc in _JAPANESE:
-                try:
-                    line.decode(enc)
-                except UnicodeDecodeError:
-                    continue
-                other = other or (number, _JAPANESE[enc])
-                break
-            else:
-                return  # a line of neither: not this case
-        if utf8 is not None and other is not None:
-            raise DataError("data.mixed_encodings", path=src.where, utf8_line=utf8, line=other[0],
-                            encoding=other[1])
+    first: dict[str, int] = {}  # encoding: the first line that needs it
+    for number, line in enumerate(data.splitlines()[:100_000], start=1):
+        if line.isascii():
+            continue
+        encoding = next((enc for enc in ("utf-8", *_JAPANESE) if _decodes(line, enc)), None)
+        if encoding is None:
+            return  # a line of neither: not this case
+        first.setdefault(encoding, number)
+        if "utf-8" in first and len(first) > 1:
+            other = next(enc for enc in first if enc != "utf-8")
+            raise DataError("data.mixed_encodings", path=src.where, utf8_line=first["utf-8"],
+                            line=first[other], encoding=_JAPANESE[other])
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _decode_as(data: bytes, src: _Source, encoding: str) -> str:

@@ -167,15 +167,19 @@ def _compare_levels(known: dict, values: pd.Series, categories: list | None) -> 
 def _prediction_sketch(predictions: np.ndarray, classes: list | None) -> dict:
     if classes is None:
         return {"kind": "values", **_number_sketch(np.asarray(predictions, dtype=float))}
-    labels = np.asarray(predictions).argmax(axis=1)
-    shares = np.bincount(labels, minlength=len(classes)) / max(len(labels), 1)
+    shares = _class_shares(predictions, len(classes))
     return {"kind": "classes", "classes": [str(c) for c in classes], "shares": shares.tolist()}
 
 
 def _compare_predictions(known: dict, predictions: np.ndarray, classes: list | None) -> dict:
     if known["kind"] == "values":
         return {"kind": "values", **_compare_numbers(known, np.asarray(predictions, dtype=float))}
-    labels = np.asarray(predictions).argmax(axis=1)
-    shares = np.bincount(labels, minlength=len(known["shares"])) / max(len(labels), 1)
+    shares = _class_shares(predictions, len(known["shares"]))
     return {"kind": "classes", "classes": known["classes"], "shares_reference": known["shares"],
             "shares_now": shares.tolist(), "psi": psi(known["shares"], shares), "p_value": None}
+
+
+def _class_shares(probabilities: np.ndarray, n_classes: int) -> np.ndarray:
+    """The share of rows whose most probable class is each class."""
+    labels = np.asarray(probabilities).argmax(axis=1)
+    return np.bincount(labels, minlength=n_classes) / max(len(labels), 1)

@@ -37,8 +37,8 @@ class WordEffect:
 class TextExplanation:
     """One document's prediction and the words behind it (``Predictor.explain_text``)."""
 
-    column: str
-    tokenizer: str
+    text: str                # as the analyser read it (normalised)
+    spans: dict[str, list[tuple[int, int]]]  # where each word stands in it
     outputs: np.ndarray      # each class's probability, or the value
     label: object            # the predicted class (None for a value)
     output: int | None       # its index in outputs
@@ -75,29 +75,27 @@ def without(text: str, spans: list[tuple[int, int]], tokenizer: str) -> str:
     return "".join(pieces) + text[last:]
 
 
-def _variants(text: str, tokenizer: str, max_words: int) -> tuple[str, list[str], list[str]]:
-    """The normalised text, its most frequent words, and the text without each of them."""
+def _variants(text: str, tokenizer: str, max_words: int
+              ) -> tuple[str, dict[str, list[tuple[int, int]]], list[str], list[str]]:
+    """The normalised text, its words' spans, its most frequent words, and the text without each."""
     text = normalise(text)
     spans = word_spans(text, tokenizer)
     counts = Counter({word: len(found) for word, found in spans.items()})
     words = [word for word, _ in counts.most_common(max_words)]
-    return text, words, [without(text, spans[w], tokenizer) for w in words]
+    return text, spans, words, [without(text, spans[w], tokenizer) for w in words]
 
 
-def document_effects(text: str, tokenizer: str, scores: Scores, max_words: int = MAX_WORDS
-                     ) -> tuple[np.ndarray, list[WordEffect]]:
-    """The model's output for the text, and each word's effect on it, most frequent words first."""
-    text, words, variants = _variants(text, tokenizer, max_words)
+def explain_document(text: str, tokenizer: str, scores: Scores, labels: list | None) -> TextExplanation:
+    """The prediction for ``text`` (the most probable of ``labels``; a value when None) and each
+    word's effect on it, largest first: the text and its variants are scored in one call."""
+    text, spans, words, variants = _variants(text, tokenizer, MAX_WORDS)
     outputs = np.asarray(scores([text] + variants), dtype=float)
-    return outputs[0], [WordEffect(w, outputs[0] - outputs[i + 1]) for i, w in enumerate(words)]
-
-
-def explain_document(text: str, tokenizer: str, scores: Scores, output: int | None) -> tuple[np.ndarray, list[WordEffect]]:
-    """``document_effects`` sorted by the size of the effect on ``output`` (the predicted class;
-    None for a value)."""
-    full, effects = document_effects(text, tokenizer, scores)
-    key = (lambda e: -abs(e.effect[output])) if output is not None else (lambda e: -abs(float(np.ravel(e.effect)[0])))
-    return full, sorted(effects, key=key)
+    full = outputs[0]
+    output = int(np.argmax(full)) if labels is not None else 0
+    effects = sorted((WordEffect(w, full - outputs[i + 1]) for i, w in enumerate(words)),
+                     key=lambda e: -abs(float(np.ravel(e.effect)[output])))
+    return TextExplanation(text, spans, full, labels[output] if labels is not None else None,
+                           output if labels is not None else None, effects)
 
 
 RowScores = Callable[[list[int], list[str]], np.ndarray]  # (rows, their texts) -> outputs
@@ -119,7 +117,7 @@ def class_words(texts: list, tokenizer: str, score_rows: RowScores, labels: list
     for i in np.random.default_rng(seed).permutation(len(texts))[:SAMPLE_DOCUMENTS * 4]:
         if not isinstance(texts[i], str) or not texts[i].strip():
             continue
-        text, words, variants = _variants(texts[i], tokenizer, DOCUMENT_WORDS)
+        text, _, words, variants = _variants(texts[i], tokenizer, DOCUMENT_WORDS)
         documents.append((len(batch), words))
         rows += [int(i)] * (len(variants) + 1)
         batch += [text] + variants

@@ -28,7 +28,7 @@ from manabu.features.datetime import DatetimeParts
 from manabu.features.text import TextEmbedding
 from manabu.features.text_words import TextTfidf, TextTokens
 from manabu.features.word_vectors import WordVectors
-from manabu.features.tokenize import ENGLISH, resolve
+from manabu.features.tokenize import ENGLISH, tokenizer_of
 
 
 # what a saved preprocessing may contain beyond the artifact's own list
@@ -150,7 +150,7 @@ def _text(kind: PreprocessKind, seed: int, column: Column):
         return Pipeline([("embed", TextEmbedding(random_state=seed)), ("scale", StandardScaler())])
     if kind is PreprocessKind.RAW_TEXT:
         return "passthrough"
-    tokenizer = column.tokenizer or resolve("auto", column.language or "mixed")
+    tokenizer = tokenizer_of(column)
     if kind is PreprocessKind.TOKENS:
         return TextTokens(tokenizer=tokenizer)
     if kind is PreprocessKind.VECTORS:

@@ -24,16 +24,13 @@ from importlib import resources
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from manabu.data.language import ENGLISH, JAPANESE, TOKENIZER_CHOICES as CHOICES
+from manabu.data.schema import Column, ColumnType, Schema
 from manabu.errors import ConfigError
 from manabu.i18n import Message
 
-# the analysers in the order "auto" prefers them: SudachiPy's dictionary is the most recent and
-# normalises spelling variants (附属/付属), fugashi (MeCab) is the fastest, Janome needs no C
-JAPANESE = ("sudachi", "fugashi", "janome")
-ENGLISH = "english"
 CHARS = "chars"  # no analyser installed: the text is read as characters only
 TOKENIZERS = (*JAPANESE, ENGLISH)
-CHOICES = ("auto", *TOKENIZERS)
 EXTRA = {"sudachi": "ja", "fugashi": "fugashi", "janome": "janome"}
 MODULE = {"sudachi": "sudachipy", "fugashi": "fugashi", "janome": "janome"}
 
@@ -104,6 +101,21 @@ class Analyser:
         return [token.lemma for token in self.tokens(text) if token.kept]
 
 
+class _Japanese(Analyser):
+    """A morphological analyser: the normalised text is cut into pieces it accepts, and each
+    piece's morphemes become tokens, content words kept (``_keep``)."""
+
+    def tokens(self, text: str) -> list[Token]:
+        return [token for piece in _chunks(normalise(text)) for token in self._piece(piece)]
+
+    def _piece(self, piece: str):
+        raise NotImplementedError
+
+
+def _token(surface: str, base: str, lemma: str, reading: str, pos: str) -> Token:
+    return Token(surface, base, lemma, reading, pos, _keep(pos, lemma, surface))
+
+
 def _keep(pos: str, lemma: str, surface: str) -> bool:
     top = pos.split("-", 1)[0]
     if lemma in NEGATIONS and top in ("助動詞", "形容詞"):
@@ -129,7 +141,7 @@ def _chunks(text: str, size: int = CHUNK_CHARS):
         start = end
 
 
-class Sudachi(Analyser):
+class Sudachi(_Japanese):
     name = "sudachi"
 
     def __init__(self) -> None:
@@ -140,52 +152,39 @@ class Sudachi(Analyser):
         make = getattr(dictionary, "tokenizer", None) or dictionary.create
         self._tokenizer = make(mode=SplitMode.C)
 
-    def tokens(self, text: str) -> list[Token]:
-        out = []
-        for piece in _chunks(normalise(text)):
-            for m in self._tokenizer.tokenize(piece):
-                pos = "-".join(p for p in m.part_of_speech()[:4] if p != "*")
-                lemma = m.normalized_form()
-                out.append(Token(m.surface(), m.dictionary_form(), lemma, m.reading_form(), pos,
-                                 _keep(pos, lemma, m.surface())))
-        return out
+    def _piece(self, piece: str):
+        for m in self._tokenizer.tokenize(piece):
+            pos = "-".join(p for p in m.part_of_speech()[:4] if p != "*")
+            yield _token(m.surface(), m.dictionary_form(), m.normalized_form(), m.reading_form(), pos)
 
 
-class Fugashi(Analyser):
+class Fugashi(_Japanese):
     name = "fugashi"
 
     def __init__(self) -> None:
         import fugashi
         self._tagger = fugashi.Tagger()  # with unidic-lite, the dictionary its package ships
 
-    def tokens(self, text: str) -> list[Token]:
-        out = []
-        for piece in _chunks(normalise(text)):
-            for word in self._tagger(piece):
-                f = word.feature
-                pos = "-".join(p for p in (f.pos1, f.pos2, f.pos3, f.pos4) if p and p != "*")
-                lemma = getattr(f, "orthBase", None) or word.surface  # unknown words have none
-                out.append(Token(word.surface, lemma, lemma, getattr(f, "kana", None) or "", pos,
-                                 _keep(pos, lemma, word.surface)))
-        return out
+    def _piece(self, piece: str):
+        for word in self._tagger(piece):
+            f = word.feature
+            pos = "-".join(p for p in (f.pos1, f.pos2, f.pos3, f.pos4) if p and p != "*")
+            lemma = getattr(f, "orthBase", None) or word.surface  # unknown words have none
+            yield _token(word.surface, lemma, lemma, getattr(f, "kana", None) or "", pos)
 
 
-class Janome(Analyser):
+class Janome(_Japanese):
     name = "janome"
 
     def __init__(self) -> None:
         from janome.tokenizer import Tokenizer
         self._tokenizer = Tokenizer()
 
-    def tokens(self, text: str) -> list[Token]:
-        out = []
-        for piece in _chunks(normalise(text)):
-            for t in self._tokenizer.tokenize(piece):
-                pos = "-".join(p for p in t.part_of_speech.split(",") if p != "*")
-                lemma = t.base_form if t.base_form != "*" else t.surface
-                reading = t.reading if t.reading != "*" else ""
-                out.append(Token(t.surface, lemma, lemma, reading, pos, _keep(pos, lemma, t.surface)))
-        return out
+    def _piece(self, piece: str):
+        for t in self._tokenizer.tokenize(piece):
+            pos = "-".join(p for p in t.part_of_speech.split(",") if p != "*")
+            lemma = t.base_form if t.base_form != "*" else t.surface
+            yield _token(t.surface, lemma, lemma, t.reading if t.reading != "*" else "", pos)
 
 
 _ENGLISH_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[^\w\s]")
@@ -261,10 +260,15 @@ def joined_words(name: str, text: str) -> str:
     return words
 
 
-def assign_tokenizers(schema, requested: str = "auto") -> list[Message]:
+def tokenizer_of(column: Column) -> str:
+    """The analyser that reads a text column: the one training chose, or for a schema made
+    before that choice was kept (or outside ``train``), the first one installed."""
+    return column.tokenizer or resolve("auto", column.language or "mixed")
+
+
+def assign_tokenizers(schema: Schema, requested: str = "auto") -> list[Message]:
     """Choose each text column's analyser (kept in the schema, so that a saved model reads new
     text as it read its training text) and say which one, and when characters must do."""
-    from manabu.data.schema import ColumnType
     notices = []
     for name in schema.of_type(ColumnType.TEXT):
         column = schema.column(name)

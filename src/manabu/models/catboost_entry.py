@@ -33,7 +33,7 @@ class _StopAfter:
         self.rounds = rounds
 
     def after_iteration(self, info) -> bool:  # False stops training
-        return info.iteration < self.rounds and not _INTERRUPTED.is_set()
+        return info.iteration < self.rounds
 
 
 class _Deadline:
@@ -47,7 +47,7 @@ class _Deadline:
 
     def after_iteration(self, info) -> bool:
         self.passed = time.monotonic() > self.deadline
-        return not self.passed and not _INTERRUPTED.is_set()
+        return not self.passed
 
 
 class _StopOnInterrupt:

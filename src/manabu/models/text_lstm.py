@@ -13,66 +13,31 @@ builds the torch module from them on first use: the saved state (skops, through
 """
 from __future__ import annotations
 
-import importlib.util
-import math
-import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.model_selection import train_test_split
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.utils.validation import check_is_fitted
 
 from manabu.artifact import register_trusted
-from manabu.models.entry import DeadlineExceeded
+from manabu.models.text_torch import (cell_text, check_deadline, check_targets, encode_classes, holdout,
+                                      numpy_weights, outputs_by_length, softmax, standardise, text_cells,
+                                      torch_available, torch_settings, torch_weights,
+                                      train_with_early_stopping)
+
+__all__ = ["LSTMTextClassifier", "LSTMTextRegressor", "torch_available"]
 
 PAD, UNK, SEP = 0, 1, 2        # reserved ids; the vocabulary's own tokens start at FIRST_ID
 FIRST_ID = 3
-HOLDOUT = 0.1                  # share of the rows kept aside for early stopping
-MIN_HOLDOUT_ROWS = 2           # below this the last epoch's weights are kept
+MIN_HOLDOUT_ROWS = 15          # below this (a held-out tenth under two rows) the last epoch is kept
 PREDICT_BATCH = 256
 BUCKET_BATCHES = 20            # training batches drawn from one pool of rows sorted by length
-CLIP_NORM = 1.0                # LSTMs' gradients occasionally explode; clipping keeps Adam stable
-
-
-def torch_available() -> bool:
-    """Whether PyTorch is installed (the family is skipped without it)."""
-    return importlib.util.find_spec("torch") is not None
 
 
 # ---------------------------------------------------------------------------------------------
 # Text to token ids
-
-
-def _cells(X) -> np.ndarray:
-    """X as a 2-D object array: a DataFrame, an array, or one column given as a 1-D sequence."""
-    cells = X.to_numpy(dtype=object) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=object)
-    if cells.ndim == 1:
-        cells = cells.reshape(-1, 1)
-    if cells.ndim != 2:
-        raise ValueError(f"expected a 2-D array of texts, got {cells.ndim} dimensions")
-    return cells
-
-
-def _cell_tokens(cell: Any, budget: int) -> list[str]:
-    """At most ``budget`` tokens from the start of one cell; None and NaN are empty.
-
-    ``maxsplit`` stops splitting after the budget, so a megabyte of text costs no more than a
-    short one (the unsplit rest comes back as one last piece, dropped here).
-    """
-    if budget <= 0 or _missing(cell):
-        return []
-    tokens = str(cell).split(None, budget)
-    return tokens[:budget]
-
-
-def _missing(cell: Any) -> bool:
-    return cell is None or (not isinstance(cell, str) and pd.api.types.is_scalar(cell) and bool(pd.isna(cell)))
 
 
 def _documents(cells: np.ndarray, max_length: int) -> list[list[str | None]]:
@@ -84,7 +49,11 @@ def _documents(cells: np.ndarray, max_length: int) -> list[list[str | None]]:
         for column, cell in enumerate(row):
             if column and len(document) < max_length:
                 document.append(None)
-            document.extend(_cell_tokens(cell, max_length - len(document)))
+            budget = max_length - len(document)
+            if budget > 0:
+                # maxsplit stops splitting after the budget, so a megabyte of text costs no more
+                # than a short one (the unsplit rest comes back as one last piece, dropped here)
+                document.extend(cell_text(cell).split(None, budget)[:budget])
         documents.append(document)
     return documents
 
@@ -102,7 +71,11 @@ def _encode(documents: list[list[str | None]], vocabulary: dict[str, int]) -> li
                         dtype=np.int64, count=len(document)) for document in documents]
 
 
-def _batch(encoded: list[np.ndarray], rows: np.ndarray):
+def _lengths(encoded: list[np.ndarray]) -> np.ndarray:
+    return np.fromiter((len(ids) for ids in encoded), dtype=np.int64, count=len(encoded))
+
+
+def _batch(encoded: list[np.ndarray], lengths: np.ndarray, rows: np.ndarray):
     """Token ids padded to the longest row of the batch, and each row's length.
 
     An empty document is given one padding token, whose embedding is zero: the network then
@@ -110,11 +83,11 @@ def _batch(encoded: list[np.ndarray], rows: np.ndarray):
     """
     import torch
 
-    lengths = np.array([max(1, len(encoded[row])) for row in rows], dtype=np.int64)
-    ids = np.zeros((len(rows), int(lengths.max())), dtype=np.int64)
+    row_lengths = np.maximum(lengths[rows], 1)
+    ids = np.zeros((len(rows), int(row_lengths.max())), dtype=np.int64)
     for i, row in enumerate(rows):
-        ids[i, :len(encoded[row])] = encoded[row]
-    return torch.from_numpy(ids), torch.from_numpy(lengths)
+        ids[i, :lengths[row]] = encoded[row]
+    return torch.from_numpy(ids), torch.from_numpy(row_lengths)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,28 +125,6 @@ def _network_class():
             return self.output(self.dropout(torch.cat([mean, largest], dim=1)))
 
     return TextLSTM
-
-
-@contextmanager
-def _torch_settings(n_threads: int, seed: int | None = None) -> Iterator[None]:
-    """``n_threads`` for torch and, with ``seed``, a seeded random state, both restored after:
-    a model's training leaves the process's torch settings as it found them."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(max(1, int(n_threads)))
-    try:
-        with torch.random.fork_rng(devices=[]):
-            if seed is not None:
-                torch.manual_seed(seed)
-            yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def _check_deadline(deadline: float | None) -> None:
-    if deadline is not None and time.monotonic() >= deadline:
-        raise DeadlineExceeded("the LSTM's training ran past its deadline")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,9 +167,6 @@ class _LSTMText(BaseEstimator):
     def _loss(self):
         raise NotImplementedError
 
-    def _stratify(self, targets: np.ndarray) -> np.ndarray | None:
-        return None
-
     # -- fitting
 
     def fit(self, X, y, deadline: float | None = None):
@@ -226,113 +174,55 @@ class _LSTMText(BaseEstimator):
         ``DeadlineExceeded`` when it passes between two batches."""
         import torch
 
-        _check_deadline(deadline)
+        check_deadline(deadline)
         self.__dict__.pop("weights_", None)  # a fit that fails leaves no stale model behind
         self._network = None
-        cells = _cells(X)
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != len(cells):
-            raise ValueError(f"y must be 1-D with one value per row of X ({len(cells)}), got shape {y.shape}")
-        targets = self._targets(y)
+        cells = text_cells(X)
+        targets = self._targets(check_targets(y, len(cells)))
         self.n_features_in_ = cells.shape[1]
         documents = _documents(cells, int(self.max_length))
         self.vocabulary_ = _build_vocabulary(documents, int(self.min_count), int(self.max_vocabulary))
         encoded = _encode(documents, self.vocabulary_)
+        lengths = _lengths(encoded)
         rng = np.random.default_rng(self.random_state)
-        train, valid = self._holdout(targets)
-        with _torch_settings(self.n_threads, seed=self.random_state):
+        train, valid = holdout(targets, is_classifier(self), self.random_state, MIN_HOLDOUT_ROWS)
+        with torch_settings(self.n_threads, seed=self.random_state):
             network = _network_class()(FIRST_ID + len(self.vocabulary_), self.embed_dim, self.hidden_size,
                                        bool(self.bidirectional), self.num_layers, self.dropout, self._n_outputs())
             target_tensor = torch.from_numpy(targets)
-            best = self._train(network, encoded, target_tensor, train, valid, rng, deadline)
-        self.weights_ = {name: tensor.detach().cpu().numpy().astype(np.float32, copy=True)
-                         for name, tensor in best.items()}
-        self._network = None
+            loss_function = self._loss()
+
+            def loss_of(rows: np.ndarray):
+                return loss_function(network(*_batch(encoded, lengths, rows)), target_tensor[torch.from_numpy(rows)])
+
+            self.best_epoch_, self.n_epochs_, best = train_with_early_stopping(
+                network, torch.optim.Adam(network.parameters(), lr=self.learning_rate), loss_of,
+                lambda: _training_batches(lengths, train, int(self.batch_size), rng), valid, PREDICT_BATCH,
+                int(self.max_epochs), self.patience, deadline)
+        self.weights_ = numpy_weights(network.state_dict() if best is None else best)
         return self
-
-    def _holdout(self, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(training rows, validation rows): a seeded tenth held out, stratified by class when
-        every class has two rows or more; none held out on tiny data."""
-        rows = np.arange(len(targets))
-        n_valid = int(round(len(rows) * HOLDOUT))
-        if n_valid < MIN_HOLDOUT_ROWS:
-            return rows, rows[:0]
-        stratify = self._stratify(targets)
-        try:
-            train, valid = train_test_split(rows, test_size=n_valid, random_state=self.random_state,
-                                            stratify=stratify)
-        except ValueError:  # a class too small to be split, or more classes than held-out rows
-            train, valid = train_test_split(rows, test_size=n_valid, random_state=self.random_state)
-        return np.sort(train), np.sort(valid)
-
-    def _train(self, network, encoded, targets, train, valid, rng, deadline) -> dict[str, Any]:
-        """Adam over shuffled batches, with early stopping on the validation loss; returns the
-        best epoch's weights (the last epoch's when nothing is held out)."""
-        import torch
-
-        optimiser = torch.optim.Adam(network.parameters(), lr=self.learning_rate)
-        loss_function = self._loss()
-        best_loss, best_state, waited = math.inf, None, 0
-        self.n_epochs_, self.best_epoch_ = 0, 0
-        for epoch in range(1, int(self.max_epochs) + 1):
-            network.train()
-            for rows in _training_batches(encoded, train, int(self.batch_size), rng):
-                _check_deadline(deadline)
-                ids, lengths = _batch(encoded, rows)
-                optimiser.zero_grad()
-                loss = loss_function(network(ids, lengths), targets[torch.from_numpy(rows)])
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(network.parameters(), CLIP_NORM)
-                optimiser.step()
-            self.n_epochs_ = epoch
-            if len(valid) == 0:
-                continue
-            _check_deadline(deadline)
-            valid_loss = _mean_loss(network, encoded, targets, valid, loss_function)
-            if valid_loss < best_loss:
-                best_loss, best_state, waited, self.best_epoch_ = valid_loss, _copy_state(network), 0, epoch
-            else:
-                waited += 1
-                if waited >= self.patience:
-                    break
-        if best_state is None:
-            self.best_epoch_ = self.n_epochs_
-            best_state = _copy_state(network)
-        return best_state
 
     # -- predicting
 
     def _outputs(self, X) -> np.ndarray:
         """The network's raw outputs (class scores, or the standardised target), float64."""
-        import torch
-
         check_is_fitted(self, "weights_")
-        cells = _cells(X)
-        if cells.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {cells.shape[1]} columns; the model was fitted on {self.n_features_in_}")
+        cells = text_cells(X, self.n_features_in_)
         encoded = _encode(_documents(cells, int(self.max_length)), self.vocabulary_)
-        # shortest first: a batch then runs as many LSTM steps as its own rows need
-        order = np.argsort([len(document) for document in encoded], kind="stable")
-        outputs = np.empty((len(encoded), self._n_outputs()), dtype=np.float64)
-        with _torch_settings(self.n_threads):
+        lengths = _lengths(encoded)
+        with torch_settings(self.n_threads):  # the lazy build's random initialisation is forked off
             network = self._module()
-            with torch.inference_mode():
-                for start in range(0, len(order), PREDICT_BATCH):
-                    rows = order[start:start + PREDICT_BATCH]
-                    outputs[rows] = network(*_batch(encoded, rows)).double().numpy()
-        return outputs
+            return outputs_by_length(lengths, PREDICT_BATCH, self._n_outputs(),
+                                     lambda rows: network(*_batch(encoded, lengths, rows)))
 
     def _module(self):
         """The torch module, built from ``weights_`` on first use after fitting or loading."""
-        import torch
-
         if getattr(self, "_network", None) is None:
             embedding = self.weights_["embedding.weight"]
             network = _network_class()(embedding.shape[0], embedding.shape[1], self.hidden_size,
                                        bool(self.bidirectional), self.num_layers, self.dropout,
                                        self.weights_["output.weight"].shape[0])
-            network.load_state_dict({name: torch.from_numpy(np.array(array, dtype=np.float32))
-                                     for name, array in self.weights_.items()})
+            network.load_state_dict(torch_weights(self.weights_))
             self._network = network.eval()
         return self._network
 
@@ -358,7 +248,7 @@ class _LSTMText(BaseEstimator):
         self._network = None
 
 
-def _training_batches(encoded: list[np.ndarray], rows: np.ndarray, batch_size: int,
+def _training_batches(lengths: np.ndarray, rows: np.ndarray, batch_size: int,
                       rng: np.random.Generator) -> list[np.ndarray]:
     """Shuffled batches of rows of similar length: rows are shuffled, sorted by length within
     pools of ``BUCKET_BATCHES`` batches, cut into batches, and the batches shuffled (less
@@ -368,36 +258,17 @@ def _training_batches(encoded: list[np.ndarray], rows: np.ndarray, batch_size: i
     batches = []
     for start in range(0, len(shuffled), pool):
         chunk = shuffled[start:start + pool]
-        chunk = chunk[np.argsort([len(encoded[row]) for row in chunk], kind="stable")]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
         batches.extend(chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size))
     return [batches[i] for i in rng.permutation(len(batches))]
-
-
-def _mean_loss(network, encoded, targets, rows: np.ndarray, loss_function) -> float:
-    import torch
-
-    network.eval()
-    total = 0.0
-    with torch.no_grad():
-        for start in range(0, len(rows), PREDICT_BATCH):
-            batch = rows[start:start + PREDICT_BATCH]
-            outputs = network(*_batch(encoded, batch))
-            total += float(loss_function(outputs, targets[torch.from_numpy(batch)])) * len(batch)
-    return total / len(rows)
-
-
-def _copy_state(network) -> dict[str, Any]:
-    return {name: tensor.detach().clone() for name, tensor in network.state_dict().items()}
 
 
 class LSTMTextClassifier(ClassifierMixin, _LSTMText):
     """Binary or multiclass classification of texts; cross-entropy over ``classes_``."""
 
     def _targets(self, y) -> np.ndarray:
-        self.classes_, codes = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise ValueError("the classifier needs at least two classes in y")
-        return codes.astype(np.int64)
+        self.classes_, codes = encode_classes(y)
+        return codes
 
     def _n_outputs(self) -> int:
         return len(self.classes_)
@@ -406,14 +277,8 @@ class LSTMTextClassifier(ClassifierMixin, _LSTMText):
         from torch import nn
         return nn.CrossEntropyLoss()
 
-    def _stratify(self, targets: np.ndarray) -> np.ndarray | None:
-        return targets
-
     def predict_proba(self, X) -> np.ndarray:
-        scores = self._outputs(X)
-        scores -= scores.max(axis=1, keepdims=True)
-        probabilities = np.exp(scores)
-        return probabilities / probabilities.sum(axis=1, keepdims=True)
+        return softmax(self._outputs(X))
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self._outputs(X), axis=1)]
@@ -424,13 +289,8 @@ class LSTMTextRegressor(RegressorMixin, _LSTMText):
     turned back at prediction, so the output layer's usual scale fits any target's."""
 
     def _targets(self, y) -> np.ndarray:
-        y = np.asarray(y, dtype=np.float64)
-        if not np.all(np.isfinite(y)):
-            raise ValueError("y holds NaN or infinite values")
-        self.target_mean_ = float(y.mean())
-        std = float(y.std())
-        self.target_std_ = std if std > 0 else 1.0
-        return ((y - self.target_mean_) / self.target_std_).astype(np.float32).reshape(-1, 1)
+        scaled, self.target_mean_, self.target_std_ = standardise(y)
+        return scaled.reshape(-1, 1)
 
     def _n_outputs(self) -> int:
         return 1

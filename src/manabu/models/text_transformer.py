@@ -17,26 +17,24 @@ import contextlib
 import math
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.model_selection import train_test_split
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.utils.validation import check_is_fitted
 
 from manabu.errors import ConfigError
-from manabu.models.entry import DeadlineExceeded
+from manabu.models.text_torch import (batches, cell_text, check_deadline, check_targets, encode_classes, holdout,
+                                      numpy_weights, outputs_by_length, softmax, standardise, text_cells,
+                                      torch_settings, torch_weights, train_with_early_stopping)
 
 ERROR_KEY = "text_model.unusable"
-VALIDATION_SHARE = 0.1    # held out for early stopping on the validation loss
 MIN_ROWS_TO_HOLD_OUT = 10  # below this every row trains, for max_epochs
 # Tokenizing a megabyte only to keep the first 128 tokens costs seconds per row, so text is cut
 # before tokenizing to this many characters per kept token: far more than any real token covers.
 CHARS_PER_TOKEN = 64
-MAX_GRAD_NORM = 1.0
 _ERROR_CHARS = 500         # the library's error text is cut to this many characters
 
 # One lock for building and predicting: a served model may be called from several threads, and
@@ -57,7 +55,8 @@ def transformers_available() -> bool:
 class _TransformerText(BaseEstimator):
     """What the classifier and the regressor share: loading, training, predicting and the state."""
 
-    _regression = False
+    # the fitted attributes that the saved state carries besides the model
+    _fitted_attributes: tuple[str, ...] = ("n_features_in_", "best_epoch_", "n_epochs_", "_max_tokens")
 
     def __init__(self, model_path: str, max_length: int = 128, learning_rate: float = 5e-5,
                  batch_size: int = 16, max_epochs: int = 3, patience: int = 1,
@@ -84,18 +83,10 @@ class _TransformerText(BaseEstimator):
         """Fine-tune the checkpoint on ``X`` (raw text); ``deadline`` is a ``time.monotonic()``
         value, checked between batches, past which ``DeadlineExceeded`` is raised."""
         texts, n_columns = _texts(X)
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != len(texts):
-            raise ValueError(f"y must be one value per row: {len(texts)} rows, y of shape {y.shape}")
-        if len(texts) == 0:
-            raise ValueError("cannot fit on zero rows")
-        targets = self._encode_targets(y)
+        targets = self._encode_targets(check_targets(y, len(texts)))
         folder = check_folder(self.model_path)
-        _check_deadline(deadline)
-        import torch
-
-        with _threads(self.n_threads), torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(self.random_state))
+        check_deadline(deadline)
+        with torch_settings(self.n_threads, seed=int(self.random_state)):
             tokenizer, model = self._load_checkpoint(folder)
             self._max_tokens = _token_limit(int(self.max_length), tokenizer, model.config)
             rows = _encode(tokenizer, texts, self._max_tokens)
@@ -146,94 +137,45 @@ class _TransformerText(BaseEstimator):
         """
         import torch
 
-        train_index, valid_index = self._split(targets)
+        train_index, valid_index = holdout(targets, is_classifier(self), int(self.random_state),
+                                           MIN_ROWS_TO_HOLD_OUT)
         batch_size = max(1, int(self.batch_size))
         max_epochs = max(1, int(self.max_epochs))
         steps = max_epochs * math.ceil(len(train_index) / batch_size)
-        decay = [p for n, p in model.named_parameters() if not _no_decay(n)]
-        no_decay = [p for n, p in model.named_parameters() if _no_decay(n)]
-        optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": float(self.weight_decay)},
-                                       {"params": no_decay, "weight_decay": 0.0}],
+        groups: tuple[list, list] = ([], [])  # (decayed, not decayed)
+        for name, parameter in model.named_parameters():
+            groups[_no_decay(name)].append(parameter)
+        optimizer = torch.optim.AdamW([{"params": groups[0], "weight_decay": float(self.weight_decay)},
+                                       {"params": groups[1], "weight_decay": 0.0}],
                                       lr=float(self.learning_rate))
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: max(0.0, 1.0 - step / steps))
         target_tensor = torch.as_tensor(targets)
         shuffler = np.random.default_rng(int(self.random_state))
-        best_loss, best_epoch, best_weights, waited = math.inf, 0, None, 0
-        epoch = 0
-        for epoch in range(1, max_epochs + 1):
-            model.train()
-            for batch in _batches(shuffler.permutation(train_index), batch_size):
-                _check_deadline(deadline)
-                inputs = _collate(tokenizer, [rows[i] for i in batch])
-                loss = self._loss(model(**inputs).logits, target_tensor[batch])
-                optimizer.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), MAX_GRAD_NORM)
-                optimizer.step()
-                schedule.step()
-            if len(valid_index) == 0:
-                best_epoch = epoch
-                continue
-            loss = self._validation_loss(model, tokenizer, rows, target_tensor, valid_index, deadline)
-            if loss < best_loss:
-                best_loss, best_epoch, waited = loss, epoch, 0
-                best_weights = {name: value.detach().clone() for name, value in model.state_dict().items()}
-            else:
-                waited += 1
-                if waited >= max(1, int(self.patience)):
-                    break
-        if best_weights is not None and best_epoch != epoch:
+
+        def loss_of(batch: np.ndarray):
+            return self._loss(model(**_collate(tokenizer, [rows[i] for i in batch])).logits, target_tensor[batch])
+
+        best_epoch, n_epochs, best_weights = train_with_early_stopping(
+            model, optimizer, loss_of, lambda: batches(shuffler.permutation(train_index), batch_size),
+            valid_index, batch_size, max_epochs, max(1, int(self.patience)), deadline, schedule=schedule)
+        if best_weights is not None and best_epoch != n_epochs:
             model.load_state_dict(best_weights)
-        return best_epoch, epoch
-
-    def _split(self, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Training and validation row indices: a seeded tenth held out, stratified for classes
-        when every class has rows enough; none held out on tiny data."""
-        index = np.arange(len(targets))
-        if len(index) < MIN_ROWS_TO_HOLD_OUT:
-            return index, index[:0]
-        n_valid = max(1, int(round(VALIDATION_SHARE * len(index))))
-        stratify = None
-        if not self._regression:
-            counts = np.bincount(targets)
-            if counts.min() >= 2 and n_valid >= len(counts) and len(index) - n_valid >= len(counts):
-                stratify = targets
-        train, valid = train_test_split(index, test_size=n_valid, stratify=stratify,
-                                        random_state=int(self.random_state))
-        return np.sort(train), np.sort(valid)
-
-    def _validation_loss(self, model, tokenizer, rows, targets, valid_index, deadline) -> float:
-        import torch
-
-        model.eval()
-        total = 0.0
-        with torch.inference_mode():
-            for batch in _batches(valid_index, max(1, int(self.batch_size))):
-                _check_deadline(deadline)
-                logits = model(**_collate(tokenizer, [rows[i] for i in batch])).logits
-                total += float(self._loss(logits, targets[batch])) * len(batch)
-        return total / len(valid_index)
+        return best_epoch, n_epochs
 
     # ---- predicting ------------------------------------------------------------------------
 
     def _logits(self, X: Any) -> np.ndarray:
         """The model's outputs for ``X``, in float64; rows are batched by length to pad little."""
         check_is_fitted(self, "n_features_in_")
-        texts, n_columns = _texts(X)
-        if n_columns != self.n_features_in_:
-            raise ValueError(f"X has {n_columns} columns; the model was fitted on {self.n_features_in_}")
-        import torch
-
-        with _LOCK, _threads(self.n_threads):
+        texts, _ = _texts(X, self.n_features_in_)
+        # torch_settings forks the random state off the rebuild's random initialisation; the
+        # lock is taken first, as the thread count and the random state are the process's
+        with _LOCK, torch_settings(self.n_threads):
             tokenizer, model = self._built()
             rows = _encode(tokenizer, texts, self._max_tokens)
-            order = np.argsort([len(row["input_ids"]) for row in rows], kind="stable")
-            out = np.zeros((len(rows), model.config.num_labels), dtype=np.float64)
-            with torch.inference_mode():
-                for batch in _batches(order, max(1, int(self.batch_size))):
-                    logits = model(**_collate(tokenizer, [rows[i] for i in batch])).logits
-                    out[batch] = logits.double().numpy()
-        return out
+            return outputs_by_length([len(row["input_ids"]) for row in rows], max(1, int(self.batch_size)),
+                                     model.config.num_labels,
+                                     lambda batch: model(**_collate(tokenizer, [rows[i] for i in batch])).logits)
 
     def _built(self):
         """The tokenizer and model, rebuilt from the stored state on the first call after loading."""
@@ -250,7 +192,7 @@ class _TransformerText(BaseEstimator):
         state: dict[str, Any] = {"params": self.get_params(deep=False)}
         if not hasattr(self, "n_features_in_"):
             return state
-        state["fitted"] = {name: getattr(self, name) for name in self._fitted_attributes()}
+        state["fitted"] = {name: getattr(self, name) for name in self._fitted_attributes}
         if getattr(self, "_model", None) is not None:
             state.update(_export(self._tokenizer, self._model))
         else:
@@ -267,21 +209,15 @@ class _TransformerText(BaseEstimator):
         self.__dict__.update(state["fitted"])
         self._stored = {key: state[key] for key in _EXPORTED}
 
-    def _fitted_attributes(self) -> list[str]:
-        return ["n_features_in_", "best_epoch_", "n_epochs_", "_max_tokens"]
-
 
 class TransformerTextClassifier(ClassifierMixin, _TransformerText):
     """A classification head fine-tuned with the checkpoint; ``classes_`` are the original labels."""
 
+    _fitted_attributes = (*_TransformerText._fitted_attributes, "classes_")
+
     def _encode_targets(self, y: np.ndarray) -> np.ndarray:
-        classes, codes = np.unique(y, return_inverse=True)
-        # numpy scalars (np.str_ from a numpy array of labels) become Python values: the saved
-        # model then names only builtin types
-        self.classes_ = np.array([_plain(label) for label in classes], dtype=classes.dtype)
-        if len(self.classes_) < 2:
-            raise ValueError("a classifier needs at least two classes in y")
-        return codes.astype(np.int64)
+        self.classes_, codes = encode_classes(y)
+        return codes
 
     def _head(self) -> dict[str, Any]:
         labels = [str(label) for label in self.classes_]
@@ -294,28 +230,21 @@ class TransformerTextClassifier(ClassifierMixin, _TransformerText):
         return torch.nn.functional.cross_entropy(logits, targets)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        logits = self._logits(X)
-        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return shifted / shifted.sum(axis=1, keepdims=True)
+        return softmax(self._logits(X))
 
     def predict(self, X: Any) -> np.ndarray:
         return self.classes_[np.argmax(self._logits(X), axis=1)]
-
-    def _fitted_attributes(self) -> list[str]:
-        return [*super()._fitted_attributes(), "classes_"]
 
 
 class TransformerTextRegressor(RegressorMixin, _TransformerText):
     """A single-output regression head; the target is standardised for training (the head
     starts near zero, and a price in the hundred thousands would take many epochs to reach)."""
 
-    _regression = True
+    _fitted_attributes = (*_TransformerText._fitted_attributes, "y_mean_", "y_scale_")
 
     def _encode_targets(self, y: np.ndarray) -> np.ndarray:
-        y = y.astype(np.float64)
-        self.y_mean_ = float(np.mean(y))
-        self.y_scale_ = float(np.std(y)) or 1.0
-        return ((y - self.y_mean_) / self.y_scale_).astype(np.float32)
+        scaled, self.y_mean_, self.y_scale_ = standardise(y)
+        return scaled
 
     def _head(self) -> dict[str, Any]:
         return {"num_labels": 1, "problem_type": "regression"}
@@ -328,41 +257,18 @@ class TransformerTextRegressor(RegressorMixin, _TransformerText):
     def predict(self, X: Any) -> np.ndarray:
         return self._logits(X)[:, 0] * self.y_scale_ + self.y_mean_
 
-    def _fitted_attributes(self) -> list[str]:
-        return [*super()._fitted_attributes(), "y_mean_", "y_scale_"]
-
 
 # ---- helpers --------------------------------------------------------------------------------
 
 _EXPORTED = ("weights", "config_json", "tokenizer_files", "tokenizer_files_base64")
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) and not isinstance(value, np.datetime64) else value
-
-
-def _texts(X: Any) -> tuple[list[str], int]:
+def _texts(X: Any, n_columns: int | None = None) -> tuple[list[str], int]:
     """One string per row (the columns joined by newlines; missing cells as ""), and the number
-    of columns. Accepts a 2-D array, a DataFrame, or a 1-D sequence as one column."""
-    values = X.to_numpy(dtype=object) if hasattr(X, "to_numpy") else np.asarray(X, dtype=object)
-    if values.ndim == 1:
-        values = values.reshape(-1, 1)
-    if values.ndim != 2:
-        raise ValueError(f"X must be 2-D (rows, text columns), not of shape {values.shape}")
-    return ["\n".join(_cell(cell) for cell in row) for row in values], values.shape[1]
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    try:
-        if value != value:  # NaN, pd.NA raise or compare unequal
-            return ""
-    except (TypeError, ValueError):
-        return ""
-    return str(value)
+    of columns (refused unless ``n_columns`` when given). Accepts a 2-D array, a DataFrame, or
+    a 1-D sequence as one column."""
+    cells = text_cells(X, n_columns)
+    return ["\n".join(cell_text(cell) for cell in row) for row in cells], cells.shape[1]
 
 
 def _encode(tokenizer, texts: list[str], max_tokens: int) -> list[dict[str, list[int]]]:
@@ -375,11 +281,6 @@ def _encode(tokenizer, texts: list[str], max_tokens: int) -> list[dict[str, list
 
 def _collate(tokenizer, rows: list[dict[str, list[int]]]) -> dict[str, Any]:
     return dict(tokenizer.pad(rows, padding=True, return_tensors="pt"))
-
-
-def _batches(index: np.ndarray, size: int) -> Iterator[np.ndarray]:
-    for start in range(0, len(index), size):
-        yield index[start:start + size]
 
 
 def _token_limit(max_length: int, tokenizer, config) -> int:
@@ -397,11 +298,6 @@ def _no_decay(name: str) -> bool:
     """Biases and normalisation weights are not decayed (the usual fine-tuning recipe)."""
     lowered = name.lower()
     return lowered.endswith("bias") or "layernorm" in lowered or "layer_norm" in lowered or ".norm" in lowered
-
-
-def _check_deadline(deadline: float | None) -> None:
-    if deadline is not None and time.monotonic() > deadline:
-        raise DeadlineExceeded()
 
 
 def check_folder(path: Any) -> str:
@@ -426,18 +322,6 @@ def _unusable(path: str, error: Exception | str) -> ConfigError:
 
 
 @contextlib.contextmanager
-def _threads(n_threads: int) -> Iterator[None]:
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(max(1, int(n_threads)))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-@contextlib.contextmanager
 def _quiet_transformers() -> Iterator[None]:
     """No progress bars or load reports (a re-initialised head is expected) on the terminal."""
     from transformers.utils import logging
@@ -455,10 +339,6 @@ def _quiet_transformers() -> Iterator[None]:
 
 def _export(tokenizer, model) -> dict[str, Any]:
     """The fitted model as plain types (see ``__getstate__``)."""
-    weights = {}
-    for name, tensor in model.state_dict().items():
-        tensor = tensor.detach().cpu()
-        weights[name] = (tensor.float() if tensor.is_floating_point() else tensor).numpy()
     texts, binaries = {}, {}
     with tempfile.TemporaryDirectory() as folder, _quiet_transformers():
         tokenizer.save_pretrained(folder)
@@ -470,7 +350,7 @@ def _export(tokenizer, model) -> dict[str, Any]:
                 texts[file.name] = data.decode("utf-8")
             except UnicodeDecodeError:  # a sentencepiece model, say
                 binaries[file.name] = base64.b64encode(data).decode("ascii")
-    return {"weights": weights, "config_json": model.config.to_json_string(),
+    return {"weights": numpy_weights(model.state_dict()), "config_json": model.config.to_json_string(),
             "tokenizer_files": texts, "tokenizer_files_base64": binaries}
 
 
@@ -491,9 +371,7 @@ def _rebuild(stored: dict[str, Any]):
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
         config = AutoConfig.from_pretrained(folder, local_files_only=True)
         model = AutoModelForSequenceClassification.from_config(config, dtype=torch.float32)
-    weights = {name: torch.from_numpy(np.require(value, requirements=["C", "W"]))
-               for name, value in stored["weights"].items()}
-    model.load_state_dict(weights)
+    model.load_state_dict(torch_weights(stored["weights"]))
     model.eval()
     return tokenizer, model
 

@@ -28,14 +28,16 @@ ZOO: dict[str, ModelEntry] = {entry.name: entry for entry in (
 )}
 
 
-def get_entries(names: list[str] | None, task: str, *, has_text: bool = False,
-                text_model: str | None = None, languages: frozenset[str] = frozenset()) -> list[ModelEntry]:
+def get_entries(names: list[str] | None, task: str, *, languages: frozenset[str] = frozenset(),
+                text_model: str | None = None) -> list[ModelEntry]:
     """The families to try for this task: all of them, or the ones named (``--models``).
 
-    The text families join only when the data has a free-text column, and a family whose extra
-    is not installed only when named (then with one message saying what to install). With a
-    ``text_model`` checkpoint, the "transformer" family fine-tunes it. A family made for some
-    languages (``languages`` of the text columns) joins only when the text is in one of them."""
+    ``languages`` are those of the data's free-text columns (none: no text). The text families
+    join only when there is text, a family made for some languages only when the text is in
+    one of them, and a family whose extra is not installed only when named (then with one
+    message saying what to install). With a ``text_model`` checkpoint, the "transformer" family
+    fine-tunes it."""
+    has_text = bool(languages)
     zoo = dict(ZOO)
     if text_model:
         if not has_text:

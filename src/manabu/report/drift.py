@@ -17,13 +17,20 @@ def render_drift(result: dict[str, Any], lang: str) -> str:
     return page(f"manabu monitor — {result.get('target', '')}", sections, lang, "monitor.footer")
 
 
-def _summary(result: dict[str, Any]) -> str:
+def verdict(result: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The sentence that sums a comparison up (on the page and in ``manabu monitor``'s output):
+    its catalogue key and parameters."""
     drifted = result["drifted"]
     key = "monitor.verdict_drift" if drifted or result["prediction_drifted"] else "monitor.verdict_stable"
-    verdict = _both(key, n=len(drifted), columns=", ".join(drifted[:10]) or "-", threshold=result["threshold"])
+    return key, {"n": len(drifted), "columns": ", ".join(drifted[:10]) or "-", "threshold": result["threshold"]}
+
+
+def _summary(result: dict[str, Any]) -> str:
+    key, params = verdict(result)
+    sentence = _both(key, **params)
     facts = _both("monitor.compared", rows=f"{result['rows']:,}", data=result.get("data", ""),
                   model=result.get("model", ""))
-    return _section("summary", "monitor.title_summary", f"<p>{facts}</p><p><strong>{verdict}</strong></p>"
+    return _section("summary", "monitor.title_summary", f"<p>{facts}</p><p><strong>{sentence}</strong></p>"
                     + _explain("monitor.explain_psi"))
 
 

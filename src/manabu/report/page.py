@@ -26,16 +26,12 @@ _EMBEDDED_FONT = "manabu-ja"
 def render_report(record: dict[str, Any], lang: str) -> str:
     """The page for a training record (``TrainingRecord.to_dict()``), drawn from the report
     numbers it holds (``manabu.training_report``; none in a model saved before reports)."""
+    from manabu.report.text import text_section  # here: that module draws on this one's helpers
     report = record.get("report") or {}
     sections = [_summary(record), _data_section(report.get("profile")), _models_section(record),
                 _best_section(record, report.get("diagnostics")), _learning_section(report.get("learning")),
                 text_section(report.get("text")), _notices_section(record)]
     return page(f"manabu — {record.get('config', {}).get('target', '')}", sections, lang)
-
-
-def text_section(text):  # the text section's module draws on this one's helpers
-    from manabu.report.text import text_section as section
-    return section(text)
 
 
 def page(title: str, sections: list[str], lang: str, footer_key: str = "report.footer") -> str:

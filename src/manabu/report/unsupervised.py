@@ -14,13 +14,14 @@ def render_unsupervised(kind: str, record: dict[str, Any], lang: str) -> str:
     return page(f"manabu {kind}", sections, lang, "unsupervised.footer")
 
 
-def _map(record: dict[str, Any], caption: str, groups_key: str | None) -> str:
+def _map_section(record: dict[str, Any], caption_key: str, explain_key: str) -> str:
+    """The rows on two axes, coloured by their group where the record's map has groups."""
     points = record.get("map")
-    if not points:
-        return ""
-    groups = points.get(groups_key) if groups_key else None
-    svg = charts.scatter(points["x"], points["y"], x_label="1", y_label="2", groups=groups)
-    return _figure(svg, caption, n=len(points["x"]))
+    figure = ""
+    if points:
+        svg = charts.scatter(points["x"], points["y"], x_label="1", y_label="2", groups=points.get("groups"))
+        figure = _figure(svg, caption_key, n=len(points["x"]))
+    return _section("map", "unsupervised.title_map", figure + _explain(explain_key))
 
 
 def _cluster(record: dict[str, Any]) -> list[str]:
@@ -37,17 +38,15 @@ def _cluster(record: dict[str, Any]) -> list[str]:
                         for s in scores))
         parts.append(_section("k", "unsupervised.title_k", _figure(bars, "unsupervised.caption_k", k=choice["k"])
                               + table + _explain("unsupervised.explain_k")))
-    rows = []
-    for profile in record["profiles"]:
-        traits = "; ".join(_trait(t) for t in profile["traits"]) or "—"
-        rows.append([str(profile["cluster"]), f"{profile['size']:,}", f"{profile['share']:.0%}", traits])
-    sizes = charts.bars([f"{p['cluster']}" for p in record["profiles"]], [p["size"] for p in record["profiles"]],
-                        [None] * len(record["profiles"]), "rows", from_zero=True)
+    found = record["profiles"]
+    rows = [[str(p["cluster"]), f"{p['size']:,}", f"{p['share']:.0%}", "; ".join(map(_trait, p["traits"])) or "—"]
+            for p in found]
+    sizes = charts.bars([str(p["cluster"]) for p in found], [p["size"] for p in found], [None] * len(found), "rows",
+                        from_zero=True)
     header = [_both("unsupervised.col_cluster"), _both("unsupervised.col_rows"), "%", _both("unsupervised.col_traits")]
     parts.append(_section("profiles", "unsupervised.title_profiles", _figure(sizes, "unsupervised.caption_sizes")
                           + _table(header, rows) + _explain("unsupervised.explain_profiles")))
-    parts.append(_section("map", "unsupervised.title_map", _map(record, "unsupervised.caption_map", "groups")
-                          + _explain("unsupervised.explain_map")))
+    parts.append(_map_section(record, "unsupervised.caption_map", "unsupervised.explain_map"))
     return parts
 
 
@@ -73,8 +72,7 @@ def _anomalies(record: dict[str, Any]) -> list[str]:
                      precision=f"{result['precision_at_k']:.1%}", anomalies=result["anomalies"], rows=result["rows"])
         parts.append(_section("evaluation", "unsupervised.title_evaluation",
                               f"<p>{text}</p>" + _explain("unsupervised.explain_evaluation")))
-    parts.append(_section("map", "unsupervised.title_map", _map(record, "unsupervised.caption_anomaly_map", "groups")
-                          + _explain("unsupervised.explain_anomaly_map")))
+    parts.append(_map_section(record, "unsupervised.caption_anomaly_map", "unsupervised.explain_anomaly_map"))
     return parts
 
 
@@ -101,6 +99,5 @@ def _reduce(record: dict[str, Any]) -> list[str]:
                               _figure(bars, "unsupervised.caption_components", total=f"{record['explained_total']:.1%}")
                               + _table(["PC", "%", _both("unsupervised.col_loadings")], rows)
                               + _explain("unsupervised.explain_components")))
-    parts.append(_section("map", "unsupervised.title_map", _map(record, "unsupervised.caption_map", None)
-                          + _explain("unsupervised.explain_map")))
+    parts.append(_map_section(record, "unsupervised.caption_map", "unsupervised.explain_map"))
     return parts

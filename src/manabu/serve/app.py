@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,12 +50,13 @@ def create_app(predictor: Predictor, settings: ServeSettings | None = None) -> F
                   description=_description(predictor))
     app.add_middleware(_Guard, token=settings.token, max_body_bytes=settings.max_body_bytes)
     metadata = _metadata(predictor, settings.model_info)
+    predictions = _predictions(predictor)
     # the first answer builds and checks the compiled row path: done now, not in a client's request
-    _answer(predictor, rows.from_json({name: None for name in rows.names}))
+    predictions(rows.from_json({name: None for name in rows.names}))
     log = RequestLog(settings.log_requests, settings.log_share) if settings.log_requests else None
 
     def answer(frame: pd.DataFrame) -> dict[str, Any]:
-        result = _answer(predictor, frame)
+        result = predictions(frame)
         if log is not None:
             log.write(frame.astype(object).where(frame.notna(), None).to_dict("records"), result)
         return result
@@ -115,15 +117,21 @@ def create_app(predictor: Predictor, settings: ServeSettings | None = None) -> F
     return app
 
 
-def _answer(predictor: Predictor, frame: pd.DataFrame) -> dict[str, Any]:
-    """Predictions, and for classes the probability of each class."""
+def _predictions(predictor: Predictor) -> Callable[[pd.DataFrame], dict[str, Any]]:
+    """The answer to a frame of rows: predictions, and for classes the probability of each class.
+    The classes as JSON labels and as probability keys are made once, not in every request."""
     if predictor.classes is None:
-        return {"predictions": to_jsonable(np.asarray(predictor.predict(frame), dtype=float).tolist())}
-    proba = predictor.predict_proba(frame)
-    labels = [predictor.classes[i] for i in proba.to_numpy().argmax(axis=1)]
-    names = [str(c) for c in proba.columns]
-    return {"predictions": to_jsonable(labels),
-            "probabilities": [dict(zip(names, map(float, row))) for row in proba.to_numpy()]}
+        def values(frame: pd.DataFrame) -> dict[str, Any]:
+            return {"predictions": to_jsonable(np.asarray(predictor.predict(frame), dtype=float).tolist())}
+        return values
+    labels = to_jsonable(predictor.classes)
+    names = [str(c) for c in predictor.classes]
+
+    def classes(frame: pd.DataFrame) -> dict[str, Any]:
+        proba = predictor.predict_proba(frame).to_numpy()
+        return {"predictions": [labels[i] for i in proba.argmax(axis=1)],
+                "probabilities": [dict(zip(names, row)) for row in proba.tolist()]}
+    return classes
 
 
 async def _body(request: Request, limit: int) -> bytes | None:
@@ -181,7 +189,7 @@ class _Guard:
 
 def _metadata(predictor: Predictor, model_info: dict[str, Any]) -> dict[str, Any]:
     record = predictor.record
-    best = next((row for row in record.leaderboard if row.get("model") == record.best_model), {})
+    best = record.best_row
     return to_jsonable({
         "task": str(predictor.task), "target": predictor.target, "classes": predictor.classes,
         "metric": predictor.metric, "model": record.best_model, "score": best.get("score"),

@@ -55,9 +55,10 @@ def is_request_log(path: str | Path) -> bool:
     with path.open(encoding="utf-8") as handle:
         first = handle.readline()
     try:
-        return isinstance(json.loads(first), dict) and "record" in json.loads(first)
+        line = json.loads(first)
     except json.JSONDecodeError:
         return False
+    return isinstance(line, dict) and "record" in line
 
 
 def read_requests(path: str | Path) -> pd.DataFrame:

@@ -14,15 +14,15 @@ DIR/
 from __future__ import annotations
 
 import importlib.metadata as metadata
-import re
 import shutil
 import stat
 from pathlib import Path
 
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from manabu.artifact import verify
-from manabu.artifact.manifest import DISTRIBUTIONS
+from manabu.artifact.manifest import DISTRIBUTIONS, _version_of
 from manabu.errors import ArtifactError
 
 SKIPPED = frozenset({"manabu"})
@@ -44,8 +44,9 @@ def package(model_dir: str | Path, output: str | Path, *, overwrite: bool = Fals
         shutil.copytree(source, partial / "model")
         shutil.copytree(Path(__file__).resolve().parents[1], partial / "app" / "manabu",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        python = manifest.get("libraries", {}).get("python") or "3.11"
-        (partial / "requirements.txt").write_text(requirements(manifest.get("libraries", {})), encoding="utf-8")
+        libraries = manifest.get("libraries", {})
+        python = libraries.get("python") or "3.11"
+        (partial / "requirements.txt").write_text(requirements(libraries), encoding="utf-8")
         (partial / "Dockerfile").write_text(DOCKERFILE.format(python=".".join(python.split(".")[:2])),
                                             encoding="utf-8")
         start = partial / "start.sh"
@@ -69,10 +70,10 @@ def requirements(model_libraries: dict[str, str]) -> str:
         requirement = Requirement(line)
         if requirement.marker is not None and "extra" in str(requirement.marker):
             continue
-        name = _normal(requirement.name)
+        name = canonicalize_name(requirement.name)
         if name in SKIPPED:
             continue
-        version = saved.get(name) or _installed(requirement.name)
+        version = saved.get(name) or _version_of(requirement.name)
         pins[name] = f"{requirement.name}{_extras(requirement)}=={version}" if version else str(requirement)
     header = "# pinned by manabu package: the versions this model was saved and tested with\n"
     return header + "\n".join(pins[name] for name in sorted(pins)) + "\n"
@@ -80,21 +81,8 @@ def requirements(model_libraries: dict[str, str]) -> str:
 
 def _distribution(library: str) -> str:
     """The installed distribution of a library named in the manifest (xgboost is xgboost-cpu here)."""
-    for candidate in DISTRIBUTIONS.get(library, (library,)):
-        if _installed(candidate):
-            return _normal(candidate)
-    return _normal(library)
-
-
-def _installed(name: str) -> str | None:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _normal(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+    installed = next((name for name in DISTRIBUTIONS.get(library, (library,)) if _version_of(name)), library)
+    return canonicalize_name(installed)
 
 
 def _extras(requirement: Requirement) -> str:

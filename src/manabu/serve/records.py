@@ -24,6 +24,14 @@ _JSON_TYPES: dict[ColumnType, Any] = {
     ColumnType.TEXT: str | None,
     ColumnType.DATETIME: str | None,
 }
+_DESCRIPTIONS = {
+    ColumnType.NUMERIC: "a number",
+    ColumnType.BOOLEAN: "true or false",
+    ColumnType.CATEGORICAL: "a category",
+    ColumnType.HIGH_CARDINALITY: "a category (one of many)",
+    ColumnType.TEXT: "free text",
+    ColumnType.DATETIME: "a date or time as text",
+}
 SHOWN_CATEGORIES = 20
 
 
@@ -70,16 +78,13 @@ def problems(error: ValidationError, single: bool) -> list[dict[str, Any]]:
 
 
 def _describe(column: Column) -> str:
-    text = {
-        ColumnType.NUMERIC: "a number",
-        ColumnType.BOOLEAN: "true or false" + (f" (or {', '.join(map(str, (column.true_values or []) + (column.false_values or [])))})"
-                                               if column.true_values or column.false_values else ""),
-        ColumnType.CATEGORICAL: "a category",
-        ColumnType.HIGH_CARDINALITY: "a category (one of many)",
-        ColumnType.TEXT: "free text",
-        ColumnType.DATETIME: f"a date or time as text ({column.datetime_format or 'ISO 8601'})",
-    }[column.type]
-    if column.type is ColumnType.CATEGORICAL and column.categories:
+    text = _DESCRIPTIONS[column.type]
+    words = [*(column.true_values or []), *(column.false_values or [])]
+    if column.type is ColumnType.BOOLEAN and words:
+        text += f" (or {', '.join(map(str, words))})"
+    elif column.type is ColumnType.DATETIME:
+        text += f" ({column.datetime_format or 'ISO 8601'})"
+    elif column.type is ColumnType.CATEGORICAL and column.categories:
         shown = ", ".join(map(str, column.categories[:SHOWN_CATEGORIES]))
         more = "…" if len(column.categories) > SHOWN_CATEGORIES else ""
         text += f": seen in training {shown}{more}; others are accepted as unseen"

@@ -12,7 +12,6 @@ state never disagree; ``rollback`` reads that log to put back the previous produ
 from __future__ import annotations
 
 import getpass
-import hashlib
 import os
 import re
 import shutil
@@ -31,7 +30,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 
 from manabu.artifact import verify
+from manabu.artifact.manifest import MANIFEST
+from manabu.data.read import _PASSWORD, _first_line
 from manabu.errors import RegistryError
+from manabu.serve import model_fingerprint
 
 STAGES = ("none", "staging", "production", "archived")
 DEFAULT_HOME = Path("~/.manabu/registry")
@@ -113,7 +115,7 @@ class Registry:
         try:
             return make_url(self.url).render_as_string(hide_password=True)
         except ArgumentError:
-            return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", self.url)
+            return _PASSWORD.sub(r"\1***@", self.url)
 
     # -- changes -----------------------------------------------------------------------------
     def register(self, model_dir: str | Path, name: str, reason: str | None = None) -> Version:
@@ -121,7 +123,7 @@ class Registry:
         _check_name(name)
         folder = Path(model_dir)
         manifest = verify(folder)  # a tampered or incomplete folder stops here
-        fingerprint = _fingerprint(folder)
+        fingerprint = model_fingerprint(folder)
         training = manifest.get("training") or {}
         best = next((row for row in training.get("leaderboard", []) if row.get("model") == training.get("best_model")), {})
         with self._transaction() as connection:
@@ -196,11 +198,10 @@ class Registry:
 
     # -- reading -----------------------------------------------------------------------------
     def list(self, name: str | None = None) -> list[Version]:
+        query = select(versions).order_by(versions.c.name, versions.c.version)
         with self._transaction() as connection:
             if name is not None:
                 self._model_or_raise(connection, name)
-            query = select(versions).order_by(versions.c.name, versions.c.version)
-            if name is not None:
                 query = query.where(versions.c.name == name)
             return [_version(row) for row in connection.execute(query)]
 
@@ -231,7 +232,7 @@ class Registry:
     def checked_path(self, version: Version) -> Path:
         """The stored folder of a version, after checking it is still the one registered."""
         folder = Path(version.path)
-        if not (folder / "manifest.json").is_file() or _fingerprint(folder) != version.fingerprint:
+        if not (folder / MANIFEST).is_file() or model_fingerprint(folder) != version.fingerprint:
             raise RegistryError("registry.changed", label=version.label, path=str(folder))
         return folder
 
@@ -291,11 +292,6 @@ def _check_name(name: str) -> None:
         raise RegistryError("registry.bad_name", name=name)
 
 
-def _fingerprint(folder: Path) -> str:
-    """The manifest's sha256: it lists the checksum of every model file."""
-    return hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
-
-
 def _copy_read_only(source: Path, target: Path) -> None:
     if target.exists():  # left by a registration that failed before its row was written
         _remove(target)
@@ -326,8 +322,3 @@ def _actor() -> str:
     except (KeyError, OSError):
         user = "unknown"
     return f"{user}@{socket.gethostname()}"
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

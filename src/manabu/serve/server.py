@@ -6,7 +6,6 @@ token never shows in a process list.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 from dataclasses import dataclass
@@ -16,20 +15,25 @@ from fastapi import FastAPI
 
 from manabu.errors import ConfigError
 from manabu.predictor import Predictor
+from manabu.serve import model_fingerprint
 from manabu.serve.app import DEFAULT_MAX_BODY_BYTES, ServeSettings, create_app
 
 MODEL_VARIABLE = "MANABU_SERVE_MODEL"
 TOKEN_VARIABLE = "MANABU_TOKEN"
 BODY_VARIABLE = "MANABU_SERVE_MAX_BODY"
 LOG_VARIABLE = "MANABU_SERVE_LOG"        # the request log's path, and the share logged after a "|"
+VERSION_CHARS = 12                       # /metadata's model_version: the start of the manifest's sha256
 
 
 @dataclass(frozen=True)
 class Served:
-    """A model ready to serve: the app, and what the command tells the user about it."""
+    """A model ready to serve: the app, the model it holds and the settings it was built with
+    (which workers in other processes are given again)."""
 
     app: FastAPI
     predictor: Predictor
+    folder: Path
+    settings: ServeSettings
 
 
 def load_app(model_dir: str | Path, token: str | None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
@@ -38,10 +42,11 @@ def load_app(model_dir: str | Path, token: str | None, max_body_bytes: int = DEF
     ``model_info`` (the registry's name, version and stage) goes into /metadata."""
     folder = Path(model_dir)
     predictor = Predictor.load(folder)
-    info = {"model_path": str(folder.resolve()), "model_version": _version(folder), **(model_info or {})}
+    info = {"model_path": str(folder.resolve()), "model_version": model_fingerprint(folder)[:VERSION_CHARS],
+            **(model_info or {})}
     settings = ServeSettings(token=token or None, max_body_bytes=max_body_bytes, model_info=info,
                              log_requests=log_requests, log_share=log_share)
-    return Served(create_app(predictor, settings), predictor)
+    return Served(create_app(predictor, settings), predictor, folder, settings)
 
 
 def app_from_environment() -> FastAPI:
@@ -52,19 +57,19 @@ def app_from_environment() -> FastAPI:
                     log_requests=log or None, log_share=float(share or 1.0)).app
 
 
-def run(served: Served, model_dir: str | Path, *, host: str, port: int, workers: int, token: str | None,
-        max_body_bytes: int, log_requests: str | None = None, log_share: float = 1.0) -> None:
+def run(served: Served, *, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     if workers == 1:
         uvicorn.run(served.app, host=host, port=port, log_level="warning")
         return
-    os.environ[MODEL_VARIABLE] = str(Path(model_dir).resolve())
-    os.environ[BODY_VARIABLE] = str(max_body_bytes)
-    if log_requests:
-        os.environ[LOG_VARIABLE] = f"{Path(log_requests).resolve()}|{log_share}"
-    if token:
-        os.environ[TOKEN_VARIABLE] = token
+    settings = served.settings
+    os.environ[MODEL_VARIABLE] = str(served.folder.resolve())
+    os.environ[BODY_VARIABLE] = str(settings.max_body_bytes)
+    if settings.log_requests:
+        os.environ[LOG_VARIABLE] = f"{Path(settings.log_requests).resolve()}|{settings.log_share}"
+    if settings.token:
+        os.environ[TOKEN_VARIABLE] = settings.token
     uvicorn.run("manabu.serve.server:app_from_environment", factory=True, host=host, port=port,
                 workers=workers, log_level="warning")
 
@@ -76,8 +81,3 @@ def check_port_free(host: str, port: int) -> None:
             pass
     except OSError as error:
         raise ConfigError("serve.port_in_use", host=host, port=port, reason=error.strerror or str(error)) from None
-
-
-def _version(folder: Path) -> str:
-    """A short fingerprint of the model: its manifest lists the checksum of every file."""
-    return hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()[:12]

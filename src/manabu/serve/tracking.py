@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from manabu import __version__
+from manabu.data.read import _first_line
 from manabu.errors import ConfigError, MissingExtraError
 
 DEFAULT_FOLDER = Path("mlruns")
@@ -60,7 +61,7 @@ def _client(uri: str | None):
     try:
         return MlflowClient(tracking_uri=uri), uri
     except Exception as error:  # MLflow raises its own tree for a bad store
-        raise ConfigError("tracking.bad_uri", uri=uri, reason=str(error).splitlines()[0]) from None
+        raise ConfigError("tracking.bad_uri", uri=uri, reason=_first_line(error)) from None
 
 
 def _experiment(client, name: str, uri: str) -> str:
@@ -78,13 +79,12 @@ def _params(record) -> dict[str, str]:
     params: dict[str, Any] = {f"config.{key}": value for key, value in config.items() if value is not None}
     params |= {"task": str(record.task), "metric": record.metric, "best_model": record.best_model,
                "rows": record.n_rows, "validation": record.validation.get("kind")}
-    best = next((row for row in record.leaderboard if row.get("model") == record.best_model), {})
-    params |= {f"best.{key}": value for key, value in (best.get("params") or {}).items()}
+    params |= {f"best.{key}": value for key, value in (record.best_row.get("params") or {}).items()}
     return {key: str(value)[:MAX_PARAM_CHARS] for key, value in params.items()}
 
 
 def _metrics(record) -> dict[str, float]:
-    best = next((row for row in record.leaderboard if row.get("model") == record.best_model), {})
+    best = record.best_row
     metrics = {record.metric: best.get("score"), f"{record.metric}_std": best.get("score_std"),
                "training_seconds": record.seconds, "refit_seconds": record.refit_seconds}
     for row in record.leaderboard:

@@ -35,9 +35,9 @@ RARE_SHARE = 0.01          # a category this rare in training makes a row unusua
 FAR = 2.0                  # a number this many robust standard deviations from the median is unusual
 RARELY_MISSING = 0.05      # a missing value in a column missing this rarely is unusual
 
+# (the neighbour trees a fitted LOF holds are on the artifact's own list)
 register_trusted("manabu.unsupervised.anomalies.Detectors", "sklearn.ensemble._iforest.IsolationForest",
-                 "sklearn.neighbors._lof.LocalOutlierFactor", "sklearn.covariance._elliptic_envelope.EllipticEnvelope",
-                 "sklearn.neighbors._kd_tree.KDTree", "sklearn.neighbors._ball_tree.BallTree")
+                 "sklearn.neighbors._lof.LocalOutlierFactor", "sklearn.covariance._elliptic_envelope.EllipticEnvelope")
 
 
 class Detectors(BaseEstimator):
@@ -49,12 +49,23 @@ class Detectors(BaseEstimator):
         self.random_state = random_state
 
     def fit(self, Z: np.ndarray, y=None) -> "Detectors":
+        self._fit(Z)
+        return self
+
+    def fit_predict(self, Z: np.ndarray, y=None) -> np.ndarray:
+        """Fit, and the scores of the training rows ``Z``; when every row was fitted on, the
+        raw scores the fit computed are used rather than computed again."""
+        sample, raws = self._fit(Z)
+        return self._percentiles(raws) if sample is Z else self.score_samples(Z)
+
+    def _fit(self, Z: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Fits the detectors; the rows the references were taken from, and their raw scores."""
         if self.method not in METHODS:
             raise ConfigError("anomalies.bad_method", method=self.method, methods=", ".join(METHODS))
         names = METHODS[1:] if self.method == "ensemble" else (self.method,)
         rng = np.random.default_rng(self.random_state)
         sample = Z[rng.choice(len(Z), FIT_ROWS, replace=False)] if len(Z) > FIT_ROWS else Z
-        self.detectors_, self.references_ = [], []
+        self.detectors_, self.references_, raws = [], [], []
         for name in names:
             detector = _detector(name, len(sample), self.random_state)
             with warnings.catch_warnings():
@@ -68,19 +79,20 @@ class Detectors(BaseEstimator):
                 raw = -detector.score_samples(sample)
             self.detectors_.append(detector)
             self.references_.append(np.quantile(raw, np.linspace(0, 1, REFERENCE_POINTS)))
-        return self
+            raws.append(raw)
+        return sample, raws
 
     def score_samples(self, Z: np.ndarray) -> np.ndarray:
-        percentiles = []
-        for detector, reference in zip(self.detectors_, self.references_):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                raw = -detector.score_samples(Z)
-            percentiles.append(np.searchsorted(reference, raw, side="right") / len(reference))
-        return np.mean(percentiles, axis=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return self._percentiles([-detector.score_samples(Z) for detector in self.detectors_])
 
-    def predict(self, Z: np.ndarray) -> np.ndarray:
-        return self.score_samples(Z)
+    predict = score_samples
+
+    def _percentiles(self, raws: list[np.ndarray]) -> np.ndarray:
+        """Each detector's raw scores as percentiles of its training rows', averaged."""
+        return np.mean([np.searchsorted(reference, raw, side="right") / len(reference)
+                        for reference, raw in zip(self.references_, raws)], axis=0)
 
 
 def _detector(name: str, n_rows: int, seed: int):
@@ -95,8 +107,8 @@ def reasons(X: pd.DataFrame, schema: Schema, rows: np.ndarray, top: int = 3) -> 
     """For each row in ``rows`` (positions), what makes it unusual: numbers far from their median
     (in robust standard deviations), categories rare in the data, values missing where they
     rarely are. A row with none of these is unusual by the combination of its values."""
-    numbers = [c.name for c in schema.features if c.type in (ColumnType.NUMERIC, ColumnType.BOOLEAN)]
-    categories = [c.name for c in schema.features if c.type in (ColumnType.CATEGORICAL, ColumnType.HIGH_CARDINALITY)]
+    numbers = schema.of_type(ColumnType.NUMERIC, ColumnType.BOOLEAN)
+    categories = schema.of_type(ColumnType.CATEGORICAL, ColumnType.HIGH_CARDINALITY)
     median = X[numbers].median()
     spread = (X[numbers] - median).abs().median() * 1.4826
     spread = spread.where(spread > 0, X[numbers].std()).replace(0, np.nan)
@@ -116,10 +128,11 @@ def reasons(X: pd.DataFrame, schema: Schema, rows: np.ndarray, top: int = 3) -> 
                 if abs(distance) >= FAR:
                     traits.append({"column": name, "kind": "number", "value": float(value), "median": float(median[name]),
                                    "distance": distance, "strength": abs(distance) / FAR})
-            elif name in shares and float(shares[name].get(value, 0.0)) < RARE_SHARE:
+            elif name in shares:
                 share = float(shares[name].get(value, 0.0))
-                traits.append({"column": name, "kind": "category", "value": str(value), "share": share,
-                               "strength": 1.0 + (RARE_SHARE - share) / RARE_SHARE})
+                if share < RARE_SHARE:
+                    traits.append({"column": name, "kind": "category", "value": str(value), "share": share,
+                                   "strength": 1.0 + (RARE_SHARE - share) / RARE_SHARE})
         traits.sort(key=lambda t: -t["strength"])
         found.append(traits[:top])
     return found

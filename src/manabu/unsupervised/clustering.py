@@ -95,7 +95,7 @@ def fit_clusters(X: pd.DataFrame, schema: Schema, *, k: int | str = "auto", meth
     if method not in METHODS:
         raise ConfigError("cluster.bad_method", method=method, methods=", ".join(METHODS))
     preprocess, Z = prepare_rows(X, schema, seed)
-    if len(np.unique(Z[:FIT_ROWS], axis=0)) < 2 and len(np.unique(Z, axis=0)) < 2:
+    if (Z == Z[0]).all():  # every row alike
         raise DataError("cluster.too_few_distinct_rows", n=1)
     choice = None
     if method in ("kmeans", "gmm", "agglomerative"):
@@ -104,9 +104,8 @@ def fit_clusters(X: pd.DataFrame, schema: Schema, *, k: int | str = "auto", meth
             k = choice.k
         k = _checked_k(k, len(Z))
     model = _model(method, k, len(Z), seed)
-    if hasattr(model, "predict"):
-        labels = model.fit_predict(Z) if hasattr(model, "fit_predict") else model.fit(Z).predict(Z)
-        return Pipeline([("preprocess", preprocess), ("model", model)]), np.asarray(labels), choice, Z
+    if hasattr(model, "predict"):  # k-means and the Gaussian mixture place new rows themselves
+        return Pipeline([("preprocess", preprocess), ("model", model)]), model.fit_predict(Z), choice, Z
     rows = np.sort(np.random.default_rng(seed).choice(len(Z), FIT_ROWS, replace=False)) if len(Z) > FIT_ROWS \
         else np.arange(len(Z))
     fitted_labels = model.fit_predict(Z[rows])
@@ -142,34 +141,47 @@ def _model(method: str, k: int | None, n_rows: int, seed: int):
     return DBSCAN()
 
 
+_NUMBERS = (ColumnType.NUMERIC, ColumnType.BOOLEAN)
+_CATEGORIES = (ColumnType.CATEGORICAL, ColumnType.HIGH_CARDINALITY)
+
+
 def profiles(X: pd.DataFrame, schema: Schema, labels: np.ndarray, top: int = 3) -> list[dict[str, Any]]:
     """Each cluster's size and what sets it apart: for numbers how far its mean lies from the
     overall mean (in standard deviations), for categories the value over-represented most."""
+    overall: dict[str, tuple[float, float] | pd.Series] = {}  # computed once, not once per cluster
+    for column in schema.features:
+        values = X[column.name]
+        if column.type in _NUMBERS:
+            overall[column.name] = (float(values.mean()), float(values.std()))
+        elif column.type in _CATEGORIES:
+            overall[column.name] = values.value_counts(normalize=True)
     found = []
     for label in sorted(set(labels.tolist())):
         inside = labels == label
-        traits = []
-        for column in schema.features:
-            values = X[column.name]
-            if column.type in (ColumnType.NUMERIC, ColumnType.BOOLEAN):
-                spread = float(values.std())
-                if not spread > 0 or values[inside].notna().sum() == 0:
-                    continue
-                shift = (float(values[inside].mean()) - float(values.mean())) / spread
-                traits.append({"column": column.name, "kind": "number", "shift": shift,
-                               "mean": float(values[inside].mean()), "overall": float(values.mean()),
-                               "strength": abs(shift)})
-            elif column.type in (ColumnType.CATEGORICAL, ColumnType.HIGH_CARDINALITY):
-                share_in = values[inside].value_counts(normalize=True)
-                share_all = values.value_counts(normalize=True)
-                if share_in.empty:
-                    continue
-                lift = (share_in - share_all.reindex(share_in.index).fillna(0.0)).sort_values(ascending=False)
-                level = lift.index[0]
-                traits.append({"column": column.name, "kind": "category", "value": str(level),
-                               "share": float(share_in[level]), "overall": float(share_all.get(level, 0.0)),
-                               "strength": float(lift.iloc[0]) * 2})  # a 50-point lift weighs as 1 sd
+        traits = [trait for name, whole in overall.items()
+                  if (trait := _trait(name, X[name][inside], whole)) is not None]
         traits.sort(key=lambda t: -t["strength"])
         found.append({"cluster": int(label), "size": int(inside.sum()), "share": float(inside.mean()),
                       "traits": traits[:top]})
     return found
+
+
+def _trait(name: str, values: pd.Series, whole: tuple[float, float] | pd.Series) -> dict[str, Any] | None:
+    """What sets a cluster's ``values`` of one column apart from ``whole``: the column's overall
+    (mean, standard deviation) for a number, its overall shares for a category."""
+    if isinstance(whole, tuple):
+        mean, spread = whole
+        if not spread > 0 or values.notna().sum() == 0:
+            return None
+        inside = float(values.mean())
+        shift = (inside - mean) / spread
+        return {"column": name, "kind": "number", "shift": shift, "mean": inside, "overall": mean,
+                "strength": abs(shift)}
+    share_in = values.value_counts(normalize=True)
+    if share_in.empty:
+        return None
+    lift = (share_in - whole.reindex(share_in.index).fillna(0.0)).sort_values(ascending=False)
+    level = lift.index[0]
+    return {"column": name, "kind": "category", "value": str(level), "share": float(share_in[level]),
+            "overall": float(whole.get(level, 0.0)),
+            "strength": float(lift.iloc[0]) * 2}  # a 50-point lift weighs as 1 sd

@@ -1,8 +1,9 @@
-"""Fitted unsupervised models (clusterings and anomaly detectors): they answer for new rows, say
+"""Fitted unsupervised models (clusterings, anomaly detectors and projections): they answer for new rows, say
 what they found, and are saved and loaded like a trained model (``manabu.load`` gives them back,
 ``manabu predict`` adds their column to a file)."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +12,18 @@ import pandas as pd
 from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 
-from manabu.artifact import data_fingerprint, load_model, read_manifest, save_model
+from manabu.artifact import REPORT_FILE, data_fingerprint, load_model, read_manifest, save_model
 from manabu.data.read import read
 from manabu.data.schema import Schema, infer_schema
 from manabu.errors import ConfigError, DataError, SchemaError
+from manabu.i18n import get_language
 from manabu.unsupervised.anomalies import Detectors, evaluation, reasons
 from manabu.unsupervised.clustering import fit_clusters, prepare_rows, profiles
 from manabu.unsupervised.reduction import Projection, summary
+
+MAP_ROWS = 2_000  # rows drawn on the report's map
+TOP_ANOMALIES = 10
+UNUSUAL = 0.99  # the map marks the rows more unusual than this share of the training rows
 
 
 class _Unsupervised:
@@ -35,27 +41,30 @@ class _Unsupervised:
     def prediction_column(self) -> str:
         return self.COLUMN
 
-    def predict(self, data) -> pd.Series:
-        frame = read(data)
-        return pd.Series(np.asarray(self._answer(frame)), index=frame.index, name=self.COLUMN)
+    def predict(self, data) -> pd.Series | pd.DataFrame:
+        """The answer for each row of ``data``: its cluster, its anomaly score, or (``ReduceModel``)
+        its coordinates, a column per dimension."""
+        return self._answers(read(data))
 
     def predict_frame(self, data) -> pd.DataFrame:
         frame = read(data)
-        return pd.concat([frame, pd.DataFrame(self.predict(frame))], axis=1)
+        return pd.concat([frame, pd.DataFrame(self._answers(frame))], axis=1)
 
-    def _answer(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.pipeline.predict(self.schema.prepare(frame, where=frame.attrs.get("manabu_source", {}).get("path")))
+    def _answers(self, frame: pd.DataFrame) -> pd.Series | pd.DataFrame:
+        """The answers for ``frame`` (as ``read`` gives it), indexed like it."""
+        return pd.Series(self._predicted(frame), index=frame.index, name=self.COLUMN)
+
+    def _predicted(self, frame: pd.DataFrame) -> np.ndarray:
+        return np.asarray(self.pipeline.predict(self.schema.prepare(frame, where=_where(frame))))
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
         """The model folder, with ``report.html`` (what was found, explained) beside the model."""
-        from manabu.artifact import REPORT_FILE
         return save_model(path, self.pipeline, {"kind": self.KIND, "schema": self.schema.to_dict(),
                                                 self.KIND: self.record}, overwrite=overwrite,
                           derived={REPORT_FILE: self.report().encode("utf-8")})
 
     def report(self, lang: str | None = None) -> str:
         """The HTML page that explains what was found (``manabu.report.unsupervised``)."""
-        from manabu.i18n import get_language
         from manabu.report.unsupervised import render_unsupervised
         return render_unsupervised(self.KIND, self.record, lang or get_language())
 
@@ -107,10 +116,9 @@ class ReduceModel(_Unsupervised):
         """The training rows' coordinates."""
         return self._training_values()
 
-    def predict(self, data) -> pd.DataFrame:
-        """The coordinates of new rows, a column per dimension (PCA and UMAP; not t-SNE)."""
-        frame = read(data)
-        return pd.DataFrame(self._answer(frame), index=frame.index, columns=self.columns)
+    def _answers(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The coordinates of the rows, a column per dimension (PCA and UMAP; not t-SNE)."""
+        return pd.DataFrame(self._predicted(frame), index=frame.index, columns=self.columns)
 
     @property
     def columns(self) -> list[str]:
@@ -139,15 +147,26 @@ def load_unsupervised(path: str | Path):
     return None if found is None else found.load(path)
 
 
-MAP_ROWS = 2_000  # rows drawn on the report's map
+def _where(frame: pd.DataFrame) -> str | None:
+    """The file the rows came from, for messages (as ``manabu.predictor._where``)."""
+    return frame.attrs.get("manabu_source", {}).get("path")
+
+
+def _about(frame: pd.DataFrame, schema: Schema, method: str, seed: int) -> dict[str, Any]:
+    """What every record says of how it was made and from what."""
+    return {"method": method, "seed": seed, "n_rows": len(frame), "fingerprint": data_fingerprint(frame),
+            "notices": [n.to_dict() for n in schema.notices]}
 
 
 def _map(Z: np.ndarray, groups: np.ndarray | None, seed: int) -> dict[str, Any]:
     """A sample of the rows on two axes (the first two principal components of the prepared
     columns, or the given coordinates), for the report's map."""
     rows = np.sort(np.random.default_rng(seed).choice(len(Z), min(MAP_ROWS, len(Z)), replace=False))
-    points = Z[rows] if Z.shape[1] == 2 else PCA(2, random_state=seed).fit_transform(Z[rows]) if Z.shape[1] > 2 \
-        else np.column_stack([Z[rows, 0], np.zeros(len(rows))])
+    points = Z[rows]
+    if points.shape[1] > 2:
+        points = PCA(2, random_state=seed).fit_transform(points)
+    elif points.shape[1] == 1:
+        points = np.column_stack([points[:, 0], np.zeros(len(rows))])
     drawn = {"x": np.round(points[:, 0], 4).tolist(), "y": np.round(points[:, 1], 4).tolist()}
     if groups is not None:
         drawn["groups"] = [str(g) for g in np.asarray(groups)[rows]]
@@ -156,7 +175,7 @@ def _map(Z: np.ndarray, groups: np.ndarray | None, seed: int) -> dict[str, Any]:
 
 def _read_with_schema(data, leave_out: str | None = None):
     frame = read(data)
-    where = frame.attrs.get("manabu_source", {}).get("path")
+    where = _where(frame)
     label = None
     if leave_out is not None:
         if leave_out not in frame.columns:
@@ -177,17 +196,11 @@ def cluster(data, *, k: int | str = "auto", method: str = "kmeans", seed: int = 
     frame, schema, _ = _read_with_schema(data)
     X = schema.prepare(frame)
     pipeline, labels, choice, Z = fit_clusters(X, schema, k=k, method=method, seed=seed)
-    found = sorted(set(labels.tolist()) - {-1})
-    record = {"method": method, "k": len(found), "seed": seed, "n_rows": len(frame),
-              "k_choice": None if choice is None else {"k": choice.k, "scores": choice.scores, "votes": choice.votes},
+    record = {**_about(frame, schema, method, seed), "k": len(set(labels.tolist()) - {-1}),
+              "k_choice": None if choice is None else asdict(choice),
               "profiles": profiles(X, schema, labels), "map": _map(Z, labels, seed),
-              "noise": int((labels == -1).sum()), "fingerprint": data_fingerprint(frame),
-              "notices": [n.to_dict() for n in schema.notices]}
+              "noise": int((labels == -1).sum())}
     return ClusterModel(pipeline, schema, record, labels.astype(int))
-
-
-TOP_ANOMALIES = 10
-UNUSUAL = 0.99  # the map marks the rows more unusual than this share of the training rows
 
 
 def anomalies(data, *, method: str = "ensemble", eval_label: str | None = None, top: int = TOP_ANOMALIES,
@@ -197,18 +210,16 @@ def anomalies(data, *, method: str = "ensemble", eval_label: str | None = None, 
     frame, schema, label = _read_with_schema(data, eval_label)
     X = schema.prepare(frame)
     preprocess, Z = prepare_rows(X, schema, seed)
-    detectors = Detectors(method, seed).fit(Z)
-    pipeline = Pipeline([("preprocess", preprocess), ("model", detectors)])
-    scores = np.asarray(detectors.score_samples(Z), dtype=float)
+    detectors = Detectors(method, seed)
+    scores = np.asarray(detectors.fit_predict(Z), dtype=float)
     order = np.argsort(-scores, kind="stable")[:top]
-    record = {"method": method, "seed": seed, "n_rows": len(frame),
-              "detectors": [type(d).__name__ for d in pipeline.named_steps["model"].detectors_],
+    record = {**_about(frame, schema, method, seed),
+              "detectors": [type(d).__name__ for d in detectors.detectors_],
               "top": [{"row": int(row), "score": float(scores[row]), "reasons": why}
                       for row, why in zip(order, reasons(X, schema, order))],
               "evaluation": None if label is None else evaluation(scores, label),
-              "map": _map(Z, np.where(scores >= UNUSUAL, f"≥ {UNUSUAL}", "other"), seed),
-              "fingerprint": data_fingerprint(frame), "notices": [n.to_dict() for n in schema.notices]}
-    return AnomalyModel(pipeline, schema, record, scores)
+              "map": _map(Z, np.where(scores >= UNUSUAL, f"≥ {UNUSUAL}", "other"), seed)}
+    return AnomalyModel(Pipeline([("preprocess", preprocess), ("model", detectors)]), schema, record, scores)
 
 
 def reduce(data, *, method: str = "pca", dims: int = 2, seed: int = 0) -> ReduceModel:
@@ -218,7 +229,6 @@ def reduce(data, *, method: str = "pca", dims: int = 2, seed: int = 0) -> Reduce
     projection = Projection(method, dims, seed)
     embedding = projection.fit_transform(Z)
     names = [str(n).split("__", 1)[-1] for n in preprocess.get_feature_names_out()]
-    record = {"method": method, "dims": int(dims), "seed": seed, "n_rows": len(frame), **summary(projection, names),
-              "map": _map(embedding[:, :2], None, seed) if embedding.shape[1] >= 2 else None,
-              "fingerprint": data_fingerprint(frame), "notices": [n.to_dict() for n in schema.notices]}
+    record = {**_about(frame, schema, method, seed), "dims": int(dims), **summary(projection, names),
+              "map": _map(embedding[:, :2], None, seed) if embedding.shape[1] >= 2 else None}
     return ReduceModel(Pipeline([("preprocess", preprocess), ("model", projection)]), schema, record, embedding)
