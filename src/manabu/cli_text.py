@@ -34,7 +34,7 @@ def tokenize(
         from manabu.data.read import read_text_file
         from manabu.features.tokenize import CHARS, analyser, resolve
 
-        is_file = len(text) < 4096 and "\n" not in text and Path(text).is_file()
+        is_file = _names_a_file(text)
         content = read_text_file(text) if is_file else text
         if len(content) > TOKENIZE_LIMIT:
             raise ConfigError("text.too_long", where=text if is_file else "TEXT", size=f"{len(content):,}",
@@ -49,6 +49,18 @@ def tokenize(
         for line in lines:
             _token_table(line, name, tool.tokens(line))
     command(run)(lang=lang, debug=debug)
+
+
+TEXT_FILES = (".txt", ".csv", ".tsv", ".md", ".text")
+
+
+def _names_a_file(text: str) -> bool:
+    """A file's path rather than a sentence: an existing file, or one word ending like a text
+    file's name (``reviews.txt``), which then gets "file not found" rather than its analysis."""
+    if len(text) > 4096 or "\n" in text:
+        return False
+    path = Path(text)
+    return path.is_file() or (not any(ch.isspace() for ch in text) and path.suffix.lower() in TEXT_FILES)
 
 
 def _token_table(line: str, name: str, tokens) -> None:

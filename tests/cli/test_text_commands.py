@@ -88,3 +88,8 @@ def test_train_refuses_a_text_family_without_text_and_a_missing_checkpoint(cli, 
     japanese_reviews(60).to_csv(reviews, index=False)
     assert_refused(cli("train", reviews, "--target", "評価", "--text-model", tmp_path / "nowhere"),
                    "does not exist")
+
+
+def test_tokenize_a_missing_file_is_not_read_as_a_sentence(cli, tmp_path):
+    (tmp_path / "reviews.txt").write_text("部屋は快適でした。", encoding="utf-8")
+    assert_refused(cli("tokenize", tmp_path / "review.txt"), "not found", "reviews.txt")
