@@ -29,7 +29,7 @@ import pandas as pd
 
 import manabu
 import manabu.data.schema as schema_module
-import manabu.predictor as predictor_module
+import manabu.training.predictor as predictor_module
 from manabu.inference import Unsupported, build_row_path
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "tabular"

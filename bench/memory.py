@@ -111,8 +111,8 @@ def main() -> None:
     watch = PeakWatch()
     cold = watch.rss()
     import manabu
-    from manabu.config import TrainConfig
-    from manabu.train import train
+    from manabu.training.config import TrainConfig
+    from manabu.training.run import train
 
     meta = json.loads((DATA / args.set / "meta.json").read_text())
     frame = stacked(pd.read_parquet(DATA / args.set / "train.parquet"), args.copies)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from manabu.i18n import set_language
+from manabu.base.i18n import set_language
 from tests.frames import mixed_frame
 
 

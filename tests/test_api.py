@@ -10,7 +10,7 @@ import pytest
 from sklearn.metrics import accuracy_score, mean_absolute_error, r2_score, roc_auc_score
 
 import manabu
-from manabu.errors import ConfigError
+from manabu.base.errors import ConfigError
 from tests.frames import SHARED_DATA
 
 TABULAR = SHARED_DATA / "tabular"

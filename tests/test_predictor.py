@@ -9,7 +9,7 @@ import pytest
 import manabu
 from manabu.data.schema import ColumnType, Role
 from manabu.data.splits import ValidationPlan, make_folds
-from manabu.errors import ArtifactError, SchemaError
+from manabu.base.errors import ArtifactError, SchemaError
 from tests.frames import SHARED_DATA, mixed_frame
 
 TABULAR = SHARED_DATA / "tabular"

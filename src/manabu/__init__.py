@@ -22,11 +22,11 @@ _PUBLIC = {
     "cluster": "manabu.unsupervised.model",
     "anomalies": "manabu.unsupervised.model",
     "reduce": "manabu.unsupervised.model",
-    "Predictor": "manabu.predictor",
-    "TrainConfig": "manabu.config",
+    "Predictor": "manabu.training.predictor",
+    "TrainConfig": "manabu.training.config",
     "AutoClassifier": "manabu.estimators",
     "AutoRegressor": "manabu.estimators",
-    "ManabuError": "manabu.errors",
+    "ManabuError": "manabu.base.errors",
 }
 
 __all__ = [*_PUBLIC, "__version__"]
@@ -46,9 +46,9 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from manabu.api import fit, load
-    from manabu.config import TrainConfig
+    from manabu.training.config import TrainConfig
     from manabu.data.read import read
     from manabu.unsupervised.model import anomalies, cluster, reduce
-    from manabu.errors import ManabuError
+    from manabu.base.errors import ManabuError
     from manabu.estimators import AutoClassifier, AutoRegressor
-    from manabu.predictor import Predictor
+    from manabu.training.predictor import Predictor

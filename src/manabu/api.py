@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from manabu.config import DEFAULT_TIME_LIMIT, TrainConfig
-from manabu.errors import ConfigError
-from manabu.predictor import Predictor
-from manabu.train import train
+from manabu.training.config import DEFAULT_TIME_LIMIT, TrainConfig
+from manabu.base.errors import ConfigError
+from manabu.training.predictor import Predictor
+from manabu.training.run import train
 
 
 def fit(data, target: str, *, time_limit: float = DEFAULT_TIME_LIMIT, metric: str | None = None,
@@ -37,7 +37,7 @@ def fit(data, target: str, *, time_limit: float = DEFAULT_TIME_LIMIT, metric: st
         raise ConfigError("search.resume_missing", path="-")
     listener = None
     if verbose:
-        from manabu.progress import RichListener
+        from manabu.training.progress import RichListener
         listener = RichListener()
     return train(data, config, listener, checkpoint=saved_search, resume=resume)
 

@@ -19,10 +19,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from manabu.config import DEFAULT_TIME_LIMIT, TrainConfig
-from manabu.errors import ArtifactError, ConfigError, DataError, ManabuError, Terminated
-from manabu.i18n import Message, set_language, t
-from manabu.progress import RichListener
+from manabu.training.config import DEFAULT_TIME_LIMIT, TrainConfig
+from manabu.base.errors import ArtifactError, ConfigError, DataError, ManabuError, Terminated
+from manabu.base.i18n import Message, set_language, t
+from manabu.training.progress import RichListener
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
                   help="manabu (学ぶ): train, evaluate and use machine-learning models from a data file.")
@@ -118,7 +118,7 @@ def _train(data: str, config: TrainConfig, output: Path | None, overwrite: bool,
            resume: bool = False, track: str | None = None):
     from manabu.data.read import read
     from manabu.search.checkpoint import Checkpoint, checkpoint_folder
-    from manabu.train import train as run_training
+    from manabu.training.run import train as run_training
 
     frame = read(data, table=table, query=query) if isinstance(data, str) else data
     destination = output or _default_output(name or (f"{data}-{table}" if table else data))
@@ -337,7 +337,7 @@ def quickstart(
 
 
 def _quickstart(output: Path | None, time_limit: float) -> None:
-    from manabu.datasets import load_quickstart
+    from manabu.data.datasets import load_quickstart
 
     frame, target, description = load_quickstart()
     _say(description.render(), console=out)

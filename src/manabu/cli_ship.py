@@ -14,9 +14,9 @@ from rich.table import Table
 
 from manabu.cli import (LEADERBOARD_ROWS, Debug, Lang, _language, _say, _sigterm_as_interrupt, _write_atomically,
                         app, command, err, out)
-from manabu.errors import ConfigError
-from manabu.i18n import t
-from manabu.progress import RichListener
+from manabu.base.errors import ConfigError
+from manabu.base.i18n import t
+from manabu.training.progress import RichListener
 
 RegistryOption = Annotated[str | None, typer.Option(
     "--registry", envvar="MANABU_REGISTRY", show_default=False,

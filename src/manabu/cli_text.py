@@ -13,8 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from manabu.cli import Debug, Lang, _say, app, command, err, out
-from manabu.errors import ConfigError
-from manabu.i18n import t
+from manabu.base.errors import ConfigError
+from manabu.base.i18n import t
 
 TOKENIZE_LIMIT = 10_000  # characters that ``manabu tokenize`` shows: a table per line, read by a person
 Tokenizer = Annotated[str, typer.Option(
@@ -93,7 +93,7 @@ def explain(
     """Show which words of TEXT push the model's prediction, and which way."""
     def run():
         import manabu
-        from manabu.predictor import Predictor
+        from manabu.training.predictor import Predictor
 
         with err.status(t("text.explaining")):  # loading a model, then one prediction per word
             predictor = manabu.load(model)

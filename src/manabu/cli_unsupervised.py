@@ -16,7 +16,7 @@ from rich.table import Table
 
 from manabu.cli import (Debug, Lang, _default_output, _print_notices, _say, _write_atomically, app, command, err,
                         out)
-from manabu.i18n import t
+from manabu.base.i18n import t
 
 
 Seed = Annotated[int, typer.Option(help="Random seed.")]

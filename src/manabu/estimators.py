@@ -8,8 +8,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from manabu.config import TrainConfig
-from manabu.train import train
+from manabu.training.config import TrainConfig
+from manabu.training.run import train
 
 _TARGET = "__manabu_target__"
 

@@ -10,7 +10,7 @@ from sklearn.preprocessing import StandardScaler
 
 from manabu.artifact import load_model, save_model
 from manabu.artifact import store
-from manabu.errors import ArtifactError
+from manabu.base.errors import ArtifactError
 
 
 @pytest.fixture

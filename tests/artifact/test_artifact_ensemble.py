@@ -13,7 +13,7 @@ from manabu.artifact import load_model, read_manifest, save_model, verify
 from manabu.artifact.manifest import MANIFEST
 from manabu.data.schema import infer_schema
 from manabu.ensemble.model import Ensemble, stack_features
-from manabu.errors import ArtifactError
+from manabu.base.errors import ArtifactError
 from manabu.models import ZOO, portfolio
 from manabu.search.candidate import Candidate
 from tests.frames import mixed_frame

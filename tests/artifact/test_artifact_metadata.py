@@ -15,9 +15,10 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LinearRegression
 
-from manabu.artifact import data_fingerprint, save_model, to_jsonable
-from manabu.errors import ArtifactError
-from manabu.i18n import catalogue
+from manabu.artifact import data_fingerprint, save_model
+from manabu.base.jsonable import to_jsonable
+from manabu.base.errors import ArtifactError
+from manabu.base.i18n import catalogue
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "manabu" / "artifact"
 

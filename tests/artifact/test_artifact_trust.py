@@ -12,11 +12,12 @@ from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from manabu.artifact import load_model, register_trusted, save_model, trusted_types
+from manabu.artifact import load_model, save_model
+from manabu.base.trust import register_trusted, trusted_types
 from manabu.artifact.manifest import MANIFEST
 from manabu.artifact.store import _sha256
-from manabu.artifact.trust import NESTED_TRUST, TRUSTED_TYPES, TRUSTED_WHEN_NONE
-from manabu.errors import ArtifactError
+from manabu.base.trust import NESTED_TRUST, TRUSTED_TYPES, TRUSTED_WHEN_NONE
+from manabu.base.errors import ArtifactError
 
 FUNCTION_TRANSFORMER = "sklearn.preprocessing._function_transformer.FunctionTransformer"
 

@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from manabu.artifact import FORMAT_VERSION, load_model, read_manifest, save_model, verify, write_derived
 from manabu.artifact.manifest import MANIFEST
-from manabu.errors import ArtifactError
+from manabu.base.errors import ArtifactError
 
 
 @pytest.fixture

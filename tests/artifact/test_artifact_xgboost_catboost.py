@@ -10,12 +10,13 @@ import pytest
 import xgboost
 from sklearn.pipeline import Pipeline
 
-from manabu.artifact import load_model, save_model, trusted_types
+from manabu.artifact import load_model, save_model
+from manabu.base.trust import trusted_types
 from manabu.artifact.manifest import MANIFEST
 from manabu.artifact.store import _sha256
-from manabu.artifact.trust import trusted_native_types
+from manabu.base.trust import trusted_native_types
 from manabu.data.schema import infer_schema
-from manabu.errors import ArtifactError
+from manabu.base.errors import ArtifactError
 from manabu.models import ZOO, portfolio
 from manabu.search.candidate import Candidate
 from tests.frames import mixed_frame
@@ -166,7 +167,7 @@ def test_the_subclasses_are_trusted_only_as_sidecar_classes():
 
 
 def test_every_native_and_container_name_is_a_real_class():
-    from manabu.artifact.trust import TRUSTED_CONTAINERS, TRUSTED_NATIVE
+    from manabu.base.trust import TRUSTED_CONTAINERS, TRUSTED_NATIVE
     from tests.artifact.test_artifact_trust import _resolve
 
     for name in TRUSTED_NATIVE | TRUSTED_CONTAINERS:

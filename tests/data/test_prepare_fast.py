@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import manabu.data.schema as schema_module
 from manabu.data.schema import ColumnType, infer_schema
-from manabu.errors import SchemaError
+from manabu.base.errors import SchemaError
 
 T = ColumnType
 N = 120

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from manabu.data import read
-from manabu.errors import DataError
+from manabu.base.errors import DataError
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")

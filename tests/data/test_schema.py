@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import pandas as hpd
 
 from manabu.data.schema import ColumnType, Role, Schema, infer_schema
-from manabu.errors import ManabuError, SchemaError
+from manabu.base.errors import ManabuError, SchemaError
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "tabular"
 T = ColumnType

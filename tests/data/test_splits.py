@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from manabu.data.splits import ValidationPlan, choose_validation, make_folds
-from manabu.errors import ConfigError, DataError
+from manabu.base.errors import ConfigError, DataError
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 

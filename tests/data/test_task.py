@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from manabu.data.task import Task, detect_task, target_notices
-from manabu.errors import TargetError
+from manabu.base.errors import TargetError
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "tabular"
 

@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from manabu.errors import ConfigError
+from manabu.base.errors import ConfigError
 from manabu.evaluate import METRICS, compute_all, default_metric, get_metric, signed
-from manabu.i18n import t
+from manabu.base.i18n import t
 
 # binary: 4 rows, positive class 1
 Y_BIN = np.array([0, 0, 1, 1])

@@ -13,7 +13,7 @@ import pytest
 import manabu
 from manabu.data.read import read
 from manabu.data.splits import ValidationPlan, choose_validation, make_folds
-from manabu.errors import ConfigError
+from manabu.base.errors import ConfigError
 from manabu.evaluate.metrics import get_metric, metrics_for
 from manabu.export import script_for_folder
 from manabu.export.script import _Parts, _scoring, _validation, best_single_row, export_script

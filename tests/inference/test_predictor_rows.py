@@ -7,7 +7,7 @@ import pytest
 
 import manabu
 import manabu.data.schema as schema_module
-import manabu.predictor as predictor_module
+import manabu.training.predictor as predictor_module
 from tests.inference.conftest import frame, new_rows
 
 
@@ -67,7 +67,7 @@ def test_input_the_row_path_does_not_take_goes_through_read(predictor):
     rows = new_rows(str(predictor.task)).iloc[[0, 1]]
     renamed = rows.set_axis(list(rows.columns[:-1]) + [0], axis=1).rename(columns={0: "note"})
     pd.testing.assert_series_equal(predictor.predict(renamed), predictor.predict(rows))
-    from manabu.errors import ManabuError
+    from manabu.base.errors import ManabuError
     with pytest.raises(ManabuError):
         predictor.predict(rows.drop(columns=["x1"]))
     with pytest.raises(ManabuError):

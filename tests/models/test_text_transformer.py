@@ -23,8 +23,8 @@ from sklearn.metrics import r2_score  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 
 from manabu.artifact import load_model, save_model  # noqa: E402
-from manabu.errors import ConfigError  # noqa: E402
-from manabu.i18n import catalogue  # noqa: E402
+from manabu.base.errors import ConfigError  # noqa: E402
+from manabu.base.i18n import catalogue  # noqa: E402
 from manabu.models.entry import DeadlineExceeded  # noqa: E402
 from manabu.models.text_transformer import (  # noqa: E402
     ERROR_KEY,

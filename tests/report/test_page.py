@@ -12,7 +12,7 @@ import pytest
 
 import manabu
 from manabu.artifact import verify
-from manabu.i18n import catalogue
+from manabu.base.i18n import catalogue
 from manabu.report import REPORT_FILE, Report, charts, predictor_report, render_report, write_report
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from manabu.errors import ConfigError
+from manabu.base.errors import ConfigError
 from manabu.models.zoo import ZOO
 from manabu.search.candidate import Candidate
 from manabu.search.checkpoint import Checkpoint, checkpoint_folder

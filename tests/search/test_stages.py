@@ -5,11 +5,11 @@ import io
 
 from rich.console import Console
 
-from manabu.config import TrainConfig
-from manabu.i18n import Message
-from manabu.progress import RichListener
+from manabu.training.config import TrainConfig
+from manabu.base.i18n import Message
+from manabu.training.progress import RichListener
 from manabu.search.listener import SilentListener
-from manabu.train import train
+from manabu.training.run import train
 from tests.frames import mixed_frame
 
 

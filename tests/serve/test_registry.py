@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from manabu.errors import RegistryError
+from manabu.base.errors import RegistryError
 from manabu.serve.registry import Registry
 from tests.serve import postgres
 from tests.serve.test_server import free_port

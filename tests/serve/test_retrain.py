@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from manabu.errors import DataError, RegistryError
+from manabu.base.errors import DataError, RegistryError
 from manabu.serve.registry import Registry
 from manabu.serve.retrain import retrain
 from tests.cli.conftest import Cli, assert_refused

@@ -10,7 +10,7 @@ from scipy import sparse
 
 import manabu
 from manabu.data.schema import ColumnType, infer_schema
-from manabu.errors import ConfigError
+from manabu.base.errors import ConfigError
 from manabu.features.text_words import TextTfidf
 from tests.text.corpus import EN_BAD, EN_GOOD, english_reviews, japanese_reviews
 
@@ -162,7 +162,7 @@ def test_unknown_tokenizer_and_missing_text_model():
 
 
 def test_export_code_skips_the_text_families_and_says_so(english):
-    from manabu.errors import ConfigError as Refused
+    from manabu.base.errors import ConfigError as Refused
     from manabu.export.script import best_single_row
     predictor, _ = english
     training = predictor.record.to_dict()
@@ -171,7 +171,7 @@ def test_export_code_skips_the_text_families_and_says_so(english):
 
 
 def test_a_file_of_mixed_encodings_is_refused_with_the_lines(tmp_path):
-    from manabu.errors import DataError
+    from manabu.base.errors import DataError
     path = tmp_path / "joined.csv"
     data = "text,label\n".encode()
     for i in range(40):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from manabu.data.language import detect_language
-from manabu.errors import ConfigError
+from manabu.base.errors import ConfigError
 from manabu.features import tokenize
 from manabu.features.tokenize import (CHARS, ENGLISH, JAPANESE, analyser, installed, joined_words, normalise,
                                       resolve)

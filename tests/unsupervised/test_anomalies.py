@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import manabu
-from manabu.errors import ConfigError, DataError, SchemaError
+from manabu.base.errors import ConfigError, DataError, SchemaError
 from manabu.unsupervised.model import AnomalyModel, anomalies
 from tests.cli.conftest import Cli
 from tests.unsupervised.conftest import predicted_by_command

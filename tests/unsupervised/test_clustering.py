@@ -9,7 +9,7 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
 import manabu
-from manabu.errors import ConfigError, DataError
+from manabu.base.errors import ConfigError, DataError
 from manabu.unsupervised.model import ClusterModel, cluster
 from tests.cli.conftest import Cli
 from tests.unsupervised.conftest import predicted_by_command

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import manabu
-from manabu.errors import ConfigError
+from manabu.base.errors import ConfigError
 from manabu.unsupervised.model import ReduceModel, reduce
 from tests.cli.conftest import Cli
 from tests.unsupervised.conftest import predicted_by_command

@@ -19,10 +19,8 @@ members, their weights, the task and the number of classes.
 from __future__ import annotations
 
 from .fingerprint import data_fingerprint
-from .jsonable import to_jsonable
 from .manifest import FORMAT_VERSION, REPORT_FILE, read_manifest
 from .store import load_model, save_model, verify, write_derived
-from .trust import register_trusted, trusted_types
 
 __all__ = [
     "FORMAT_VERSION",
@@ -30,10 +28,7 @@ __all__ = [
     "data_fingerprint",
     "load_model",
     "read_manifest",
-    "register_trusted",
     "save_model",
-    "to_jsonable",
-    "trusted_types",
     "verify",
     "write_derived",
 ]

@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from manabu.errors import ArtifactError
+from manabu.base.errors import ArtifactError
 
 from .manifest import CBM_MODEL_FILE, CBM_SIDECAR_FILE
 from .sidecar import decode_params, dump_sidecar, encode_params, qualname, read_sidecar, trusted_class

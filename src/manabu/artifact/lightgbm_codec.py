@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from manabu.errors import ArtifactError
+from manabu.base.errors import ArtifactError
 
-from .jsonable import to_jsonable
+from manabu.base.jsonable import to_jsonable
 from .manifest import LGB_MODEL_FILE, LGB_SIDECAR_FILE
 from .sidecar import decode_classes, dump_sidecar, encode_classes, qualname, read_sidecar, trusted_class
 

@@ -14,10 +14,10 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
-from manabu.errors import ArtifactError
-from manabu.i18n import Notice
+from manabu.base.errors import ArtifactError
+from manabu.base.i18n import Notice
 
-from .jsonable import to_jsonable
+from manabu.base.jsonable import to_jsonable
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from manabu.errors import ArtifactError
+from manabu.base.errors import ArtifactError
 
-from .jsonable import to_jsonable
-from .trust import trusted_native_types
+from manabu.base.jsonable import to_jsonable
+from manabu.base.trust import trusted_native_types
 
 _CLASS_DTYPE_KINDS = frozenset("biufUO")
 # JSON has no tuples, non-finite floats or non-text keys; parameters holding them are tagged

@@ -3,7 +3,7 @@
 skops' own audit (``get_untrusted_types``) leaves out what skops trusts by default, which
 includes every scikit-learn estimator and numpy ufunc, so a ``FunctionTransformer(np.log1p)``
 would pass it. Here the file's ``schema.json`` (plain JSON) is walked and every type or function
-it names is checked against ``manabu.artifact.trust`` before skops builds anything.
+it names is checked against ``manabu.base.trust`` before skops builds anything.
 """
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from typing import Any
 
 import skops.io as sio
 
-from manabu.errors import ArtifactError
+from manabu.base.errors import ArtifactError
 
-from .trust import NESTED_TRUST, TRUSTED_WHEN_NONE, trusted_types
+from manabu.base.trust import NESTED_TRUST, TRUSTED_WHEN_NONE, trusted_types
 
 SCHEMA = "schema.json"
 

@@ -18,7 +18,7 @@ from typing import Any
 from sklearn.base import BaseEstimator
 from sklearn.pipeline import Pipeline
 
-from manabu.errors import ArtifactError
+from manabu.base.errors import ArtifactError
 
 from .catboost_codec import dump_catboost, is_catboost, load_catboost
 from .lightgbm_codec import dump_lightgbm, is_lightgbm, load_lightgbm
@@ -38,7 +38,7 @@ from .manifest import (
 )
 from .sidecar import qualname
 from .skops_codec import check_skops, dump_skops, load_skops
-from .trust import TRUSTED_CONTAINERS
+from manabu.base.trust import TRUSTED_CONTAINERS
 from .xgboost_codec import dump_xgboost, is_xgboost, load_xgboost
 
 

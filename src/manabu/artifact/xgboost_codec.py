@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from manabu.errors import ArtifactError
+from manabu.base.errors import ArtifactError
 
 from .manifest import XGB_MODEL_FILE, XGB_SIDECAR_FILE
 from .sidecar import (

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from manabu.artifact import to_jsonable
+from manabu.base.jsonable import to_jsonable
 from manabu.data.schema import Column, ColumnType, Role, Schema
 
 TASKS = ("binary", "multiclass", "regression")

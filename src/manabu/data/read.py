@@ -31,8 +31,8 @@ from urllib.parse import unquote, urlsplit
 
 import pandas as pd
 
-from manabu.errors import DataError
-from manabu.i18n import Notice
+from manabu.base.errors import DataError
+from manabu.base.i18n import Notice
 
 # Extension -> format. ".db" and friends are SQLite files, read through the SQL path.
 _EXTENSIONS = {

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from manabu.data.language import detect_language
-from manabu.errors import SchemaError
-from manabu.i18n import Notice
+from manabu.base.errors import SchemaError
+from manabu.base.i18n import Notice
 
 SAMPLE_ROWS = 10_000      # rows sampled for the parsing tests (numbers, dates, text length)
 MIN_ID_ROWS = 20          # a frame this small cannot tell an ID from a feature

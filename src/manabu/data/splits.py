@@ -50,8 +50,8 @@ from sklearn.model_selection import (
     train_test_split,
 )
 
-from manabu.errors import ConfigError, DataError
-from manabu.i18n import Message, Notice
+from manabu.base.errors import ConfigError, DataError
+from manabu.base.i18n import Message, Notice
 
 HOLDOUT, KFOLD, STRATIFIED_KFOLD, GROUP_KFOLD, TIME, LOO = (
     "holdout", "kfold", "stratified_kfold", "group_kfold", "time", "loo",

@@ -18,8 +18,8 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from manabu.errors import TargetError
-from manabu.i18n import Notice
+from manabu.base.errors import TargetError
+from manabu.base.i18n import Notice
 
 MAX_CLASSES = 30
 MIN_ROWS_PER_CLASS = 5

@@ -27,7 +27,7 @@ import numpy as np
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
 
-from manabu.artifact import to_jsonable
+from manabu.base.jsonable import to_jsonable
 from manabu.evaluate.metrics import BINARY, MULTICLASS
 
 CALIBRATION_BINS = 10

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.inspection import partial_dependence, permutation_importance
 
-from manabu.artifact import to_jsonable
+from manabu.base.jsonable import to_jsonable
 
 SHARES = (0.1, 0.25, 0.5, 1.0)  # of the training fold; the last refit is the fold's own model
 MAX_IMPORTANCE_ROWS = 2000      # validation rows shuffled per column: enough to rank columns

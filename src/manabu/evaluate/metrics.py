@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from sklearn import metrics as skm
 
-from manabu.errors import ConfigError
+from manabu.base.errors import ConfigError
 
 BINARY, MULTICLASS, REGRESSION = "binary", "multiclass", "regression"
 TASKS = (BINARY, MULTICLASS, REGRESSION)

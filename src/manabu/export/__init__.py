@@ -5,7 +5,7 @@ from pathlib import Path
 
 from manabu.artifact import read_manifest
 from manabu.data.schema import Schema
-from manabu.errors import ArtifactError
+from manabu.base.errors import ArtifactError
 from manabu.export.script import export_script
 
 __all__ = ["export_script", "script_for_folder"]

@@ -19,12 +19,12 @@ from typing import Any
 from manabu.data import schema as schema_module
 from manabu.data.schema import ColumnType, Schema
 from manabu.data.splits import TIME, ValidationPlan, plan_splitter
-from manabu.errors import ConfigError
+from manabu.base.errors import ConfigError
 from manabu.export.source import Source, string_literal
 from manabu.features import datetime as datetime_module
 from manabu.features import text as text_module
 from manabu.features.preprocess import PreprocessKind
-from manabu.i18n import Message
+from manabu.base.i18n import Message
 from manabu.models import boosting, catboost_entry
 from manabu.models.zoo import ZOO
 from manabu.search.candidate import Candidate

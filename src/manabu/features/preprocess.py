@@ -22,7 +22,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
 
-from manabu.artifact import register_trusted
+from manabu.base.trust import register_trusted
 from manabu.data.schema import Column, ColumnType, Schema
 from manabu.features.datetime import DatetimeParts
 from manabu.features.text import TextEmbedding

@@ -26,8 +26,8 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from manabu.data.language import ENGLISH, JAPANESE, TOKENIZER_CHOICES as CHOICES
 from manabu.data.schema import Column, ColumnType, Schema
-from manabu.errors import ConfigError
-from manabu.i18n import Message
+from manabu.base.errors import ConfigError
+from manabu.base.i18n import Message
 
 CHARS = "chars"  # no analyser installed: the text is read as characters only
 TOKENIZERS = (*JAPANESE, ENGLISH)

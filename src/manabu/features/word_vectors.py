@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from manabu.errors import ConfigError
+from manabu.base.errors import ConfigError
 from manabu.features.text import _texts
 from manabu.features.tokenize import CHARS, joined_words
 

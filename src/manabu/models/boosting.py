@@ -11,7 +11,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-from manabu.artifact import register_trusted
+from manabu.base.trust import register_trusted
 
 from manabu.features.preprocess import PreprocessKind
 from manabu.models.entry import (ALL_TASKS, TREE_ENSEMBLE_COST_EXPONENT, DeadlineExceeded, ModelEntry, Params,

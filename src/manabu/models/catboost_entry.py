@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from catboost import CatBoostClassifier, CatBoostRegressor, Pool
 
-from manabu.artifact import register_trusted
-from manabu.interrupts import INTERRUPTED as _INTERRUPTED
-from manabu.interrupts import raise_if_interrupted
+from manabu.base.trust import register_trusted
+from manabu.base.interrupts import INTERRUPTED as _INTERRUPTED
+from manabu.base.interrupts import raise_if_interrupted
 from manabu.features.preprocess import PreprocessKind
 from manabu.models.boosting import PATIENCE, SMALL_DATA_TREES, _holdout_split, _rows
 from manabu.models.entry import ALL_TASKS, TREE_ENSEMBLE_COST_EXPONENT, DeadlineExceeded, ModelEntry, Params
@@ -51,7 +51,7 @@ class _Deadline:
 
 
 class _StopOnInterrupt:
-    """Ends the loop once a Ctrl-C was noted (``manabu.interrupts``), which CatBoost may swallow."""
+    """Ends the loop once a Ctrl-C was noted (``manabu.base.interrupts``), which CatBoost may swallow."""
 
     def after_iteration(self, info) -> bool:
         return not _INTERRUPTED.is_set()
@@ -97,7 +97,7 @@ class _EarlyStopping:
             train, valid = split
             super().fit(_rows(X, train), y[train], eval_set=(_rows(X, valid), y[valid]),
                         early_stopping_rounds=PATIENCE, use_best_model=True, callbacks=callbacks, **kwargs)
-        raise_if_interrupted()  # a Ctrl-C that CatBoost swallowed (manabu.interrupts)
+        raise_if_interrupted()  # a Ctrl-C that CatBoost swallowed (manabu.base.interrupts)
         if any(isinstance(callback, _Deadline) and callback.passed for callback in callbacks):
             raise DeadlineExceeded
         return self

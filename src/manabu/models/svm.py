@@ -4,7 +4,7 @@ from __future__ import annotations
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.svm import SVC, SVR
 
-from manabu.artifact import register_trusted
+from manabu.base.trust import register_trusted
 
 from manabu.features.preprocess import PreprocessKind
 from manabu.models.entry import ALL_TASKS, ModelEntry, Params

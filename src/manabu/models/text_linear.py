@@ -7,7 +7,7 @@ from __future__ import annotations
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.naive_bayes import ComplementNB
 
-from manabu.artifact import register_trusted
+from manabu.base.trust import register_trusted
 from manabu.features.preprocess import PreprocessKind
 from manabu.features.word_vectors import vectors_available
 from manabu.models.entry import ALL_TASKS, CLASSIFICATION, ModelEntry, Params

@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.utils.validation import check_is_fitted
 
-from manabu.artifact import register_trusted
+from manabu.base.trust import register_trusted
 from manabu.models.text_torch import (cell_text, check_deadline, check_targets, encode_classes, holdout,
                                       numpy_weights, outputs_by_length, softmax, standardise, text_cells,
                                       torch_available, torch_settings, torch_weights,

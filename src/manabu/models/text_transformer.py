@@ -25,7 +25,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.utils.validation import check_is_fitted
 
-from manabu.errors import ConfigError
+from manabu.base.errors import ConfigError
 from manabu.models.text_torch import (batches, cell_text, check_deadline, check_targets, encode_classes, holdout,
                                       numpy_weights, outputs_by_length, softmax, standardise, text_cells,
                                       torch_settings, torch_weights, train_with_early_stopping)
@@ -376,7 +376,7 @@ def _rebuild(stored: dict[str, Any]):
     return tokenizer, model
 
 
-from manabu.artifact import register_trusted  # noqa: E402  (at the bottom, as the other models do)
+from manabu.base.trust import register_trusted  # noqa: E402  (at the bottom, as the other models do)
 
 register_trusted("manabu.models.text_transformer.TransformerTextClassifier",
                  "manabu.models.text_transformer.TransformerTextRegressor")

@@ -10,7 +10,7 @@ import numpy as np
 from xgboost import XGBClassifier, XGBRegressor
 from xgboost.callback import TrainingCallback
 
-from manabu.artifact import register_trusted
+from manabu.base.trust import register_trusted
 from manabu.features.preprocess import PreprocessKind
 from manabu.models.boosting import PATIENCE, SMALL_DATA_TREES, _holdout_split, _rows
 from manabu.models.entry import ALL_TASKS, TREE_ENSEMBLE_COST_EXPONENT, DeadlineExceeded, ModelEntry, Params

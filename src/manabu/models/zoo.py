@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
-from manabu.errors import ConfigError
+from manabu.base.errors import ConfigError
 from manabu.models import (boosting, catboost_entry, linear, neighbors, neural, svm, text_deep, text_linear,
                            trees, xgboost_entry)
 from manabu.models.entry import ModelEntry, Params

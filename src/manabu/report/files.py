@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from manabu.artifact import REPORT_FILE, read_manifest, write_derived
-from manabu.i18n import get_language
+from manabu.base.i18n import get_language
 from manabu.report.page import render_report
 
 

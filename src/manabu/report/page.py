@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-from manabu.i18n import LANGUAGES, t
+from manabu.base.i18n import LANGUAGES, t
 from manabu.report import charts
 
 MAX_COLUMN_CHARTS = 24   # per-column distribution charts; the table lists every column kept
@@ -25,7 +25,7 @@ _EMBEDDED_FONT = "manabu-ja"
 
 def render_report(record: dict[str, Any], lang: str) -> str:
     """The page for a training record (``TrainingRecord.to_dict()``), drawn from the report
-    numbers it holds (``manabu.training_report``; none in a model saved before reports)."""
+    numbers it holds (``manabu.training.numbers``; none in a model saved before reports)."""
     from manabu.report.text import text_section  # here: that module draws on this one's helpers
     report = record.get("report") or {}
     sections = [_summary(record), _data_section(report.get("profile")), _models_section(record),

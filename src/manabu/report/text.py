@@ -1,5 +1,5 @@
 """The report's section on text: the words that push the model towards each class (or raise the
-value), and example predictions to read (``manabu.training_report._text``)."""
+value), and example predictions to read (``manabu.training.numbers._text``)."""
 from __future__ import annotations
 
 import html

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from manabu.errors import ConfigError
+from manabu.base.errors import ConfigError
 from manabu.models.entry import ModelEntry
 from manabu.search.candidate import Candidate
 from manabu.search.crossval import CandidateResult

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from manabu.i18n import Message
+from manabu.base.i18n import Message
 
 if TYPE_CHECKING:
     from manabu.search.budget import Budget

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 
 from manabu.data.schema import Schema
-from manabu.errors import ConfigError, Terminated
+from manabu.base.errors import ConfigError, Terminated
 from manabu.evaluate.metrics import Metric, signed
-from manabu.i18n import Message
-from manabu.interrupts import interrupts_noted, raise_if_interrupted
+from manabu.base.i18n import Message
+from manabu.base.interrupts import interrupts_noted, raise_if_interrupted
 from manabu.models.entry import DeadlineExceeded, ModelEntry
 from manabu.models.zoo import portfolio
 from manabu.search.budget import REFIT_SAFETY, Budget, CostModel

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from manabu import config
+from manabu.training import config
 from manabu.models.entry import ModelEntry, Params
 from manabu.models.space import Choice, Dimension, Integer, Real
 from manabu.search.candidate import Candidate

@@ -21,11 +21,11 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from manabu import __version__
-from manabu.artifact import to_jsonable
+from manabu.base.jsonable import to_jsonable
 from manabu.data.read import read_csv_bytes
-from manabu.errors import ManabuError
-from manabu.i18n import t
-from manabu.predictor import Predictor
+from manabu.base.errors import ManabuError
+from manabu.base.i18n import t
+from manabu.training.predictor import Predictor
 from manabu.serve.monitor import RequestLog
 from manabu.serve.records import Rows, problems
 

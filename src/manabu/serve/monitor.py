@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from manabu.data.read import read
-from manabu.errors import ConfigError, DataError
+from manabu.base.errors import ConfigError, DataError
 from manabu.evaluate.drift import MOVED, compare
-from manabu.predictor import Predictor
+from manabu.training.predictor import Predictor
 
 MAX_ROWS = 100_000  # new rows compared, at most (a random sample of larger files)
 

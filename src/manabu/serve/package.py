@@ -23,7 +23,7 @@ from packaging.utils import canonicalize_name
 
 from manabu.artifact import verify
 from manabu.artifact.manifest import DISTRIBUTIONS, _version_of
-from manabu.errors import ArtifactError
+from manabu.base.errors import ArtifactError
 
 SKIPPED = frozenset({"manabu"})
 

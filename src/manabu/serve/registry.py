@@ -32,7 +32,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLA
 from manabu.artifact import verify
 from manabu.artifact.manifest import MANIFEST
 from manabu.data.read import _PASSWORD, _first_line
-from manabu.errors import RegistryError
+from manabu.base.errors import RegistryError
 from manabu.serve import model_fingerprint
 
 STAGES = ("none", "staging", "production", "archived")

@@ -18,13 +18,13 @@ from pathlib import Path
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from manabu.config import TrainConfig
+from manabu.training.config import TrainConfig
 from manabu.data.read import read
-from manabu.errors import ConfigError, DataError
+from manabu.base.errors import ConfigError, DataError
 from manabu.evaluate.metrics import get_metric, signed
-from manabu.predictor import Predictor
+from manabu.training.predictor import Predictor
 from manabu.serve.registry import Registry, Version
-from manabu.train import train
+from manabu.training.run import train
 
 HELD_OUT = 0.2
 MODES = ("combined", "new")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from manabu.errors import ConfigError
-from manabu.predictor import Predictor
+from manabu.base.errors import ConfigError
+from manabu.training.predictor import Predictor
 from manabu.serve import model_fingerprint
 from manabu.serve.app import DEFAULT_MAX_BODY_BYTES, ServeSettings, create_app
 

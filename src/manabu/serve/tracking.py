@@ -16,7 +16,7 @@ from typing import Any
 
 from manabu import __version__
 from manabu.data.read import _first_line
-from manabu.errors import ConfigError, MissingExtraError
+from manabu.base.errors import ConfigError, MissingExtraError
 
 DEFAULT_FOLDER = Path("mlruns")
 EXPERIMENT = "manabu"

@@ -24,9 +24,9 @@ from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import LocalOutlierFactor
 
-from manabu.artifact import register_trusted
+from manabu.base.trust import register_trusted
 from manabu.data.schema import ColumnType, Schema
-from manabu.errors import ConfigError, DataError
+from manabu.base.errors import ConfigError, DataError
 
 METHODS = ("ensemble", "isolation_forest", "lof", "robust_covariance")
 REFERENCE_POINTS = 1_001  # training-score quantiles kept to turn a score into a percentile

@@ -30,9 +30,9 @@ from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 
-from manabu.artifact import register_trusted
+from manabu.base.trust import register_trusted
 from manabu.data.schema import ColumnType, Schema
-from manabu.errors import ConfigError, DataError
+from manabu.base.errors import ConfigError, DataError
 from manabu.features.preprocess import PreprocessKind, build_preprocessor
 
 METHODS = ("kmeans", "gmm", "hdbscan", "dbscan", "agglomerative")

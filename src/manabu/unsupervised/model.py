@@ -15,8 +15,8 @@ from sklearn.pipeline import Pipeline
 from manabu.artifact import REPORT_FILE, data_fingerprint, load_model, read_manifest, save_model
 from manabu.data.read import read
 from manabu.data.schema import Schema, infer_schema
-from manabu.errors import ConfigError, DataError, SchemaError
-from manabu.i18n import get_language
+from manabu.base.errors import ConfigError, DataError, SchemaError
+from manabu.base.i18n import get_language
 from manabu.unsupervised.anomalies import Detectors, evaluation, reasons
 from manabu.unsupervised.clustering import fit_clusters, prepare_rows, profiles
 from manabu.unsupervised.reduction import Projection, summary
@@ -148,7 +148,7 @@ def load_unsupervised(path: str | Path):
 
 
 def _where(frame: pd.DataFrame) -> str | None:
-    """The file the rows came from, for messages (as ``manabu.predictor._where``)."""
+    """The file the rows came from, for messages (as ``manabu.training.predictor._where``)."""
     return frame.attrs.get("manabu_source", {}).get("path")
 
 

@@ -23,8 +23,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
-from manabu.artifact import register_trusted
-from manabu.errors import ConfigError, DataError, MissingExtraError
+from manabu.base.trust import register_trusted
+from manabu.base.errors import ConfigError, DataError, MissingExtraError
 
 METHODS = ("pca", "umap", "tsne")
 TOP_LOADINGS = 5

@@ -10,7 +10,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from manabu.config import TrainConfig
+from manabu.training.config import TrainConfig
 from manabu.data.profile import profile_data
 from manabu.data.schema import ColumnType
 from manabu.ensemble.selection import EnsembleCandidate

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from manabu.i18n import Message
+from manabu.base.i18n import Message
 
 
 def load_quickstart() -> tuple[pd.DataFrame, str, Message]:

@@ -1,6 +1,6 @@
 """One exception tree for everything that a user can get wrong.
 
-Each error carries a message key and its parameters (see ``manabu.i18n``), so the same error
+Each error carries a message key and its parameters (see ``manabu.base.i18n``), so the same error
 reads in Japanese or English. The CLI prints ``str(error)`` and exits with status 2.
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from manabu.i18n import Message
+from manabu.base.i18n import Message
 
 
 class ManabuError(Exception):

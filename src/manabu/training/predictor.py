@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from manabu.config import TrainConfig
+from manabu.training.config import TrainConfig
 from manabu.data.read import read
 from manabu.data.schema import ColumnType, Schema
 from manabu.data.task import Task
-from manabu.errors import ConfigError, SchemaError
+from manabu.base.errors import ConfigError, SchemaError
 from manabu.evaluate.metrics import compute_all
-from manabu.i18n import Message
+from manabu.base.i18n import Message
 from manabu.inference import NotCovered, row_path_or_none
 from manabu.search.leaderboard import leaderboard_frame
 
@@ -47,7 +47,7 @@ class TrainingRecord:
     fingerprint: str
     interrupted: bool = False
     notices: list[Message] = field(default_factory=list)
-    report: dict[str, Any] | None = None  # the report's numbers (``manabu.training_report``)
+    report: dict[str, Any] | None = None  # the report's numbers (``manabu.training.numbers``)
     # the file trained on (path, format, encoding, sep, sheet), for ``manabu export-code``;
     # None when the rows came from a data frame or a database
     source: dict[str, Any] | None = None

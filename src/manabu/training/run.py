@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from manabu.artifact import data_fingerprint
-from manabu.config import TrainConfig
+from manabu.training.config import TrainConfig
 from manabu.data.read import read
 from manabu.data.schema import ColumnType, infer_schema
 from manabu.data.splits import choose_validation, make_folds
@@ -17,13 +17,13 @@ from manabu.data.task import Task, detect_task, target_notices
 from manabu.ensemble.model import Ensemble
 from manabu.ensemble.selection import (EnsembleCandidate, Limits, build_ensembles,
                                       ensemble_on_equal_terms, honest_single_score, selection_seconds)
-from manabu.errors import DataError, TrainingError
+from manabu.base.errors import DataError, TrainingError
 from manabu.evaluate.metrics import Metric, get_metric, signed
-from manabu.i18n import Message
+from manabu.base.i18n import Message
 from manabu.features.tokenize import assign_tokenizers
 from manabu.models.zoo import get_entries
-from manabu.predictor import Predictor, TrainingRecord, plain_label
-from manabu.presets import get_preset
+from manabu.training.predictor import Predictor, TrainingRecord, plain_label
+from manabu.training.presets import get_preset
 from manabu.search import (
     Budget,
     SearchListener,
@@ -37,7 +37,7 @@ from manabu.search.crossval import median_ms
 from manabu.search.leaderboard import leaderboard_records
 from manabu.search.loop import SearchSettings
 from manabu.search.pool import POOL_SIZE
-from manabu.training_report import report_numbers
+from manabu.training.numbers import report_numbers
 
 
 def train(data, config: TrainConfig, listener: SearchListener | None = None, *,

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.text import Text
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from manabu.i18n import Message, get_language, t
+from manabu.base.i18n import Message, get_language, t
 
 
 class RichListener:

@@ -6,9 +6,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from manabu.errors import ConfigError
+from manabu.base.errors import ConfigError
 from manabu.data.language import TOKENIZER_CHOICES as TOKENIZERS
-from manabu.presets import get_preset
+from manabu.training.presets import get_preset
 
 DEFAULT_TIME_LIMIT = 60.0
 STRATEGIES = ("bayes", "random", "grid")  # how the search picks candidates after the portfolio

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from manabu.errors import ArtifactError
+from manabu.base.errors import ArtifactError
 
 
 def to_jsonable(value: Any, where: str = "metadata") -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from manabu.errors import ConfigError
+from manabu.base.errors import ConfigError
 
 
 @dataclass(frozen=True)
