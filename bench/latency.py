@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 import manabu
-import manabu.data.schema as schema_module
+import manabu.data.schema.model as schema_module
 import manabu.training.predictor as predictor_module
 from manabu.inference import Unsupported, build_row_path
 

@@ -168,3 +168,75 @@ def test_csv_parquet_pandas_and_polars_inputs_agree(tmp_path):
     expected = predictor.predict(test)
     for source in (test_csv, str(test_csv), test_parquet, pl.from_pandas(test)):
         assert predictor.predict(source).tolist() == expected.tolist()
+
+
+# ------------------------------------------------------------------- the model folder, as manabu train
+
+def test_fit_with_output_saves_the_model_folder_with_its_report(tmp_path):
+    from manabu.artifact import verify
+    from tests.frames import mixed_frame
+
+    folder = tmp_path / "models" / "m"
+    predictor = manabu.fit(mixed_frame(120), target="y", output=folder, time_limit=5, models=["linear"],
+                           max_trials=1, verbose=False)
+    verify(folder)
+    assert (folder / "report.html").read_text("utf-8").startswith("<!DOCTYPE html>")
+    assert manabu.load(folder).predict(mixed_frame(10)).tolist() == predictor.predict(mixed_frame(10)).tolist()
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["m"], "no checkpoint left beside the folder"
+    from manabu.base.errors import ArtifactError
+    with pytest.raises(ArtifactError, match="already exists"):
+        manabu.fit(mixed_frame(120), target="y", output=folder, time_limit=5, verbose=False)
+    manabu.fit(mixed_frame(120), target="y", output=folder, overwrite=True, report=False, time_limit=5,
+               models=["linear"], max_trials=1, verbose=False)
+    assert not (folder / "report.html").exists()
+
+
+def test_fit_reads_a_database_table_and_needs_a_folder_to_track(tmp_path):
+    from sqlalchemy import create_engine
+
+    from tests.frames import mixed_frame
+
+    url = f"sqlite:///{tmp_path / 'rows.db'}"
+    mixed_frame(120).to_sql("rows", create_engine(url), index=False)
+    predictor = manabu.fit(url, target="y", table="rows", time_limit=5, models=["linear"], max_trials=1,
+                           verbose=False)
+    assert predictor.record.n_rows == 120
+    with pytest.raises(ConfigError, match="output="):
+        manabu.fit(url, target="y", table="rows", track=True, verbose=False)
+
+
+def test_predictor_save_writes_the_report_unless_told_not_to(tmp_path):
+    from manabu.artifact import verify
+    from tests.frames import mixed_frame
+
+    predictor = manabu.fit(mixed_frame(120), target="y", time_limit=5, models=["linear"], max_trials=1,
+                           verbose=False)
+    with_report = predictor.save(tmp_path / "with", lang="ja")
+    page = (with_report / "report.html").read_text("utf-8")
+    assert '<html lang="ja"' in page
+    without = predictor.save(tmp_path / "without", report=False)
+    assert not (without / "report.html").exists()
+    verify(with_report), verify(without)
+
+
+@pytest.mark.parametrize("make", [manabu.cluster, manabu.anomalies, manabu.reduce])
+def test_unsupervised_save_writes_the_report_unless_told_not_to(tmp_path, make):
+    from tests.frames import mixed_frame
+
+    model = make(mixed_frame(80).drop(columns=["y"]))
+    assert (model.save(tmp_path / "with") / "report.html").is_file()
+    assert not (model.save(tmp_path / "without", report=False) / "report.html").exists()
+
+
+def test_a_missing_page_maker_is_one_clear_error(tmp_path, monkeypatch):
+    from manabu.artifact import pages
+    from manabu.base.errors import ArtifactError
+    from tests.frames import mixed_frame
+
+    monkeypatch.setattr(pages, "entry_points", lambda **selection: ())
+    model = manabu.cluster(mixed_frame(80).drop(columns=["y"]))
+    with pytest.raises(ArtifactError, match="manabu.pages") as raised:
+        model.save(tmp_path / "m")
+    assert "pip" in raised.value.render("en") and "pip" in raised.value.render("ja")
+    assert not (tmp_path / "m").exists()
+    model.save(tmp_path / "m", report=False)  # the model alone needs no page

@@ -1,12 +1,24 @@
-"""The functional API: ``manabu.fit`` and ``manabu.load``, thin wrappers over the objects."""
+"""The functional API: ``manabu.fit`` and ``manabu.load``, thin wrappers over the objects.
+
+With an ``output`` folder, ``fit`` runs what ``manabu train`` runs (``TrainRun``): read (a file,
+a frame, or a database table or query), search with a checkpoint beside the folder (Ctrl-C keeps
+the best model so far, ``resume=True`` continues), save the model with its report at once, and
+log the run to MLflow.
+"""
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 from manabu.training.config import DEFAULT_TIME_LIMIT, TrainConfig
-from manabu.base.errors import ConfigError
+from manabu.base.errors import ArtifactError, ConfigError
 from manabu.training.predictor import Predictor
-from manabu.training.run import train
+from manabu.training.run import train as run_training
 
 
 def fit(data, target: str, *, time_limit: float = DEFAULT_TIME_LIMIT, metric: str | None = None,
@@ -14,32 +26,140 @@ def fit(data, target: str, *, time_limit: float = DEFAULT_TIME_LIMIT, metric: st
         group: str | None = None, time: str | None = None, seed: int = 0,
         max_trials: int | None = None, preset: str = "balanced", search: str = "bayes",
         max_latency_ms: float | None = None, tokenizer: str = "auto", text_model: str | Path | None = None,
+        output: str | Path | None = None, overwrite: bool = False, report: bool = True,
+        track: str | bool | None = None, table: str | None = None, query: str | None = None,
         checkpoint: str | Path | None = None, resume: bool = False, verbose: bool = True) -> Predictor:
     """Train the best model found within ``time_limit`` seconds and return its Predictor.
 
-    ``data`` is a path (CSV, TSV, Parquet, Excel, JSON lines), a pandas or polars DataFrame.
+    ``data`` is a path (CSV, TSV, Parquet, Excel, JSON lines), a pandas or polars DataFrame, or a
+    database URL with ``table`` or ``query``.
     ``tokenizer`` reads the words of Japanese text ("sudachi", "fugashi", "janome"; "auto" takes
     the first installed), and ``text_model`` is a local Transformer checkpoint to fine-tune on
     the text beside the other families.
+    ``output`` is a model folder to save the predictor in, with its ``report.html`` (unless
+    ``report=False``), as ``manabu train`` does; an existing folder is replaced only with
+    ``overwrite=True``. The search's progress is then kept beside the folder, so that after
+    Ctrl-C ``resume=True`` continues it (and replaces the folder). ``track`` logs the run to
+    MLflow: a tracking URI, or True for the local store ``mlruns/mlflow.db``.
     ``checkpoint`` is a folder where the search saves its progress; ``resume=True`` continues
     the search saved there (after Ctrl-C, say) instead of starting again.
     """
-    config = TrainConfig(target=target, time_limit=time_limit, metric=metric, task=task,
-                         models=tuple(models) if models else None, validation=validation,
-                         group=group, time=time, seed=seed, max_trials=max_trials, preset=preset,
-                         search=search, max_latency_ms=max_latency_ms, tokenizer=tokenizer,
-                         text_model=text_model)
+    config = config_of({**locals(), "models": tuple(models) if models else None})
+    listener = None
+    if verbose:
+        from manabu.training.progress import RichListener
+        listener = RichListener()
+    if output is not None:
+        run = TrainRun(data, config, output, overwrite=overwrite, resume=resume, report=report, track=track,
+                       table=table, query=query, checkpoint=checkpoint)
+        run.train(listener)
+        run.save()
+        run.track()
+        return run.predictor
+    if track not in (None, False):
+        raise ConfigError("tracking.needs_output")
     saved_search = None
     if checkpoint is not None:
         from manabu.search.checkpoint import Checkpoint
         saved_search = Checkpoint(checkpoint, {})
     elif resume:
         raise ConfigError("search.resume_missing", path="-")
-    listener = None
-    if verbose:
-        from manabu.training.progress import RichListener
-        listener = RichListener()
-    return train(data, config, listener, checkpoint=saved_search, resume=resume)
+    if table is not None or query is not None:
+        from manabu.data.read import read
+        data = read(data, table=table, query=query)
+    return run_training(data, config, listener, checkpoint=saved_search, resume=resume)
+
+
+def config_of(arguments: dict[str, Any]) -> TrainConfig:
+    """The settings of a call (``fit``'s, ``manabu train``'s): each ``TrainConfig`` field from the
+    argument of the same name, so that none can be left out on the way."""
+    return TrainConfig(**{field.name: arguments[field.name] for field in fields(TrainConfig)})
+
+
+class TrainRun:
+    """``manabu.fit(..., output=...)`` step by step, for a caller that shows each step (the CLI):
+    the rows are read on creation (``frame``), then ``train``, ``draw_report``, ``save`` and
+    ``track`` follow.
+
+    The search keeps its progress in a checkpoint beside the output folder (or in ``checkpoint``),
+    removed when Ctrl-C stops it before anything was worth keeping; ``resume=True`` continues the
+    search saved there and replaces the folder. The report is drawn before the save, which writes
+    the folder whole, with the report, or not at all: Ctrl-C during the save waits for its end
+    (``interrupted_while_saving`` says it came).
+    """
+
+    def __init__(self, data, config: TrainConfig, output: str | Path, *, overwrite: bool = False,
+                 resume: bool = False, report: bool = True, track: str | bool | None = None,
+                 table: str | None = None, query: str | None = None, checkpoint: str | Path | None = None,
+                 lang: str | None = None) -> None:
+        from manabu.data.read import read
+        from manabu.search.checkpoint import Checkpoint, checkpoint_folder
+
+        self.config = config
+        self.output = Path(output)
+        self.overwrite = overwrite or resume  # a resumed search replaces the folder it was stopped for
+        self.resume = resume
+        self.report = report
+        self.tracking = track
+        self.lang = lang
+        self.frame = read(data, table=table, query=query) if isinstance(data, (str, Path)) else data
+        if self.output.exists() and not self.overwrite:
+            raise ArtifactError("artifact.exists", path=str(self.output))
+        self.checkpoint = Checkpoint(checkpoint if checkpoint is not None else checkpoint_folder(self.output), {})
+        self.predictor: Predictor | None = None
+        self.page: bytes | None = None
+        self.saved: Path | None = None
+        self.interrupted_while_saving = False
+
+    def train(self, listener=None) -> Predictor:
+        """Search and refit; Ctrl-C keeps the best model so far (raises when there is none)."""
+        try:
+            self.predictor = run_training(self.frame, self.config, listener, checkpoint=self.checkpoint,
+                                          resume=self.resume)
+        except KeyboardInterrupt:
+            if not self.resume:
+                self.checkpoint.remove()  # stopped before any model was scored: nothing worth resuming
+            raise
+        return self.predictor
+
+    def draw_report(self) -> bytes | None:
+        """The report page (None with ``report=False``)."""
+        if self.report and self.page is None:
+            from manabu.artifact.pages import page
+            self.page = page("training", self.predictor, self.lang)
+        return self.page
+
+    def save(self) -> Path:
+        """The model folder with its report, written at once."""
+        from manabu.artifact import REPORT_FILE
+        page = self.draw_report()
+        with _interrupts_deferred() as pressed:  # a model folder is saved whole or not at all
+            self.saved = self.predictor.save(self.output, overwrite=self.overwrite, report=False,
+                                             derived=None if page is None else {REPORT_FILE: page})
+        self.interrupted_while_saving = pressed.is_set()
+        return self.saved
+
+    def track(self) -> tuple[str, str] | None:
+        """Log the saved run to MLflow; its run id and tracking URI (None without ``track``)."""
+        if self.tracking in (None, False):
+            return None
+        from manabu.training.tracking import track_run
+        return track_run(self.predictor, self.saved, None if self.tracking is True else self.tracking)
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[threading.Event]:
+    """Hold Ctrl-C until the block ends, so a model folder is never left half-moved; yields an
+    Event that says whether Ctrl-C was pressed meanwhile."""
+    pressed = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield pressed
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.set())
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
 
 
 def load(path: str | Path):

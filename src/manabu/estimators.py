@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from manabu.training.config import TrainConfig
+from manabu.training.config import DEFAULT_TIME_LIMIT, TrainConfig
 from manabu.training.run import train
 
 _TARGET = "__manabu_target__"
@@ -17,7 +17,7 @@ _TARGET = "__manabu_target__"
 class _AutoEstimator(BaseEstimator):
     _task: str
 
-    def __init__(self, time_limit: float = 60.0, metric: str | None = None,
+    def __init__(self, time_limit: float = DEFAULT_TIME_LIMIT, metric: str | None = None,
                  models: tuple[str, ...] | None = None, validation: str | None = None,
                  seed: int = 0, max_trials: int | None = None):
         self.time_limit = time_limit

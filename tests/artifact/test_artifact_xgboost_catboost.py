@@ -159,16 +159,21 @@ def test_other_libraries_versions_do_not_matter_to_a_skops_model(tmp_path, table
 
 
 def test_the_subclasses_are_trusted_only_as_sidecar_classes():
-    for name in ("manabu.models.xgboost_entry.EarlyStoppingXGBClassifier",
-                 "manabu.models.catboost_entry.EarlyStoppingCatBoostRegressor",
+    import manabu.models.zoo  # noqa: F401  (the families register their classes)
+
+    for name in ("manabu.models.xgboost.family.EarlyStoppingXGBClassifier",
+                 "manabu.models.catboost.family.EarlyStoppingCatBoostRegressor",
                  "xgboost.sklearn.XGBRegressor", "catboost.core.CatBoostClassifier"):
         assert name in trusted_native_types()
         assert name not in trusted_types()  # so a skops file may not hold them
 
 
 def test_every_native_and_container_name_is_a_real_class():
-    from manabu.base.trust import TRUSTED_CONTAINERS, TRUSTED_NATIVE
+    from manabu.artifact.codecs import container_codec, model_codecs
+    from manabu.base.trust import current_name, trusted_native_types
     from tests.artifact.test_artifact_trust import _resolve
 
-    for name in TRUSTED_NATIVE | TRUSTED_CONTAINERS:
-        assert isinstance(_resolve(name), type), name
+    assert {codec.model_format for codec in model_codecs()} >= {"lightgbm", "xgboost", "catboost"}
+    names = trusted_native_types() - trusted_types() | {container_codec("ensemble").class_name}
+    for name in names:
+        assert isinstance(_resolve(current_name(name)), type), name

@@ -149,7 +149,7 @@ def _many_rows(n: int = 230) -> pd.DataFrame:
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_predict_streams_large_files_in_chunks_with_the_same_answers(cli, model_dir, tmp_path, monkeypatch, suffix):
     import manabu
-    reader = importlib.import_module("manabu.data.read")  # the module (manabu.data.read is also a function)
+    reader = importlib.import_module("manabu.data.read.chunks")  # where read_chunks finds its chunk size
     monkeypatch.setattr(reader, "CHUNK_ROWS", 50)  # 230 rows: five chunks
     rows = _many_rows()
     data = tmp_path / f"big{suffix}"
@@ -166,7 +166,7 @@ def test_predict_streams_large_files_in_chunks_with_the_same_answers(cli, model_
 
 
 def test_a_bad_line_deep_in_a_large_file_leaves_no_output(cli, model_dir, tmp_path, monkeypatch):
-    reader = importlib.import_module("manabu.data.read")  # the module (manabu.data.read is also a function)
+    reader = importlib.import_module("manabu.data.read.chunks")  # where read_chunks finds its chunk size
     monkeypatch.setattr(reader, "CHUNK_ROWS", 50)
     data = tmp_path / "big.csv"
     text = _many_rows().to_csv(index=False)

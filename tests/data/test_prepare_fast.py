@@ -9,8 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import manabu.data.schema as schema_module
 from manabu.data.schema import ColumnType, infer_schema
+from manabu.data.schema import model as schema_model
+from manabu.data.schema.prepare import column_arrays
 from manabu.base.errors import SchemaError
 
 T = ColumnType
@@ -98,12 +99,12 @@ def predict_frames(draw) -> pd.DataFrame:
 
 
 def general(frame: pd.DataFrame) -> pd.DataFrame:
-    saved = schema_module.SMALL_FRAME_ROWS
-    schema_module.SMALL_FRAME_ROWS = 0
+    saved = schema_model.SMALL_FRAME_ROWS
+    schema_model.SMALL_FRAME_ROWS = 0
     try:
         return SCHEMA.prepare(frame)
     finally:
-        schema_module.SMALL_FRAME_ROWS = saved
+        schema_model.SMALL_FRAME_ROWS = saved
 
 
 def test_the_training_frame_covers_every_column_type():
@@ -188,7 +189,7 @@ def test_columns_read_from_blocks_are_pandas_own_column_arrays():
                           "h": [True, False, True], "i": pd.array(["p", "q", None], dtype="str")})
     shapes = [frame, frame.iloc[[1]], frame[["c", "a", "c", "i"]], frame.copy()._consolidate(), frame.T.T]
     for shaped in shapes:
-        got = schema_module._column_arrays(shaped)
+        got = column_arrays(shaped)
         want = list(shaped._iter_column_arrays())
         assert len(got) == len(want) == shaped.shape[1]
         for ours, theirs in zip(got, want):

@@ -10,8 +10,8 @@ from sklearn.model_selection import StratifiedKFold, TimeSeriesSplit
 from sklearn.preprocessing import OrdinalEncoder
 
 from manabu.export.source import Source, library_class, public_module
-from manabu.models.boosting import EarlyStoppingLGBMClassifier
-from manabu.models.xgboost_entry import EarlyStoppingXGBRegressor
+from manabu.models.lightgbm.family import EarlyStoppingLGBMClassifier
+from manabu.models.xgboost.family import EarlyStoppingXGBRegressor
 
 
 def rebuilt(source: Source, value):

@@ -16,7 +16,7 @@ from manabu.inference import build_row_path
 from manabu.inference import onnx_leaves as onnx_module
 from manabu.inference.models import compile_model
 from manabu.inference.onnx_leaves import _float32_thresholds, onnx_leaves
-from manabu.inference.path import forests_in
+from manabu.inference.compiled import forests_in
 from tests.inference.conftest import new_rows
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import manabu
-import manabu.data.schema as schema_module
+import manabu.data.schema.model as schema_module
 import manabu.training.predictor as predictor_module
 from tests.inference.conftest import frame, new_rows
 

@@ -8,7 +8,7 @@ import pytest
 from scipy import sparse
 
 from manabu.inference import build_row_path
-from manabu.inference.path import forests_in
+from manabu.inference.compiled import forests_in
 from manabu.models.zoo import ZOO
 from tests.inference.conftest import new_rows
 
@@ -76,7 +76,7 @@ def test_the_compiled_matrix_equals_the_column_transformer(fitted):
 
 
 def _rows(schema, rows):
-    from manabu.inference.path import Rows
+    from manabu.inference.compiled import Rows
     return Rows(schema.prepare_values(rows), len(rows))
 
 

@@ -9,7 +9,7 @@ import pytest
 from sklearn.base import clone
 
 from manabu.models import ZOO
-from manabu.models.boosting import SMALL_DATA_TREES
+from manabu.models.early_stopping import SMALL_DATA_TREES
 from manabu.models.entry import DeadlineExceeded
 
 FAMILIES = ["xgboost", "catboost"]

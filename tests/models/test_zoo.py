@@ -10,7 +10,7 @@ from manabu.data.schema import infer_schema
 from manabu.features.preprocess import PreprocessKind
 from manabu.models import ZOO, portfolio
 from manabu.search.candidate import Candidate
-from manabu.search.crossval import predict_scores
+from manabu.models.outputs import predict_scores
 from tests.frames import mixed_frame
 
 # the families that read the text columns alone (the LSTM) learn from text corpora instead:

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from manabu.cli import LOCAL_TRACKING, _with_track_value
+from manabu.cli.common import LOCAL_TRACKING, with_track_value
 from tests.cli.conftest import FAST, Cli, assert_refused, manabu
 from tests.frames import mixed_frame
 
@@ -47,9 +47,9 @@ def test_track_alone_uses_the_local_store_beside_the_command(data, tmp_path):
 
 
 def test_track_takes_its_uri_only_when_one_follows():
-    assert _with_track_value(["train", "d.csv", "--track"]) == ["train", "d.csv", "--track", LOCAL_TRACKING]
-    assert _with_track_value(["--track", "--target", "y"]) == ["--track", LOCAL_TRACKING, "--target", "y"]
-    assert _with_track_value(["--track", "sqlite:///x.db"]) == ["--track", "sqlite:///x.db"]
+    assert with_track_value(["train", "d.csv", "--track"]) == ["train", "d.csv", "--track", LOCAL_TRACKING]
+    assert with_track_value(["--track", "--target", "y"]) == ["--track", LOCAL_TRACKING, "--target", "y"]
+    assert with_track_value(["--track", "sqlite:///x.db"]) == ["--track", "sqlite:///x.db"]
 
 
 def test_without_mlflow_the_message_names_the_extra(data, tmp_path, monkeypatch):

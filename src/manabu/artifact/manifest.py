@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 import platform
 import re
 from importlib import metadata as importlib_metadata
@@ -16,8 +15,9 @@ from typing import Any
 
 from manabu.base.errors import ArtifactError
 from manabu.base.i18n import Notice
-
 from manabu.base.jsonable import to_jsonable
+
+from .codecs import SKOPS_FORMAT, container_codec, model_codec, model_codecs, native_libraries
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -28,32 +28,9 @@ DERIVED_FILES = frozenset({REPORT_FILE})
 
 PREPROCESS_FILE = "preprocess.skops"
 SKOPS_MODEL_FILE = "model.skops"
-LGB_MODEL_FILE = "model.lgb.txt"
-LGB_SIDECAR_FILE = "model.lgb.json"
-XGB_MODEL_FILE = "model.xgb.ubj"
-XGB_SIDECAR_FILE = "model.xgb.json"
-CBM_MODEL_FILE = "model.cbm"
-CBM_SIDECAR_FILE = "model.cbm.json"
-# model_format -> (model file, sidecar file) or (skops file,)
-MODEL_FILES = {
-    "skops": (SKOPS_MODEL_FILE,),
-    "lightgbm": (LGB_MODEL_FILE, LGB_SIDECAR_FILE),
-    "xgboost": (XGB_MODEL_FILE, XGB_SIDECAR_FILE),
-    "catboost": (CBM_MODEL_FILE, CBM_SIDECAR_FILE),
-}
-# the native formats' model files, and the library that must read each
-NATIVE_LIBRARY = {LGB_MODEL_FILE: "lightgbm", XGB_MODEL_FILE: "xgboost", CBM_MODEL_FILE: "catboost"}
 
-# An ensemble folder keeps each member as a single-model folder would, under members/<i>/,
-# and its stacker (a small scikit-learn model) beside the manifest.
-ENSEMBLE = "ensemble"
-MEMBERS_DIR = "members"
-STACKER_FILE = "stacker.skops"
-TASKS = ("binary", "multiclass", "regression")
-
-LIBRARIES = ("numpy", "pandas", "scikit-learn", "lightgbm", "xgboost", "catboost", "skops")
-# the distributions that provide a library, when they are named otherwise
-DISTRIBUTIONS = {"xgboost": ("xgboost", "xgboost-cpu")}
+# the libraries every folder may need; the native formats' libraries come from their codecs
+LIBRARIES = ("numpy", "pandas", "scikit-learn", "skops")
 RESERVED_KEYS = frozenset(
     {"format_version", "created_at", "manabu_version", "libraries", "pipeline", "files", "load_warnings"}
 )
@@ -66,18 +43,25 @@ _VERSION = re.compile(r"^(\d+)\.(\d+)")
 
 
 def installed_versions() -> dict[str, str | None]:
-    """Python and the libraries whose versions decide whether a model loads the same way."""
+    """Python and the libraries whose versions decide whether a model loads the same way: the
+    common ones and those of every registered native format."""
     versions: dict[str, str | None] = {"python": platform.python_version()}
-    for name in LIBRARIES:
-        versions[name] = next(filter(None, map(_version_of, DISTRIBUTIONS.get(name, (name,)))), None)
+    for name in (*LIBRARIES, *(codec.library for codec in model_codecs())):
+        versions[name] = next(filter(None, map(version_of, distributions_of(name))), None)
     return versions
 
 
+def distributions_of(library: str) -> tuple[str, ...]:
+    """The pip distributions that may provide ``library`` (xgboost is xgboost-cpu here)."""
+    codec = next((codec for codec in model_codecs() if codec.library == library), None)
+    return (codec.distributions if codec is not None and codec.distributions else (library,))
+
+
 def manabu_version() -> str | None:
-    return _version_of("manabu")
+    return version_of("manabu")
 
 
-def _version_of(distribution: str) -> str | None:
+def version_of(distribution: str) -> str | None:
     try:
         return importlib_metadata.version(distribution)
     except importlib_metadata.PackageNotFoundError:
@@ -153,63 +137,32 @@ def validate_manifest(manifest: Any, folder: Path) -> None:
     pipeline = manifest.get("pipeline")
     if not isinstance(pipeline, dict):
         raise invalid("pipeline is missing")
-    if pipeline.get("kind") == ENSEMBLE:
-        expected = _ensemble_files(pipeline, invalid)
-    elif "kind" not in pipeline:
-        expected = _pipeline_files(pipeline, "", "pipeline", invalid)
+    if "kind" not in pipeline:
+        expected = pipeline_files(pipeline, "", "pipeline", invalid)
     else:
-        raise invalid(f"unknown pipeline kind {pipeline.get('kind')!r}")
+        container = container_codec(str(pipeline.get("kind")))
+        if container is None:
+            raise invalid(f"unknown pipeline kind {pipeline.get('kind')!r}")
+        expected = container.expected_files(pipeline, invalid)
     if set(files) != expected:
         raise invalid(f"files must be exactly {sorted(expected)}")
 
 
-def member_prefix(index: int) -> str:
-    """The sub-folder of an ensemble's member ``index``, as its files are named: members/0/."""
-    return f"{MEMBERS_DIR}/{index}/"
-
-
-def _pipeline_files(pipeline: Any, prefix: str, where: str, invalid) -> set[str]:
-    """The files that one pipeline's description needs, under ``prefix``."""
+def pipeline_files(pipeline: Any, prefix: str, where: str, invalid) -> set[str]:
+    """The files that one pipeline's description needs, under ``prefix``; ``invalid(problem)``
+    makes the error raised when the description is malformed."""
     if not isinstance(pipeline, dict):
         raise invalid(f"{where} must be an object")
     steps = pipeline.get("steps")
     if not isinstance(steps, list) or not steps or not all(isinstance(s, str) and s for s in steps):
         raise invalid(f"{where}.steps must be a list of step names")
     model_format = pipeline.get("model_format")
-    if model_format not in MODEL_FILES:
+    codec = model_codec(model_format) if isinstance(model_format, str) else None
+    if model_format != SKOPS_FORMAT and codec is None:
         raise invalid(f"unknown model_format {model_format!r}")
-    names = set(MODEL_FILES[model_format]) | ({PREPROCESS_FILE} if len(steps) > 1 else set())
+    model_files = codec.files if codec is not None else (SKOPS_MODEL_FILE,)
+    names = set(model_files) | ({PREPROCESS_FILE} if len(steps) > 1 else set())
     return {prefix + name for name in names}
-
-
-def _ensemble_files(ensemble: dict[str, Any], invalid) -> set[str]:
-    """The files that an ensemble's description needs: each member's, and the stacker's."""
-    if ensemble.get("task") not in TASKS:
-        raise invalid("pipeline.task must be one of " + ", ".join(TASKS))
-    n_classes = ensemble.get("n_classes")
-    if not isinstance(n_classes, int) or isinstance(n_classes, bool) or n_classes < 0:
-        raise invalid("pipeline.n_classes must be a non-negative integer")
-    members = ensemble.get("members")
-    if not isinstance(members, list) or not members:
-        raise invalid("pipeline.members must list the ensemble's members")
-    expected: set[str] = set()
-    for index, member in enumerate(members):
-        where = f"pipeline.members[{index}]"
-        needed = _pipeline_files(member, member_prefix(index), where, invalid)
-        if not isinstance(member.get("name"), str):
-            raise invalid(f"{where}.name must be text")
-        weight = member.get("weight")
-        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not math.isfinite(weight):
-            raise invalid(f"{where}.weight must be a number")
-        if not isinstance(member.get("files"), list) or set(member["files"]) != needed:
-            raise invalid(f"{where}.files must be exactly {sorted(needed)}")
-        expected |= needed
-    stacker = ensemble.get("stacker")
-    if stacker is not None:
-        if not isinstance(stacker, dict) or stacker.get("file") != STACKER_FILE:
-            raise invalid(f"pipeline.stacker must be null or name the file {STACKER_FILE}")
-        expected.add(STACKER_FILE)
-    return expected
 
 
 def check_versions(manifest: dict[str, Any], folder: Path) -> list[Notice]:
@@ -217,14 +170,16 @@ def check_versions(manifest: dict[str, Any], folder: Path) -> list[Notice]:
 
     skops files hold scikit-learn objects' internal state, which changes between minor versions,
     so scikit-learn must match to the minor version. The native formats of LightGBM, XGBoost and
-    CatBoost are read within a major version. Other differences (Python, numpy, pandas, skops, manabu) are reported.
+    CatBoost (each registered format's library) are read within a major version. Other differences (Python, numpy, pandas, skops, manabu) are reported.
     """
     recorded: dict[str, str | None] = manifest["libraries"]
     installed = installed_versions()
     files = manifest["files"]
     notices: list[Notice] = []
     uses_skops = any(name.endswith(".skops") for name in files)
-    native = {NATIVE_LIBRARY.get(name.rpartition("/")[2]) for name in files}
+    native_files = native_libraries()
+    native = {native_files[name.rpartition("/")[2]].library for name in files
+              if name.rpartition("/")[2] in native_files}
 
     def compare(library: str, strict_minor: bool, needed: bool) -> None:
         old, new = recorded.get(library), installed.get(library)
@@ -245,7 +200,7 @@ def check_versions(manifest: dict[str, Any], folder: Path) -> list[Notice]:
         )
 
     compare("scikit-learn", strict_minor=True, needed=uses_skops)
-    for library in ("lightgbm", "xgboost", "catboost"):
+    for library in dict.fromkeys(codec.library for codec in native_files.values()):
         compare(library, strict_minor=False, needed=library in native)
     compare("skops", strict_minor=False, needed=False)
     for library in ("python", "numpy", "pandas"):

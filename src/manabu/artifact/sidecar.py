@@ -16,7 +16,7 @@ import numpy as np
 from manabu.base.errors import ArtifactError
 
 from manabu.base.jsonable import to_jsonable
-from manabu.base.trust import trusted_native_types
+from manabu.base.trust import current_name, trusted_native_types
 
 _CLASS_DTYPE_KINDS = frozenset("biufUO")
 # JSON has no tuples, non-finite floats or non-text keys; parameters holding them are tagged
@@ -118,6 +118,7 @@ def trusted_class(name: Any, folder: str, file: str, base: type) -> type:
     ``base``, the library's own estimator class."""
     if not isinstance(name, str) or "." not in name:
         raise ArtifactError("artifact.corrupt_file", path=folder, file=file, error="bad class name")
+    name = current_name(name)  # a class a family has moved since the folder was saved
     module, _, attribute = name.rpartition(".")
     if name not in trusted_native_types() and name.startswith("manabu."):
         try:

@@ -10,8 +10,6 @@ import hashlib
 import os
 import secrets
 import shutil
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -20,56 +18,34 @@ from sklearn.pipeline import Pipeline
 
 from manabu.base.errors import ArtifactError
 
-from .catboost_codec import dump_catboost, is_catboost, load_catboost
-from .lightgbm_codec import dump_lightgbm, is_lightgbm, load_lightgbm
+from .codecs import SKOPS_FORMAT, codec_for, container_codec, container_for, model_codec
 from .manifest import (
     DERIVED_FILES,
-    ENSEMBLE,
     MANIFEST,
-    MODEL_FILES,
     PREPROCESS_FILE,
     SKOPS_MODEL_FILE,
-    STACKER_FILE,
     build_manifest,
     check_versions,
     dump_manifest,
-    member_prefix,
     read_manifest,
 )
 from .sidecar import qualname
 from .skops_codec import check_skops, dump_skops, load_skops
-from manabu.base.trust import TRUSTED_CONTAINERS
-from .xgboost_codec import dump_xgboost, is_xgboost, load_xgboost
-
-
-@dataclass(frozen=True)
-class _NativeCodec:
-    """A library's own format: (model bytes, sidecar bytes) out, the estimator back in."""
-    model_format: str
-    recognises: Callable[[Any], bool]
-    dump: Callable[[Any, str], tuple[bytes, bytes]]
-    load: Callable[[bytes, bytes, str, str], Any]
-
-
-# tried before skops, in this order (XGBoost's estimators are scikit-learn estimators too)
-_NATIVE = (
-    _NativeCodec("lightgbm", is_lightgbm, dump_lightgbm, load_lightgbm),
-    _NativeCodec("xgboost", is_xgboost, dump_xgboost, load_xgboost),
-    _NativeCodec("catboost", is_catboost, dump_catboost, load_catboost),
-)
 
 
 def save_model(path: str | Path, pipeline: Any, metadata: dict[str, Any], *, overwrite: bool = False,
                derived: dict[str, bytes] | None = None) -> Path:
-    """Write ``pipeline`` (a fitted Pipeline, a bare estimator, or a ``manabu.ensemble.model.
-    Ensemble``) and ``metadata`` to the folder ``path``; return the folder. An existing folder
+    """Write ``pipeline`` (a fitted Pipeline, a bare estimator, or a model that a registered
+    ``ContainerCodec`` stores, such as an ensemble) and ``metadata`` to the folder ``path``;
+    return the folder. An existing folder
     is replaced only with ``overwrite=True``. ``derived`` files (``DERIVED_FILES``: the report)
     go into the folder with the rest, outside the checksums."""
     target = Path(path).expanduser().absolute()
-    if _is_ensemble(pipeline):
-        files, description = _encode_ensemble(pipeline)
+    container = container_for(pipeline)
+    if container is not None:
+        files, description = container.encode(pipeline)
     else:
-        files, description = _encode(_as_pipeline(pipeline))
+        files, description = encode_pipeline(as_pipeline(pipeline))
     manifest = build_manifest(metadata, description, {name: _sha256(data) for name, data in files.items()})
     unknown = set(derived or {}) - DERIVED_FILES
     if unknown:
@@ -122,17 +98,17 @@ def verify(path: str | Path) -> dict[str, Any]:
 
 
 def load_model(path: str | Path) -> tuple[Any, dict[str, Any]]:
-    """The pipeline (or ``Ensemble``) saved in the folder ``path`` and its manifest, after
-    ``verify``'s checks.
+    """The pipeline (or the combined model, an ensemble say) saved in the folder ``path`` and its
+    manifest, after ``verify``'s checks.
 
     The files are read once; the bytes that were checked are the bytes that are deserialised.
     """
     folder = Path(path)
     manifest, blobs = _verified(folder)
     description = manifest["pipeline"]
-    if description.get("kind") == ENSEMBLE:
-        return _decode_ensemble(description, blobs, str(folder)), manifest
-    return _decode(description, blobs, "", str(folder)), manifest
+    if "kind" in description:  # read_manifest checked that a codec knows the kind
+        return container_codec(description["kind"]).decode(description, blobs, str(folder)), manifest
+    return decode_pipeline(description, blobs, "", str(folder)), manifest
 
 
 def _verified(folder: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
@@ -168,40 +144,36 @@ def _verified(folder: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
     return manifest, blobs
 
 
-def _is_ensemble(model: Any) -> bool:
-    return qualname(model) in TRUSTED_CONTAINERS
-
-
-def _as_pipeline(pipeline: Any) -> Pipeline:
+def as_pipeline(pipeline: Any) -> Pipeline:
+    """A bare estimator wrapped as a one-step pipeline, as storage keeps every model."""
     if isinstance(pipeline, Pipeline):
         return pipeline
-    if isinstance(pipeline, BaseEstimator) or any(codec.recognises(pipeline) for codec in _NATIVE):
+    if isinstance(pipeline, BaseEstimator) or codec_for(pipeline) is not None:
         return Pipeline([("model", pipeline)])
     raise ArtifactError("artifact.unsupported_model", step="model", type=type(pipeline).__name__)
 
 
-def _encode(pipeline: Pipeline) -> tuple[dict[str, bytes], dict[str, Any]]:
+def encode_pipeline(pipeline: Pipeline) -> tuple[dict[str, bytes], dict[str, Any]]:
     """The model files' bytes, and the manifest's description of the pipeline."""
     names = [name for name, _ in pipeline.steps]
     last_name, model = pipeline.steps[-1]
     files: dict[str, bytes] = {}
     if len(pipeline.steps) > 1:
         files[PREPROCESS_FILE] = dump_skops(Pipeline(pipeline.steps[:-1]), part="preprocessing")
-    codec = next((codec for codec in _NATIVE if codec.recognises(model)), None)
+    codec = codec_for(model)
     if codec is not None:
-        model_file, sidecar_file = MODEL_FILES[codec.model_format]
-        files[model_file], files[sidecar_file] = codec.dump(model, last_name)
+        files[codec.model_file], files[codec.sidecar_file] = codec.dump(model, last_name)
         model_format = codec.model_format
     elif isinstance(model, BaseEstimator):
         files[SKOPS_MODEL_FILE] = dump_skops(model, part=last_name)
-        model_format = "skops"
+        model_format = SKOPS_FORMAT
     else:
         raise ArtifactError("artifact.unsupported_model", step=last_name, type=qualname(model))
     return files, {"steps": names, "model_format": model_format, "model_class": qualname(model)}
 
 
-def _decode(description: dict[str, Any], blobs: dict[str, bytes], prefix: str, folder: str) -> Pipeline:
-    """The pipeline that ``_encode`` described, from its files under ``prefix``."""
+def decode_pipeline(description: dict[str, Any], blobs: dict[str, bytes], prefix: str, folder: str) -> Pipeline:
+    """The pipeline that ``encode_pipeline`` described, from its files under ``prefix``."""
     steps = description["steps"]
     preprocess: list[tuple[str, Any]] = []
     if prefix + PREPROCESS_FILE in blobs:
@@ -211,49 +183,12 @@ def _decode(description: dict[str, Any], blobs: dict[str, bytes], prefix: str, f
             raise ArtifactError("artifact.load_failed", path=folder, file=file,
                                 error="the preprocessing steps do not match the manifest")
         preprocess = list(loaded.steps)
-    model_format = description["model_format"]
-    codec = next((codec for codec in _NATIVE if codec.model_format == model_format), None)
+    codec = model_codec(description["model_format"])
     if codec is not None:
-        model_file, sidecar_file = MODEL_FILES[model_format]
-        model = codec.load(blobs[prefix + model_file], blobs[prefix + sidecar_file], folder, prefix)
+        model = codec.load(blobs[prefix + codec.model_file], blobs[prefix + codec.sidecar_file], folder, prefix)
     else:
         model = load_skops(blobs[prefix + SKOPS_MODEL_FILE], prefix + SKOPS_MODEL_FILE, folder)
     return Pipeline([*preprocess, (steps[-1], model)])
-
-
-def _encode_ensemble(ensemble: Any) -> tuple[dict[str, bytes], dict[str, Any]]:
-    """Each member stored as a single pipeline would be, under members/<i>/; the stacker as
-    skops; the manifest describes the members, their weights and the task."""
-    files: dict[str, bytes] = {}
-    members = []
-    for index, ((name, pipeline), weight) in enumerate(zip(ensemble.members, ensemble.weights, strict=True)):
-        member_files, description = _encode(_as_pipeline(pipeline))
-        prefix = member_prefix(index)
-        files.update({prefix + file: data for file, data in member_files.items()})
-        members.append({"name": str(name), "weight": float(weight), **description,
-                        "files": sorted(prefix + file for file in member_files)})
-    stacker = None
-    if ensemble.stacker is not None:
-        files[STACKER_FILE] = dump_skops(ensemble.stacker, part="stacker")
-        stacker = {"file": STACKER_FILE, "class": qualname(ensemble.stacker)}
-    description = {"kind": ENSEMBLE, "class": qualname(ensemble), "task": str(ensemble.task),
-                   "n_classes": int(ensemble.n_classes), "members": members, "stacker": stacker}
-    return files, description
-
-
-def _decode_ensemble(description: dict[str, Any], blobs: dict[str, bytes], folder: str) -> Any:
-    from manabu.ensemble.model import Ensemble
-
-    name = description.get("class")
-    if name not in TRUSTED_CONTAINERS or name != f"{Ensemble.__module__}.{Ensemble.__qualname__}":
-        raise ArtifactError("artifact.untrusted_types", path=folder, file=MANIFEST, types=str(name))
-    members = [(member["name"], _decode(member, blobs, member_prefix(index), folder))
-               for index, member in enumerate(description["members"])]
-    stacker = None
-    if description["stacker"] is not None:
-        stacker = load_skops(blobs[STACKER_FILE], STACKER_FILE, folder)
-    return Ensemble(members, [member["weight"] for member in description["members"]],
-                    description["task"], description["n_classes"], stacker)
 
 
 def _check_target(target: Path, overwrite: bool) -> None:

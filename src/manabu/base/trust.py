@@ -130,45 +130,23 @@ _SKLEARN_INTERNALS = (
     "sklearn.metrics._dist_metrics.MinkowskiDistance64",
 )
 
-# LightGBM estimators are never deserialised by skops: they are rebuilt from the booster's text
-# and a JSON sidecar, and the sidecar's class name must be one of these (or registered).
-TRUSTED_LIGHTGBM = (
-    "lightgbm.sklearn.LGBMClassifier",
-    "lightgbm.sklearn.LGBMRegressor",
-)
-
 TRUSTED_TYPES: frozenset[str] = frozenset(
     _BUILTINS + _NUMPY + _SCIPY + _SKLEARN_PREPROCESSING + _SKLEARN_MODELS + _SKLEARN_INTERNALS
-    + TRUSTED_LIGHTGBM
 )
-
-# XGBoost and CatBoost estimators are rebuilt only from their native files and a sidecar: the
-# sidecar may name these, but a skops file may not (they stay out of TRUSTED_TYPES).
-TRUSTED_NATIVE: frozenset[str] = frozenset({
-    "xgboost.sklearn.XGBClassifier",
-    "xgboost.sklearn.XGBRegressor",
-    "catboost.core.CatBoostClassifier",
-    "catboost.core.CatBoostRegressor",
-})
-
-# What manabu builds itself from a manifest's description, never from a skops file.
-TRUSTED_CONTAINERS: frozenset[str] = frozenset({"manabu.ensemble.model.Ensemble"})
 
 # Types trusted only below one attribute of one type: HistGradientBoosting with categorical
 # features builds ``_preprocessor``: a ColumnTransformer whose numerical branch is
 # FunctionTransformer(partial(check_array, ...)). FunctionTransformer stays untrusted elsewhere.
 _HGB = "sklearn.ensemble._hist_gradient_boosting.gradient_boosting."
-_HGB_PREPROCESSOR = frozenset({
+HGB_PREPROCESSOR_TYPES = frozenset({
     "sklearn.preprocessing._function_transformer.FunctionTransformer",
     "functools.partial",
     "sklearn.utils.validation.check_array",
 })
-NESTED_TRUST: Mapping[tuple[str, str], frozenset[str]] = {
-    (_HGB + "HistGradientBoostingClassifier", "_preprocessor"): _HGB_PREPROCESSOR,
-    (_HGB + "HistGradientBoostingRegressor", "_preprocessor"): _HGB_PREPROCESSOR,
-    # the same estimators with their threads set from the data size (manabu.models.boosting)
-    ("manabu.models.boosting.ThreadedHGBClassifier", "_preprocessor"): _HGB_PREPROCESSOR,
-    ("manabu.models.boosting.ThreadedHGBRegressor", "_preprocessor"): _HGB_PREPROCESSOR,
+# extended by ``register_nested_trust`` for subclasses (a family's HistGradientBoosting)
+NESTED_TRUST: dict[tuple[str, str], frozenset[str]] = {
+    (_HGB + "HistGradientBoostingClassifier", "_preprocessor"): HGB_PREPROCESSOR_TYPES,
+    (_HGB + "HistGradientBoostingRegressor", "_preprocessor"): HGB_PREPROCESSOR_TYPES,
 }
 
 # Types trusted only while the named attributes are None. ColumnTransformer turns "passthrough"
@@ -180,6 +158,7 @@ TRUSTED_WHEN_NONE: Mapping[str, tuple[str, ...]] = {
 _QUALNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 _registered: set[str] = set()
 _registered_native: set[str] = set()
+_renamed: dict[str, str] = {}
 
 
 def register_trusted(*qualnames: str, native: bool = False) -> None:
@@ -187,12 +166,33 @@ def register_trusted(*qualnames: str, native: bool = False) -> None:
 
     Called by manabu's own modules at import time for the estimator classes they define. With
     ``native=True`` the types are trusted only as the class that a native-format sidecar names
-    (an XGBoost or CatBoost subclass), never inside a skops file.
+    (an XGBoost or CatBoost estimator), never inside a skops file.
     """
     for name in qualnames:
         if not isinstance(name, str) or not _QUALNAME.match(name):
             raise ValueError(f"not a fully qualified type name: {name!r}")
     (_registered_native if native else _registered).update(qualnames)
+
+
+def register_nested_trust(owner: str, attribute: str, types: frozenset[str]) -> None:
+    """Trust ``types`` below ``attribute`` of ``owner`` only (as scikit-learn's
+    HistGradientBoosting keeps a FunctionTransformer in ``_preprocessor``)."""
+    register_trusted(owner)
+    NESTED_TRUST[(owner, attribute)] = frozenset(types)
+
+
+def register_renamed(former: str, current: str) -> None:
+    """A class that a family moved: folders saved before name it ``former`` in a sidecar; load it
+    as ``current``, which must be trusted itself (the former name earns no trust of its own)."""
+    for name in (former, current):
+        if not isinstance(name, str) or not _QUALNAME.match(name):
+            raise ValueError(f"not a fully qualified type name: {name!r}")
+    _renamed[former] = current
+
+
+def current_name(name: str) -> str:
+    """The class a stored name stands for today (itself, unless it was moved)."""
+    return _renamed.get(name, name)
 
 
 def trusted_types() -> frozenset[str]:
@@ -202,7 +202,7 @@ def trusted_types() -> frozenset[str]:
 
 def trusted_native_types() -> frozenset[str]:
     """The classes a native-format sidecar may name: the skops allowlist's, and the native ones."""
-    return trusted_types() | TRUSTED_NATIVE | _registered_native
+    return trusted_types() | _registered_native
 
 
 def untrusted(names: Iterable[str]) -> list[str]:

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from manabu.models.outputs import predict_scores
+
 
 class Ensemble:
     """Weighted average of the members' probabilities (classes) or values (regression), or,
@@ -29,12 +31,10 @@ class Ensemble:
 
     def member_outputs(self, X) -> list[np.ndarray]:
         """Each member's prediction: probabilities on every class, or values."""
-        from manabu.search.crossval import predict_scores
         return [predict_scores(pipeline, X, self.task, self.n_classes) for _, pipeline in self.members]
 
     def combine(self, outputs: list[np.ndarray]) -> np.ndarray:
         if self.stacker is not None:
-            from manabu.search.crossval import predict_scores
             return predict_scores(self.stacker, stack_features(outputs, self.task), self.task, self.n_classes)
         return sum(w * out for w, out in zip(self.weights, outputs)) / self.weights.sum()
 

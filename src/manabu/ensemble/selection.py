@@ -20,7 +20,8 @@ from sklearn.linear_model import LogisticRegression, Ridge
 
 from manabu.ensemble.model import stack_features
 from manabu.evaluate.metrics import Metric, signed
-from manabu.search.crossval import CandidateResult, predict_scores, score_predictions
+from manabu.models.outputs import predict_scores
+from manabu.search.crossval import CandidateResult, score_predictions
 from manabu.search.pool import POOL_SIZE, ensemble_pool
 
 STACK_POOL_SIZE = 8     # of the pool's models, the best a stacker sees

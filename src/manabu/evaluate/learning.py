@@ -190,7 +190,7 @@ def _contributions(estimator: Any, matrix: np.ndarray) -> np.ndarray | None:
         rounds = (0, best + 1) if best is not None else (0, 0)  # (0, 0): every round
         return np.asarray(booster.predict(data, pred_contribs=True, iteration_range=rounds), dtype=float)
     if isinstance(estimator, CatBoost):
-        from manabu.models.catboost_entry import category_frame
+        from manabu.models.catboost.family import category_frame
         cat_features = estimator.get_param("cat_features") or []
         pool = Pool(category_frame(matrix, cat_features), cat_features=list(cat_features) or None)
         return np.asarray(estimator.get_feature_importance(pool, type="ShapValues"), dtype=float)

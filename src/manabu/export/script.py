@@ -16,7 +16,7 @@ import textwrap
 from datetime import date
 from typing import Any
 
-from manabu.data import schema as schema_module
+from manabu.data.schema import values as schema_module
 from manabu.data.schema import ColumnType, Schema
 from manabu.data.splits import TIME, ValidationPlan, plan_splitter
 from manabu.base.errors import ConfigError
@@ -25,7 +25,8 @@ from manabu.features import datetime as datetime_module
 from manabu.features import text as text_module
 from manabu.features.preprocess import PreprocessKind
 from manabu.base.i18n import Message
-from manabu.models import boosting, catboost_entry
+from manabu.models import early_stopping
+from manabu.models.catboost import family as catboost_family
 from manabu.models.zoo import ZOO
 from manabu.search.candidate import Candidate
 
@@ -320,11 +321,11 @@ def _fitting(family: str, task: str, n_categorical: int, parts: _Parts) -> str:
     sections = []
     if family in EARLY_STOPPING:
         parts.need("from sklearn.model_selection import train_test_split")
-        sections.append(_constants(boosting, "PATIENCE", "HOLDOUT", "MIN_HOLDOUT_ROWS", "SMALL_DATA_TREES")
-                        + "\n\n\n" + _function(boosting, "_holdout_split"))
+        sections.append(_constants(early_stopping, "PATIENCE", "HOLDOUT", "MIN_HOLDOUT_ROWS", "SMALL_DATA_TREES")
+                        + "\n\n\n" + _function(early_stopping, "holdout_split"))
     if family == "catboost":
-        sections.append(_constants(catboost_entry, "MISSING_CODE") + "\n\n\n"
-                        + _function(catboost_entry, "category_frame").replace("isinstance(X, Pool)", "False"))
+        sections.append(_constants(catboost_family, "MISSING_CODE") + "\n\n\n"
+                        + _function(catboost_family, "category_frame").replace("isinstance(X, Pool)", "False"))
     fit = _FIT[family if family in EARLY_STOPPING else "plain"]
     if family == "lightgbm":
         parts.need("import lightgbm")
@@ -366,7 +367,7 @@ _FIT = {
             preprocess = make_preprocess()
             features = preprocess.fit_transform(X, y)
             model = make_model()
-            split = _holdout_split(y, CLASSIFICATION, SEED)
+            split = holdout_split(y, CLASSIFICATION, SEED)
             if split is None:
                 model.set_params(n_estimators=SMALL_DATA_TREES)
                 model.fit(features, y, CATEGORIES)
@@ -386,7 +387,7 @@ _FIT = {
             model = make_model()
             # CATEGORIES
             # CODES
-            split = _holdout_split(codes, CLASSIFICATION, SEED)
+            split = holdout_split(codes, CLASSIFICATION, SEED)
             if split is None:
                 model.set_params(n_estimators=SMALL_DATA_TREES)
                 model.fit(features, codes, verbose=False)
@@ -405,7 +406,7 @@ _FIT = {
             features = preprocess.fit_transform(X, y)
             # CATBOOST
             model = make_model()
-            split = _holdout_split(y, CLASSIFICATION, SEED)
+            split = holdout_split(y, CLASSIFICATION, SEED)
             if split is None:
                 model.set_params(iterations=SMALL_DATA_TREES)
                 model.fit(features, y)

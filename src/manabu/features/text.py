@@ -23,7 +23,7 @@ class TextEmbedding(TransformerMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y=None):
-        texts = _texts(X)
+        texts = column_texts(X)
         self.vectorizer_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3),
                                            max_features=self.max_features, sublinear_tf=True,
                                            dtype=np.float64)
@@ -36,13 +36,13 @@ class TextEmbedding(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         check_is_fitted(self, "svd_")
-        return self.svd_.transform(self.vectorizer_.transform(_texts(X)))
+        return self.svd_.transform(self.vectorizer_.transform(column_texts(X)))
 
     def get_feature_names_out(self, input_features=None):
         check_is_fitted(self, "svd_")
         return np.asarray([f"text_{i}" for i in range(self.n_features_out_)], dtype=object)
 
 
-def _texts(X) -> list[str]:
+def column_texts(X) -> list[str]:
     series = X.iloc[:, 0] if isinstance(X, pd.DataFrame) else pd.Series(np.asarray(X).ravel())
     return [value if isinstance(value, str) else "" for value in series.tolist()]

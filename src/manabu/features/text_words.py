@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from manabu.features.text import _texts
+from manabu.features.text import column_texts
 from manabu.features.tokenize import CHARS, joined_words, normalise
 
 LONG_TEXT = 300  # mean characters per document above which TextTfidf reads single words only
@@ -39,7 +39,7 @@ class TextTfidf(TransformerMixin, BaseEstimator):
         self.max_features = max_features
 
     def fit(self, X, y=None):
-        texts = _texts(X)
+        texts = column_texts(X)
         # on a few dozen rows a word seen once is still most of what there is to learn from
         min_df = self.min_df if len(texts) >= 20 * self.min_df else 1
         words = self.tokenizer != CHARS
@@ -60,7 +60,7 @@ class TextTfidf(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         check_is_fitted(self, "n_features_out_")
-        texts = _texts(X)
+        texts = column_texts(X)
         blocks = []
         if self.word_ is not None:
             blocks.append(self.word_.transform(self._words(texts)))
@@ -95,7 +95,7 @@ class TextTokens(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        texts = _texts(X)
+        texts = column_texts(X)
         if self.tokenizer == CHARS:  # no analyser: each character stands for a word
             words = [" ".join(ch for ch in normalise(t) if not ch.isspace()) for t in texts]
         else:

@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from manabu.base.errors import ConfigError
-from manabu.features.text import _texts
+from manabu.features.text import column_texts
 from manabu.features.tokenize import CHARS, joined_words
 
 PACKAGE = "ja_ginza"
@@ -52,7 +52,7 @@ class WordVectors(TransformerMixin, BaseEstimator):
     def transform(self, X):
         check_is_fitted(self, "width_")
         vocabulary = _vocabulary()
-        texts = _texts(X)
+        texts = column_texts(X)
         out = np.zeros((len(texts), self.width_))
         rows: dict[str, int] = {}
         for i, text in enumerate(texts):

@@ -6,6 +6,7 @@ numpy and dict look-ups and calls the model at its lowest safe level, then check
 against the original on made-up rows; only a row path that agrees is ever used.
 """
 from manabu.inference.errors import NotCovered, Unsupported
-from manabu.inference.path import RowPath, build_row_path, compile_row_path, row_path_or_none
+from manabu.inference.compiled import RowPath, compile_row_path
+from manabu.inference.path import build_row_path, row_path_or_none
 
 __all__ = ["NotCovered", "RowPath", "Unsupported", "build_row_path", "compile_row_path", "row_path_or_none"]

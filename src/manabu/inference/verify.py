@@ -14,7 +14,7 @@ import pandas as pd
 
 from manabu.data.schema import Column, ColumnType, Schema
 from manabu.inference.errors import NotCovered, Unsupported
-from manabu.inference.path import compiled_pipelines
+from manabu.inference.compiled import compiled_pipelines
 from manabu.inference.preprocess import DateParts, Lookup, Passthrough
 from manabu.inference.text import TextVectors
 

@@ -1,7 +1,8 @@
 """What the engine needs to know about one model family, and nothing more.
 
-A family is added by writing one ``ModelEntry`` and registering it in ``manabu.models.zoo``:
-the search, the artifact and the tests pick it up from there.
+A family is added by writing one ``ModelEntry`` (in a folder of its own when it brings a storage
+codec or a row path) and listing it in ``manabu.models.zoo``: the zoo registers its codec with
+storage and its row path with inference, and the search and the tests pick it up from there.
 """
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from manabu.artifact.codecs import ModelCodec, register_codec
 from manabu.features.preprocess import PreprocessKind
+from manabu.inference.models import register_row_model
 from manabu.models.space import Space, sample_space
 
 Params = dict[str, Any]
@@ -55,6 +58,11 @@ class ModelEntry:
     extra: str | None = None      # the pip extra it needs (manabu[deep]), when that is not installed
     available: Callable[[], bool] = field(default=lambda: True)  # its libraries can be imported
     languages: frozenset[str] | None = None  # text languages it is offered for (None: any)
+    # stored in its library's own format rather than skops (manabu.artifact.codecs)
+    codec: ModelCodec | None = None
+    # (fitted estimator) -> its exact stand-in on a float matrix, or None when it is not one of
+    # this family's (manabu.inference.models); families without one are called as they are
+    row_model: Callable[[Any], Any] | None = None
 
     def supports(self, task: str) -> bool:
         return str(task) in self.tasks
@@ -62,6 +70,14 @@ class ModelEntry:
     def sample(self, rng: np.random.Generator) -> Params:
         """A random configuration (random search, and the start of the others)."""
         return sample_space(self.space, rng)
+
+
+def register_family(entry: ModelEntry) -> None:
+    """Make storage and the row path know what ``entry`` brings (the zoo calls it once per family)."""
+    if entry.codec is not None:
+        register_codec(entry.codec)
+    if entry.row_model is not None:
+        register_row_model(entry.row_model)
 
 
 class DeadlineExceeded(Exception):

@@ -5,9 +5,9 @@ import json
 from importlib import resources
 
 from manabu.base.errors import ConfigError
-from manabu.models import (boosting, catboost_entry, linear, neighbors, neural, svm, text_deep, text_linear,
-                           trees, xgboost_entry)
-from manabu.models.entry import ModelEntry, Params
+from manabu.models import (boosting, catboost, lightgbm, linear, neighbors, neural, svm, text_deep, text_linear,
+                           trees, xgboost)
+from manabu.models.entry import ModelEntry, Params, register_family
 
 ZOO: dict[str, ModelEntry] = {entry.name: entry for entry in (
     text_linear.NAIVE_BAYES,
@@ -15,10 +15,10 @@ ZOO: dict[str, ModelEntry] = {entry.name: entry for entry in (
     text_linear.VECTORS,
     linear.ENTRY,
     trees.TREE,
-    boosting.LIGHTGBM,
-    xgboost_entry.ENTRY,
-    catboost_entry.ENTRY,
-    boosting.HIST_GRADIENT_BOOSTING,
+    lightgbm.ENTRY,
+    xgboost.ENTRY,
+    catboost.ENTRY,
+    boosting.ENTRY,
     neighbors.ENTRY,
     trees.EXTRA_TREES,
     trees.RANDOM_FOREST,
@@ -26,6 +26,8 @@ ZOO: dict[str, ModelEntry] = {entry.name: entry for entry in (
     neural.ENTRY,
     text_deep.LSTM,
 )}
+for _entry in ZOO.values():
+    register_family(_entry)
 
 
 def get_entries(names: list[str] | None, task: str, *, languages: frozenset[str] = frozenset(),

@@ -3,7 +3,7 @@ errs, explained in Japanese and English.
 
 Training keeps the numbers (``manabu.data.profile``: columns and distributions;
 ``manabu.evaluate.diagnostics``: the chosen model's out-of-fold errors) in the manifest;
-``render_report`` draws the page from them alone (``charts``, ``page``), so ``manabu report``
+``render_report`` draws the page from them alone (``charts``, ``markup``, ``page``), so ``manabu report``
 rebuilds it, in either language, without the data.
 """
 from manabu.artifact import REPORT_FILE

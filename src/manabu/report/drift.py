@@ -7,7 +7,7 @@ from typing import Any
 
 from manabu.evaluate.drift import level
 from manabu.report import charts
-from manabu.report.page import _both, _explain, _figure, _number, _section, _table, page
+from manabu.report.markup import both, explain, figure, number, page, section, table
 
 MAX_PSI_BARS = 20
 
@@ -27,39 +27,39 @@ def verdict(result: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 def _summary(result: dict[str, Any]) -> str:
     key, params = verdict(result)
-    sentence = _both(key, **params)
-    facts = _both("monitor.compared", rows=f"{result['rows']:,}", data=result.get("data", ""),
-                  model=result.get("model", ""))
-    return _section("summary", "monitor.title_summary", f"<p>{facts}</p><p><strong>{sentence}</strong></p>"
-                    + _explain("monitor.explain_psi"))
+    sentence = both(key, **params)
+    facts = both("monitor.compared", rows=f"{result['rows']:,}", data=result.get("data", ""),
+                 model=result.get("model", ""))
+    return section("summary", "monitor.title_summary", f"<p>{facts}</p><p><strong>{sentence}</strong></p>"
+                   + explain("monitor.explain_psi"))
 
 
 def _predictions(prediction: dict[str, Any] | None) -> str:
     if prediction is None:
-        return _section("predictions", "monitor.title_predictions", _explain("monitor.no_predictions"))
-    text = _both("monitor.prediction_psi", psi=_number(prediction["psi"], 3)) + " " + _level(prediction["psi"])
-    figure = ""
+        return section("predictions", "monitor.title_predictions", explain("monitor.no_predictions"))
+    text = both("monitor.prediction_psi", psi=number(prediction["psi"], 3)) + " " + _level(prediction["psi"])
+    chart = ""
     if prediction["kind"] == "classes":
         names = [f"{c} ({which})" for c in prediction["classes"] for which in ("train", "now")]
         values = [v for pair in zip(prediction["shares_reference"], prediction["shares_now"]) for v in pair]
-        figure = _figure(charts.bars(names, values, [None] * len(values), "share", from_zero=True), "monitor.caption_classes")
-    return _section("predictions", "monitor.title_predictions", f"<p>{text}</p>{figure}"
-                    + _explain("monitor.explain_predictions"))
+        chart = figure(charts.bars(names, values, [None] * len(values), "share", from_zero=True), "monitor.caption_classes")
+    return section("predictions", "monitor.title_predictions", f"<p>{text}</p>{chart}"
+                   + explain("monitor.explain_predictions"))
 
 
 def _columns(result: dict[str, Any]) -> str:
     rows = result["columns"]
     shown = [r for r in rows if r["psi"] is not None][:MAX_PSI_BARS]
-    figure = _figure(charts.bars([r["column"] for r in shown], [r["psi"] for r in shown], [None] * len(shown),
-                                 "PSI", from_zero=True), "monitor.caption_psi") if shown else ""
-    header = [_both(f"monitor.col_{name}") for name in ("column", "type", "psi", "level", "test", "missing",
+    chart = figure(charts.bars([r["column"] for r in shown], [r["psi"] for r in shown], [None] * len(shown),
+                               "PSI", from_zero=True), "monitor.caption_psi") if shown else ""
+    header = [both(f"monitor.col_{name}") for name in ("column", "type", "psi", "level", "test", "missing",
                                                        "unseen")]
-    table = _table(header, ([html.escape(r["column"]), r["type"], _number(r["psi"], 3), _level(r["psi"]),
-                             f"{r['test']} p={_number(r['p_value'], 2)}",
-                             f"{r['missing_reference']:.1%} → {r['missing_now']:.1%}",
-                             "—" if r["unseen"] is None else f"{r['unseen']:.1%}"] for r in rows))
-    return _section("columns", "monitor.title_columns", figure + table + _explain("monitor.explain_columns"))
+    listing = table(header, ([html.escape(r["column"]), r["type"], number(r["psi"], 3), _level(r["psi"]),
+                              f"{r['test']} p={number(r['p_value'], 2)}",
+                              f"{r['missing_reference']:.1%} → {r['missing_now']:.1%}",
+                              "—" if r["unseen"] is None else f"{r['unseen']:.1%}"] for r in rows))
+    return section("columns", "monitor.title_columns", chart + listing + explain("monitor.explain_columns"))
 
 
 def _level(value: float | None) -> str:
-    return _both(f"monitor.level_{level(value)}")
+    return both(f"monitor.level_{level(value)}")

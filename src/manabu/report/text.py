@@ -6,7 +6,7 @@ import html
 from typing import Any
 
 from manabu.report import charts
-from manabu.report.page import _both, _explain, _figure, _number, _section, _table
+from manabu.report.markup import both, explain, figure, number, section, table
 
 CHART_WORDS = 10  # words drawn per class
 
@@ -17,8 +17,8 @@ def text_section(text: dict[str, Any] | None) -> str:
     parts = []
     for column, words in text["columns"].items():
         parts.append(f"<h3>{html.escape(str(column))}</h3>")
-        parts.append(_explain("report.text_explain", documents=_number(words.get("documents")),
-                              tokenizer=words.get("tokenizer") or "-"))
+        parts.append(explain("report.text_explain", documents=number(words.get("documents")),
+                             tokenizer=words.get("tokenizer") or "-"))
         figures = []
         for label, found in (words.get("classes") or {}).items():
             block = ""
@@ -27,26 +27,26 @@ def text_section(text: dict[str, Any] | None) -> str:
                 axis = "予測値の変化 / change of prediction" if label == "value" else "確率の変化 / change of probability"
                 svg = charts.bars([w["word"] for w in towards], [w["effect"] for w in towards],
                                   [None] * len(towards), axis, from_zero=True)
-                block += _figure(svg, "report.text_towards_caption", label=label)
+                block += figure(svg, "report.text_towards_caption", label=label)
             away = ", ".join(html.escape(w["word"]) for w in found.get("away", [])[:CHART_WORDS])
             if away:
-                block += f'<p class="away">{_both("report.text_away", label=label)} {away}</p>'
+                block += f'<p class="away">{both("report.text_away", label=label)} {away}</p>'
             if block:
                 figures.append(f"<div>{block}</div>")
-        parts.append(f'<div class="grid">{"".join(figures)}</div>' if figures else _explain("report.text_no_words"))
+        parts.append(f'<div class="grid">{"".join(figures)}</div>' if figures else explain("report.text_no_words"))
     examples = text.get("examples") or []
     if examples:
-        parts.append(f"<h3>{_both('report.text_examples_title')}</h3>" + _explain("report.text_examples_explain"))
+        parts.append(f"<h3>{both('report.text_examples_title')}</h3>" + explain("report.text_examples_explain"))
         probability = "probability" in examples[0]
-        header = [_both("report.text_example"), _both("report.text_actual"), _both("report.text_predicted")]
-        header += [_both("report.text_probability")] if probability else []
-        header += [_both("report.text_verdict")]
+        header = [both("report.text_example"), both("report.text_actual"), both("report.text_predicted")]
+        header += [both("report.text_probability")] if probability else []
+        header += [both("report.text_verdict")]
         rows = []
         for e in examples:
-            row = [html.escape(e["text"]), html.escape(str(e["actual"])) if probability else _number(e["actual"]),
-                   html.escape(str(e["predicted"])) if probability else _number(e["predicted"])]
-            row += [_number(e["probability"], 3)] if probability else []
-            row.append(_both(f"report.text_{e['kind']}"))
+            row = [html.escape(e["text"]), html.escape(str(e["actual"])) if probability else number(e["actual"]),
+                   html.escape(str(e["predicted"])) if probability else number(e["predicted"])]
+            row += [number(e["probability"], 3)] if probability else []
+            row.append(both(f"report.text_{e['kind']}"))
             rows.append(row)
-        parts.append(_table(header, rows, "examples"))
-    return _section("text", "report.text_title", "\n".join(parts))
+        parts.append(table(header, rows, "examples"))
+    return section("text", "report.text_title", "\n".join(parts))

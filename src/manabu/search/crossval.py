@@ -12,6 +12,7 @@ import pandas as pd
 from manabu.data.schema import Schema
 from manabu.evaluate.metrics import Metric
 from manabu.models.entry import DeadlineExceeded
+from manabu.models.outputs import predict_scores
 from manabu.search.candidate import Candidate
 
 Folds = list[tuple[np.ndarray, np.ndarray]]
@@ -153,19 +154,6 @@ def _row_path_call(pipeline, row: pd.DataFrame, task: str) -> Callable[[], objec
     except (Unsupported, NotCovered):
         return None
     return lambda: method(values, 1)
-
-
-def predict_scores(pipeline, X: pd.DataFrame, task: str, n_classes: int) -> np.ndarray:
-    """Class probabilities on all ``n_classes`` columns (a fold may lack a class), or values."""
-    if task == "regression":
-        return np.asarray(pipeline.predict(X), dtype=float)
-    proba = np.asarray(pipeline.predict_proba(X), dtype=float)
-    seen = np.asarray(pipeline.classes_, dtype=int)
-    if len(seen) == n_classes:
-        return proba
-    full = np.zeros((len(X), n_classes))
-    full[:, seen] = proba
-    return full
 
 
 def score_predictions(metric: Metric, task: str, y_true: np.ndarray, predicted: np.ndarray, n_classes: int) -> float:

@@ -22,7 +22,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from manabu.artifact import verify
-from manabu.artifact.manifest import DISTRIBUTIONS, _version_of
+from manabu.artifact.manifest import distributions_of, version_of
 from manabu.base.errors import ArtifactError
 
 SKIPPED = frozenset({"manabu"})
@@ -73,7 +73,7 @@ def requirements(model_libraries: dict[str, str]) -> str:
         name = canonicalize_name(requirement.name)
         if name in SKIPPED:
             continue
-        version = saved.get(name) or _version_of(requirement.name)
+        version = saved.get(name) or version_of(requirement.name)
         pins[name] = f"{requirement.name}{_extras(requirement)}=={version}" if version else str(requirement)
     header = "# pinned by manabu package: the versions this model was saved and tested with\n"
     return header + "\n".join(pins[name] for name in sorted(pins)) + "\n"
@@ -81,7 +81,7 @@ def requirements(model_libraries: dict[str, str]) -> str:
 
 def _distribution(library: str) -> str:
     """The installed distribution of a library named in the manifest (xgboost is xgboost-cpu here)."""
-    installed = next((name for name in DISTRIBUTIONS.get(library, (library,)) if _version_of(name)), library)
+    installed = next((name for name in distributions_of(library) if version_of(name)), library)
     return canonicalize_name(installed)
 
 

@@ -31,7 +31,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLA
 
 from manabu.artifact import verify
 from manabu.artifact.manifest import MANIFEST
-from manabu.data.read import _PASSWORD, _first_line
+from manabu.data.read import PASSWORD_PATTERN, first_line
 from manabu.base.errors import RegistryError
 from manabu.serve import model_fingerprint
 
@@ -105,7 +105,7 @@ class Registry:
         try:
             self.engine: Engine = create_engine(self.url, pool_pre_ping=True)
         except (ArgumentError, ImportError, SQLAlchemyError) as error:
-            raise RegistryError("registry.bad_url", url=self.shown_url, reason=_first_line(error)) from None
+            raise RegistryError("registry.bad_url", url=self.shown_url, reason=first_line(error)) from None
         with self._transaction() as connection:  # reaches the database now; the tables on first use
             metadata.create_all(connection)
 
@@ -115,7 +115,7 @@ class Registry:
         try:
             return make_url(self.url).render_as_string(hide_password=True)
         except ArgumentError:
-            return _PASSWORD.sub(r"\1***@", self.url)
+            return PASSWORD_PATTERN.sub(r"\1***@", self.url)
 
     # -- changes -----------------------------------------------------------------------------
     def register(self, model_dir: str | Path, name: str, reason: str | None = None) -> Version:
@@ -251,7 +251,7 @@ class Registry:
             with self.engine.begin() as connection:
                 yield connection
         except OperationalError as error:
-            raise RegistryError("registry.unreachable", url=self.shown_url, reason=_first_line(error.orig or error)) \
+            raise RegistryError("registry.unreachable", url=self.shown_url, reason=first_line(error.orig or error)) \
                 from None
 
     def _row(self, connection, name: str, version: int) -> Version:

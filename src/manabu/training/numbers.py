@@ -21,7 +21,8 @@ from manabu.evaluate.learning import (MAX_IMPORTANCE_ROWS, REPEATS, SHARES, colu
 from manabu.evaluate.metrics import signed
 from manabu.evaluate.text import class_words
 from manabu.features.tokenize import tokenizer_of
-from manabu.search.crossval import predict_scores, score_predictions
+from manabu.models.outputs import predict_scores
+from manabu.search.crossval import score_predictions
 from manabu.search.loop import SearchProblem
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import html
 import logging
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +11,6 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from manabu.training.config import TrainConfig
 from manabu.data.read import read
 from manabu.data.schema import ColumnType, Schema
 from manabu.data.task import Task
@@ -21,67 +19,13 @@ from manabu.evaluate.metrics import compute_all
 from manabu.base.i18n import Message
 from manabu.inference import NotCovered, row_path_or_none
 from manabu.search.leaderboard import leaderboard_frame
+from manabu.training.record import TrainingRecord
 
 if TYPE_CHECKING:
     from manabu.evaluate.text import TextExplanation
 
 ROW_PATH_MAX_ROWS = 256  # inputs of at most this many rows take the row path, when there is one
 _ROW_PATH_LOCK = threading.Lock()  # one row path built at a time
-
-
-@dataclass
-class TrainingRecord:
-    """What happened during training; saved in the manifest and shown in reports."""
-
-    config: TrainConfig
-    task: Task
-    metric: str
-    classes: list[Any] | None
-    leaderboard: list[dict[str, Any]]
-    best_model: str
-    validation: dict[str, Any]
-    validation_text: Message
-    n_rows: int
-    seconds: float
-    refit_seconds: float
-    fingerprint: str
-    interrupted: bool = False
-    notices: list[Message] = field(default_factory=list)
-    report: dict[str, Any] | None = None  # the report's numbers (``manabu.training.numbers``)
-    # the file trained on (path, format, encoding, sep, sheet), for ``manabu export-code``;
-    # None when the rows came from a data frame or a database
-    source: dict[str, Any] | None = None
-
-    @property
-    def best_row(self) -> dict[str, Any]:
-        """The chosen model's leaderboard row (empty when it has none)."""
-        return next((row for row in self.leaderboard if row.get("model") == self.best_model), {})
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "config": self.config.to_dict(), "task": str(self.task), "metric": self.metric,
-            "classes": self.classes, "leaderboard": self.leaderboard, "best_model": self.best_model,
-            "validation": self.validation, "validation_text": self.validation_text.to_dict(),
-            "n_rows": self.n_rows, "seconds": self.seconds, "refit_seconds": self.refit_seconds,
-            "data_fingerprint": self.fingerprint, "interrupted": self.interrupted,
-            "notices": [n.to_dict() for n in self.notices], "report": self.report, "source": self.source,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "TrainingRecord":
-        return cls(
-            config=TrainConfig.from_dict(d["config"]), task=Task(d["task"]), metric=d["metric"],
-            classes=d["classes"], leaderboard=d["leaderboard"], best_model=d["best_model"],
-            validation=d["validation"], validation_text=_message(d["validation_text"]),
-            n_rows=d["n_rows"], seconds=d["seconds"], refit_seconds=d["refit_seconds"],
-            fingerprint=d["data_fingerprint"], interrupted=d.get("interrupted", False),
-            notices=[_message(n) for n in d.get("notices", [])], report=d.get("report"),
-            source=d.get("source"),
-        )
-
-
-def _message(d: dict[str, Any]) -> Message:
-    return Message(d["key"], d.get("params", {}))
 
 
 class Predictor:
@@ -305,13 +249,20 @@ class Predictor:
                            classes=list(range(len(self.classes))))
 
     # -- keeping it -------------------------------------------------------------------------
-    def save(self, path: str | Path, *, overwrite: bool = False, derived: dict[str, bytes] | None = None) -> Path:
-        """Save the model folder; ``derived`` files made from it (the report) go in with it."""
-        from manabu.artifact import save_model
+    def save(self, path: str | Path, *, overwrite: bool = False, report: bool = True, lang: str | None = None,
+             derived: dict[str, bytes] | None = None) -> Path:
+        """Save the model folder with its ``report.html`` (as ``manabu train`` writes it, ``lang``
+        shown first; ``report=False``: without it). ``derived`` files made from the model (a
+        report drawn before) go in with it, in the same atomic step."""
+        from manabu.artifact import REPORT_FILE, save_model
+        from manabu.artifact.pages import page
+        derived = dict(derived or {})
+        if report and REPORT_FILE not in derived:
+            derived[REPORT_FILE] = page("training", self, lang)
         metadata = {"schema": self.schema.to_dict(), "training": self.record.to_dict(),
                     "task": str(self.task), "target": self.target, "metric": self.metric,
                     "leaderboard": self.record.leaderboard}
-        return save_model(path, self.pipeline, metadata, overwrite=overwrite, derived=derived)
+        return save_model(path, self.pipeline, metadata, overwrite=overwrite, derived=derived or None)
 
     @classmethod
     def load(cls, path: str | Path) -> "Predictor":

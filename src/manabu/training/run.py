@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +12,8 @@ import pandas as pd
 from manabu.artifact import data_fingerprint
 from manabu.training.config import TrainConfig
 from manabu.data.read import read
-from manabu.data.schema import ColumnType, infer_schema
-from manabu.data.splits import choose_validation, make_folds
+from manabu.data.schema import ColumnType, Schema, infer_schema
+from manabu.data.splits import ValidationPlan, choose_validation, make_folds
 from manabu.data.task import Task, detect_task, target_notices
 from manabu.ensemble.model import Ensemble
 from manabu.ensemble.selection import (EnsembleCandidate, Limits, build_ensembles,
@@ -21,9 +22,11 @@ from manabu.base.errors import DataError, TrainingError
 from manabu.evaluate.metrics import Metric, get_metric, signed
 from manabu.base.i18n import Message
 from manabu.features.tokenize import assign_tokenizers
+from manabu.models.entry import ModelEntry
 from manabu.models.zoo import get_entries
-from manabu.training.predictor import Predictor, TrainingRecord, plain_label
-from manabu.training.presets import get_preset
+from manabu.training.predictor import Predictor, plain_label
+from manabu.training.presets import Preset, get_preset
+from manabu.training.record import TrainingRecord
 from manabu.search import (
     Budget,
     SearchListener,
@@ -50,6 +53,57 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
     """
     listener = listener or SilentListener()
     budget = Budget(config.time_limit)
+    prepared = _prepare(data, config)
+    outcome = _search(prepared, config, budget, listener, checkpoint, resume)
+    best = _choose(prepared, outcome, config, budget)
+    model, record = _refit_and_record(prepared, outcome, best, config, budget, listener)
+    if checkpoint is not None and not outcome.interrupted:
+        checkpoint.remove()  # finished: nothing left to resume
+    return Predictor(model, prepared.schema, record)
+
+
+@dataclass
+class _Prepared:
+    """What the steps of one run share: the rows, the problem the search solves, how it is
+    validated, the families to try, and the notices gathered on the way (each step adds its own)."""
+
+    raw: pd.DataFrame  # the rows as read: the report profiles them, the record names their file
+    frame: pd.DataFrame  # the rows with a target
+    schema: Schema
+    task: Task
+    classes: list | None
+    plan: ValidationPlan
+    problem: SearchProblem
+    entries: list[ModelEntry]
+    preset: Preset
+    notices: list[Message]
+
+
+def _prepare(data, config: TrainConfig) -> _Prepared:
+    """Read the rows and set the search's problem up: the encoded target, the metric, the model
+    families to try (those of the preset), the validation folds."""
+    raw, schema, task, notices = _read_rows(data, config)
+    frame = _rows_with_target(raw, config.target, task)
+    if len(frame) < 2:
+        raise DataError("validation.too_few_rows", n_rows=len(frame))
+    y, classes = _encode_target(frame[config.target], task)
+    X = schema.prepare(frame)
+    metric = get_metric(config.metric, task)
+    languages = frozenset(schema.column(name).language or "mixed" for name in schema.of_type(ColumnType.TEXT))
+    entries = get_entries(list(config.models) if config.models else None, task, languages=languages,
+                          text_model=config.text_model)
+    plan, folds = _validation(config, task, y, frame)
+    notices += list(plan.notes)
+    problem = SearchProblem(X, y, schema, str(task), metric, folds, len(classes or []), config.seed,
+                            read_row_ms=_read_row_ms(schema, frame))
+    preset = get_preset(config.preset)
+    if preset.families and not config.models:
+        entries = [e for e in entries if e.name in preset.families] or entries
+    return _Prepared(raw, frame, schema, task, classes, plan, problem, entries, preset, notices)
+
+
+def _read_rows(data, config: TrainConfig) -> tuple[pd.DataFrame, Schema, Task, list[Message]]:
+    """The rows as read, their schema (tokenizers assigned) and the task, with the notices of each."""
     frame = read(data)
     where = frame.attrs["manabu_source"].get("path")
     notices: list[Message] = list(frame.attrs.get("manabu_notices", []))
@@ -61,65 +115,79 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
     notices += assign_tokenizers(schema, config.tokenizer)
     task = detect_task(frame[config.target], config.task)
     notices += target_notices(frame[config.target])
-    raw = frame
-    frame = _rows_with_target(frame, config.target, task)
-    if len(frame) < 2:
-        raise DataError("validation.too_few_rows", n_rows=len(frame))
-    y, classes = _encode_target(frame[config.target], task)
-    X = schema.prepare(frame)
-    metric = get_metric(config.metric, task)
-    languages = frozenset(schema.column(name).language or "mixed" for name in schema.of_type(ColumnType.TEXT))
-    entries = get_entries(list(config.models) if config.models else None, task, languages=languages,
-                          text_model=config.text_model)
+    return frame, schema, task, notices
+
+
+def _validation(config: TrainConfig, task: Task, y: np.ndarray,
+                frame: pd.DataFrame) -> tuple[ValidationPlan, list]:
+    """How the models are validated (``manabu.data.splits``), and its folds."""
     groups = frame[config.group].to_numpy() if config.group else None
     times = frame[config.time] if config.time else None
     plan = choose_validation(len(y), task, y, groups=groups, time=times, override=config.validation,
                              seed=config.seed)
-    folds = make_folds(plan, len(y), y, groups=groups, time=times, seed=config.seed)
-    notices += list(plan.notes)
-    problem = SearchProblem(X, y, schema, str(task), metric, folds, len(classes or []), config.seed,
-                            read_row_ms=_read_row_ms(schema, frame))
-    preset = get_preset(config.preset)
-    if preset.families and not config.models:
-        entries = [e for e in entries if e.name in preset.families] or entries
+    return plan, make_folds(plan, len(y), y, groups=groups, time=times, seed=config.seed)
+
+
+def _search(prepared: _Prepared, config: TrainConfig, budget: Budget, listener: SearchListener,
+            checkpoint: Checkpoint | None, resume: bool):
+    """The search, each result saved to ``checkpoint`` as it comes (``resume``: continued from
+    the results saved there)."""
     previous = []
     if checkpoint is not None:
-        checkpoint.signature.update(_signature(config, frame, plan))
+        checkpoint.signature.update(_signature(config, prepared.frame, prepared.plan))
         if resume:
-            previous = checkpoint.resume({e.name: e for e in entries})
-            notices.append(Message("search.resumed", {"n": len(previous)}))
+            previous = checkpoint.resume({e.name: e for e in prepared.entries})
+            prepared.notices.append(Message("search.resumed", {"n": len(previous)}))
         else:
             checkpoint.start()
-    settings = _settings(config, preset, len(y), metric)
-    outcome = run_search(problem, entries, budget, listener, settings, previous,
+    settings = _settings(config, prepared.preset, len(prepared.problem.y), prepared.problem.metric)
+    outcome = run_search(prepared.problem, prepared.entries, budget, listener, settings, previous,
                          on_result=checkpoint.record if checkpoint is not None else None)
-    notices += outcome.notices
-    best = _best_or_raise(outcome, config, metric)
+    prepared.notices += outcome.notices
+    return outcome
+
+
+def _choose(prepared: _Prepared, outcome, config: TrainConfig, budget: Budget):
+    """The model to keep: the best one whose refit ends in time, or an ensemble that beats it
+    (where the preset builds them), or the quickest within noise of it (``--preset fast``)."""
+    problem, preset, notices = prepared.problem, prepared.preset, prepared.notices
+    best = _best_or_raise(outcome, config, problem.metric)
     best = _in_time(outcome, best, problem, budget, notices)
     if preset.ensemble and not outcome.interrupted:
         best = _with_ensembles(problem, outcome, best, budget, config, preset, notices)
     if preset.quickest_within_noise:
         best = _quickest(outcome, best, problem, budget, notices)
+    return best
+
+
+def _refit_and_record(prepared: _Prepared, outcome, best, config: TrainConfig, budget: Budget,
+                      listener: SearchListener):
+    """The chosen model refit on all rows, and the record of the run with the report's numbers."""
     try:  # the refit and the report's numbers take a while after the bar has gone: say so
         listener.stage(Message("search.stage_refit", {"model": best.candidate.name}))
         refit_start = time.monotonic()
-        model = _refit(best.candidate, problem, config.seed)
-        record = TrainingRecord(
-            config=config, task=Task(task), metric=metric.name, classes=classes,
-            leaderboard=leaderboard_records(outcome.results, metric), best_model=best.candidate.name,
-            validation=plan.to_dict(), validation_text=plan.describe(), n_rows=len(y),
-            seconds=round(budget.elapsed(), 3), refit_seconds=round(time.monotonic() - refit_start, 3),
-            interrupted=outcome.interrupted, notices=notices,
-            fingerprint=data_fingerprint(frame), source=_file_source(raw),
-        )
+        model = _refit(best.candidate, prepared.problem, config.seed)
+        record = _record(prepared, outcome, best, config, budget, refit_start)
         listener.stage(Message("search.stage_report"))
-        record.report = report_numbers(raw, best, problem, config, classes, learn=not outcome.interrupted,
-                                       model=model)
+        record.report = report_numbers(prepared.raw, best, prepared.problem, config, prepared.classes,
+                                       learn=not outcome.interrupted, model=model)
     finally:
         listener.stage(None)
-    if checkpoint is not None and not outcome.interrupted:
-        checkpoint.remove()  # finished: nothing left to resume
-    return Predictor(model, schema, record)
+    return model, record
+
+
+def _record(prepared: _Prepared, outcome, best, config: TrainConfig, budget: Budget,
+            refit_start: float) -> TrainingRecord:
+    """What the run did, for the manifest and the report (whose numbers are added after)."""
+    metric, plan = prepared.problem.metric, prepared.plan
+    return TrainingRecord(
+        config=config, task=Task(prepared.task), metric=metric.name, classes=prepared.classes,
+        leaderboard=leaderboard_records(outcome.results, metric), best_model=best.candidate.name,
+        validation=plan.to_dict(), validation_text=plan.describe(), n_rows=len(prepared.problem.y),
+        seconds=round(budget.elapsed(), 3), refit_seconds=round(time.monotonic() - refit_start, 3),
+        interrupted=outcome.interrupted, notices=prepared.notices,
+        fingerprint=data_fingerprint(prepared.frame), source=_file_source(prepared.raw),
+    )
 
 
 FILE_FORMATS = frozenset({"csv", "parquet", "excel", "json", "jsonl"})

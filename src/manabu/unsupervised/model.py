@@ -13,6 +13,7 @@ from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 
 from manabu.artifact import REPORT_FILE, data_fingerprint, load_model, read_manifest, save_model
+from manabu.artifact.pages import page
 from manabu.data.read import read
 from manabu.data.schema import Schema, infer_schema
 from manabu.base.errors import ConfigError, DataError, SchemaError
@@ -57,16 +58,21 @@ class _Unsupervised:
     def _predicted(self, frame: pd.DataFrame) -> np.ndarray:
         return np.asarray(self.pipeline.predict(self.schema.prepare(frame, where=_where(frame))))
 
-    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """The model folder, with ``report.html`` (what was found, explained) beside the model."""
+    def save(self, path: str | Path, *, overwrite: bool = False, report: bool = True,
+             lang: str | None = None) -> Path:
+        """The model folder, with ``report.html`` (what was found, explained; ``lang`` shown
+        first) beside the model; ``report=False`` saves the model alone."""
+        derived = {REPORT_FILE: self._page(lang)} if report else None
         return save_model(path, self.pipeline, {"kind": self.KIND, "schema": self.schema.to_dict(),
-                                                self.KIND: self.record}, overwrite=overwrite,
-                          derived={REPORT_FILE: self.report().encode("utf-8")})
+                                                self.KIND: self.record}, overwrite=overwrite, derived=derived)
 
     def report(self, lang: str | None = None) -> str:
-        """The HTML page that explains what was found (``manabu.report.unsupervised``)."""
-        from manabu.report.unsupervised import render_unsupervised
-        return render_unsupervised(self.KIND, self.record, lang or get_language())
+        """The HTML page that explains what was found (drawn by the ``manabu.pages`` entry point
+        named after the kind, ``artifact.pages``)."""
+        return self._page(lang).decode("utf-8")
+
+    def _page(self, lang: str | None) -> bytes:
+        return page(self.KIND, self.KIND, self.record, lang or get_language())
 
     @classmethod
     def load(cls, path: str | Path):
@@ -128,13 +134,14 @@ class ReduceModel(_Unsupervised):
     def prediction_column(self) -> str:
         return ", ".join(self.columns)
 
-    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+    def save(self, path: str | Path, *, overwrite: bool = False, report: bool = True,
+             lang: str | None = None) -> Path:
         """Only a PCA is saved: it projects new rows exactly. UMAP and t-SNE give pictures of
         the rows they were fitted on (``embedding_``); a UMAP model holds compiled code that
         cannot be saved without pickle, which manabu's model folders never use."""
         if self.record["method"] != "pca":
             raise ConfigError("reduce.not_saved", method=self.record["method"])
-        return super().save(path, overwrite=overwrite)
+        return super().save(path, overwrite=overwrite, report=report, lang=lang)
 
     def __repr__(self) -> str:
         return f"ReduceModel(method={self.record['method']!r}, dims={self.record['dims']})"

@@ -10,9 +10,9 @@ import numpy as np
 from xgboost import XGBClassifier, XGBRegressor
 from xgboost.callback import TrainingCallback
 
-from manabu.base.trust import register_trusted
+from manabu.base.trust import register_renamed, register_trusted
 from manabu.features.preprocess import PreprocessKind
-from manabu.models.boosting import PATIENCE, SMALL_DATA_TREES, _holdout_split, _rows
+from manabu.models.early_stopping import PATIENCE, SMALL_DATA_TREES, holdout_split, rows_at
 from manabu.models.entry import ALL_TASKS, TREE_ENSEMBLE_COST_EXPONENT, DeadlineExceeded, ModelEntry, Params
 from manabu.models.space import Integer, Real
 
@@ -64,7 +64,7 @@ class _EarlyStopping:
         if len(categorical_features):
             settings["feature_types"] = _feature_types(np.shape(X)[1], categorical_features)
             settings["enable_categorical"] = True
-        split = _holdout_split(y, isinstance(self, XGBClassifier), self.random_state)
+        split = holdout_split(y, isinstance(self, XGBClassifier), self.random_state)
         if split is None:
             settings["callbacks"].append(_StopAfter(SMALL_DATA_TREES))
             with _temporarily(self, settings):
@@ -72,7 +72,7 @@ class _EarlyStopping:
         train, valid = split
         settings["early_stopping_rounds"] = PATIENCE
         with _temporarily(self, settings):
-            return super().fit(_rows(X, train), y[train], eval_set=[(_rows(X, valid), y[valid])],
+            return super().fit(rows_at(X, train), y[train], eval_set=[(rows_at(X, valid), y[valid])],
                                verbose=False, **kwargs)
 
 
@@ -119,8 +119,12 @@ class EarlyStoppingXGBRegressor(_EarlyStopping, XGBRegressor):
     pass
 
 
-register_trusted("manabu.models.xgboost_entry.EarlyStoppingXGBClassifier",
-                 "manabu.models.xgboost_entry.EarlyStoppingXGBRegressor", native=True)
+# rebuilt only from their native files and a sidecar: a sidecar may name them, a skops file may not
+register_trusted(f"{__name__}.EarlyStoppingXGBClassifier", f"{__name__}.EarlyStoppingXGBRegressor",
+                 "xgboost.sklearn.XGBClassifier", "xgboost.sklearn.XGBRegressor", native=True)
+# where folders saved by manabu 0.1.0 name them
+register_renamed("manabu.models.xgboost_entry.EarlyStoppingXGBClassifier", f"{__name__}.EarlyStoppingXGBClassifier")
+register_renamed("manabu.models.xgboost_entry.EarlyStoppingXGBRegressor", f"{__name__}.EarlyStoppingXGBRegressor")
 
 
 def make(task: str, params: Params, seed: int):
@@ -142,14 +146,9 @@ SPACE = {"learning_rate": Real(0.01, 0.3, log=True), "max_depth": Integer(2, 10)
          "reg_alpha": Real(1e-3, 1.0, log=True)}
 
 
-def _categoricals(estimator, n_categorical: int) -> Params:
+def categorical_params(estimator, n_categorical: int) -> Params:
     return {"categorical_features": list(range(n_categorical))} if n_categorical else {}
 
 
-def _deadline(deadline: float) -> Params:
+def deadline_params(deadline: float) -> Params:
     return {"callbacks": [_Deadline(deadline)]}
-
-
-ENTRY = ModelEntry("xgboost", ALL_TASKS, PreprocessKind.TREE, make, SPACE, cost=1.5,
-                   cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, use_categoricals=_categoricals,
-                   stop_at=_deadline, threads_param="n_jobs", strong_start=True)

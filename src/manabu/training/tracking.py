@@ -1,4 +1,5 @@
-"""Experiment tracking: one training run logged to MLflow (``manabu train --track [URI]``).
+"""Experiment tracking: one training run logged to MLflow (``manabu train --track [URI]``,
+``manabu.fit(..., output=..., track=URI or True)``).
 
 A run holds the settings as parameters (and the chosen model's hyperparameters), the scores as
 metrics (the chosen model's, and every finished candidate's under ``leaderboard/``), the
@@ -11,11 +12,10 @@ from __future__ import annotations
 import re
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from manabu import __version__
-from manabu.data.read import _first_line
 from manabu.base.errors import ConfigError, MissingExtraError
 
 DEFAULT_FOLDER = Path("mlruns")
@@ -32,7 +32,7 @@ def track_run(predictor, model_dir: Path, uri: str | None = None, experiment: st
     experiment_id = _experiment(client, experiment, uri)
     record = predictor.record
     run = client.create_run(experiment_id, run_name=f"{predictor.target}: {record.best_model}",
-                            tags={"manabu.version": __version__, "manabu.task": str(predictor.task),
+                            tags={"manabu.version": _manabu_version(), "manabu.task": str(predictor.task),
                                   "manabu.data_fingerprint": record.fingerprint,
                                   "manabu.data": (record.source or {}).get("path") or "data frame"})
     now = int(time.time() * 1000)
@@ -62,6 +62,19 @@ def _client(uri: str | None):
         return MlflowClient(tracking_uri=uri), uri
     except Exception as error:  # MLflow raises its own tree for a bad store
         raise ConfigError("tracking.bad_uri", uri=uri, reason=_first_line(error)) from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _manabu_version() -> str:
+    """The installed manabu's version (``manabu.__version__``, read without importing the API)."""
+    try:
+        return metadata.version("manabu")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _experiment(client, name: str, uri: str) -> str:

@@ -11,13 +11,14 @@ from typing import Any
 
 import numpy as np
 
+from manabu.artifact.codecs import ModelCodec
 from manabu.base.errors import ArtifactError
-
 from manabu.base.jsonable import to_jsonable
-from .manifest import LGB_MODEL_FILE, LGB_SIDECAR_FILE
-from .sidecar import decode_classes, dump_sidecar, encode_classes, qualname, read_sidecar, trusted_class
+from manabu.artifact.sidecar import decode_classes, dump_sidecar, encode_classes, qualname, read_sidecar, trusted_class
 
 SIDECAR_VERSION = 1
+MODEL_FILE = "model.lgb.txt"
+SIDECAR_FILE = "model.lgb.json"
 _REQUIRED = ("class", "objective", "n_features_in", "fitted_with_feature_names", "best_iteration")
 
 
@@ -66,7 +67,7 @@ def load_lightgbm(text: bytes, sidecar_bytes: bytes, folder: str, prefix: str = 
     import lightgbm
     from lightgbm import LGBMClassifier, LGBMModel
 
-    sidecar_file = prefix + LGB_SIDECAR_FILE
+    sidecar_file = prefix + SIDECAR_FILE
     sidecar = read_sidecar(sidecar_bytes, folder, sidecar_file, _REQUIRED)
     cls = trusted_class(sidecar["class"], folder, sidecar_file, LGBMModel)
     params = dict(sidecar["params"])
@@ -76,7 +77,7 @@ def load_lightgbm(text: bytes, sidecar_bytes: bytes, folder: str, prefix: str = 
         estimator = cls(**params)
         booster = lightgbm.Booster(model_str=text.decode("utf-8"))
     except Exception as error:
-        raise ArtifactError("artifact.load_failed", path=folder, file=prefix + LGB_MODEL_FILE, error=f"{type(error).__name__}: {error}") from error
+        raise ArtifactError("artifact.load_failed", path=folder, file=prefix + MODEL_FILE, error=f"{type(error).__name__}: {error}") from error
     booster.best_iteration = sidecar["best_iteration"]
     # The state that LGBMModel.fit leaves behind (lightgbm/sklearn.py, LGBMModel.fit).
     estimator._Booster = booster
@@ -118,3 +119,6 @@ def _decode_class_weight(encoded: Any) -> Any:
     if isinstance(encoded, dict) and "pairs" in encoded:
         return {k: v for k, v in encoded["pairs"]}
     return encoded
+
+
+CODEC = ModelCodec("lightgbm", MODEL_FILE, SIDECAR_FILE, "lightgbm", is_lightgbm, dump_lightgbm, load_lightgbm, distributions=())

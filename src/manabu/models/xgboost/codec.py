@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from manabu.artifact.codecs import ModelCodec
 from manabu.base.errors import ArtifactError
 
-from .manifest import XGB_MODEL_FILE, XGB_SIDECAR_FILE
-from .sidecar import (
+from manabu.artifact.sidecar import (
     decode_classes,
     decode_params,
     dump_sidecar,
@@ -24,6 +24,8 @@ from .sidecar import (
 )
 
 SIDECAR_VERSION = 1
+MODEL_FILE = "model.xgb.ubj"
+SIDECAR_FILE = "model.xgb.json"
 
 
 def is_xgboost(estimator: Any) -> bool:
@@ -64,7 +66,7 @@ def load_xgboost(raw: bytes, sidecar_bytes: bytes, folder: str, prefix: str = ""
     import xgboost
     from xgboost import XGBClassifier, XGBModel
 
-    sidecar_file = prefix + XGB_SIDECAR_FILE
+    sidecar_file = prefix + SIDECAR_FILE
     sidecar = read_sidecar(sidecar_bytes, folder, sidecar_file, ("class", "n_classes", "labels"))
     cls = trusted_class(sidecar["class"], folder, sidecar_file, XGBModel)
     params = decode_params(sidecar["params"], folder, sidecar_file)
@@ -74,7 +76,7 @@ def load_xgboost(raw: bytes, sidecar_bytes: bytes, folder: str, prefix: str = ""
         if estimator.n_jobs is not None:
             booster.set_param("nthread", estimator.n_jobs)  # as fit leaves it; the file has no threads
     except Exception as error:
-        raise ArtifactError("artifact.load_failed", path=folder, file=prefix + XGB_MODEL_FILE,
+        raise ArtifactError("artifact.load_failed", path=folder, file=prefix + MODEL_FILE,
                             error=f"{type(error).__name__}: {error}") from error
     # The state that XGBModel.fit leaves behind (xgboost/sklearn.py, XGBClassifier.fit).
     estimator._Booster = booster
@@ -89,3 +91,6 @@ def load_xgboost(raw: bytes, sidecar_bytes: bytes, folder: str, prefix: str = ""
                                     error="labels do not match n_classes")
             estimator.labels_ = labels
     return estimator
+
+
+CODEC = ModelCodec("xgboost", MODEL_FILE, SIDECAR_FILE, "xgboost", is_xgboost, dump_xgboost, load_xgboost, distributions=("xgboost", "xgboost-cpu"))

@@ -1,6 +1,7 @@
 """The commands that learn without a target: cluster, anomalies and reduce.
 
-Like ``cli_ship``, this module registers its commands on ``manabu.cli``'s app, which imports it.
+Like ``manabu.cli.ship``, this module registers its commands on ``manabu.cli.common``'s app;
+``manabu.cli`` imports it.
 Each reads the data as ``train`` does, shows what it found, writes every row with its answer
 (a cluster, a score, coordinates) and saves a model folder with its report.
 """
@@ -14,9 +15,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from manabu.cli import (Debug, Lang, _default_output, _print_notices, _say, _write_atomically, app, command, err,
-                        out)
 from manabu.base.i18n import t
+from manabu.cli.common import (Debug, Lang, app, command, default_output, err, out, print_notices, say,
+                               write_atomically)
 
 
 Seed = Annotated[int, typer.Option(help="Random seed.")]
@@ -27,7 +28,7 @@ def _read(data: str) -> pd.DataFrame:
     """The rows, with what reading them noticed (an encoding, a dropped line) said first."""
     from manabu.data.read import read
     frame = read(data)
-    _print_notices(frame.attrs.get("manabu_notices", []))
+    print_notices(frame.attrs.get("manabu_notices", []))
     return frame
 
 
@@ -50,7 +51,7 @@ def cluster(
             model = run_cluster(frame, k=k, method=method, seed=seed)
         _print_clusters(model.record)
         _write_rows(frame, {"cluster": model.labels_}, labels or Path(f"{Path(data).stem}-clusters.csv"))
-        _save_with_report(model, output or _default_output(f"cluster-{data}"), "cluster.saved", overwrite)
+        _save_with_report(model, output or default_output(f"cluster-{data}"), "cluster.saved", overwrite)
     command(run)(lang=lang, debug=debug)
 
 
@@ -65,13 +66,13 @@ def _print_clusters(record: dict) -> None:
                            f"{row['bic']:,.0f}", style="bold green" if row["k"] == choice["k"] else None)
         out.print(table_)
         votes = choice["votes"]
-        _say(t("cluster.k_chosen", k=choice["k"], votes=sum(v == choice["k"] for v in votes.values()),
+        say(t("cluster.k_chosen", k=choice["k"], votes=sum(v == choice["k"] for v in votes.values()),
                silhouette=votes["silhouette"], ch=votes["calinski_harabasz"], bic=votes["bic"]), console=out)
     noise = t("cluster.noise", n=record["noise"]) if record.get("noise") else ""
-    _say(t("cluster.found", k=record["k"], method=record["method"], noise=noise), console=out)
+    say(t("cluster.found", k=record["k"], method=record["method"], noise=noise), console=out)
     for profile in record["profiles"]:
         traits = "; ".join(_trait(trait) for trait in profile["traits"])
-        _say(t("cluster.cluster_line", cluster=profile["cluster"], size=profile["size"], share=profile["share"],
+        say(t("cluster.cluster_line", cluster=profile["cluster"], size=profile["size"], share=profile["share"],
                traits=traits), console=out)
 
 
@@ -103,7 +104,7 @@ def anomalies(
             model = run_anomalies(frame, method=method, eval_label=eval_label, top=top, seed=seed)
         _print_anomalies(model.record, eval_label)
         _write_rows(frame, {"anomaly_score": model.scores_}, scores or Path(f"{Path(data).stem}-anomalies.csv"))
-        _save_with_report(model, output or _default_output(f"anomalies-{data}"), "anomalies.saved", overwrite)
+        _save_with_report(model, output or default_output(f"anomalies-{data}"), "anomalies.saved", overwrite)
     command(run)(lang=lang, debug=debug)
 
 
@@ -117,7 +118,7 @@ def _print_anomalies(record: dict, eval_label: str | None) -> None:
     out.print(table_)
     result = record.get("evaluation")
     if result:
-        _say(t("anomalies.evaluation", label=eval_label, value=result["anomaly_value"], anomalies=result["anomalies"],
+        say(t("anomalies.evaluation", label=eval_label, value=result["anomaly_value"], anomalies=result["anomalies"],
                rows=result["rows"], roc_auc=result["roc_auc"], precision=result["precision_at_k"]), console=out)
 
 
@@ -154,10 +155,10 @@ def reduce(
             _write_rows(frame, dict(zip(model.columns, model.embedding_.T)), target)
             if method != "pca":  # not saved as a model: its page goes beside the coordinates
                 page = target.with_suffix(".html")
-                _write_atomically(page, lambda partial: partial.write_text(model.report(), encoding="utf-8"))
-                _say(t("cli.report_written", path=str(page)), console=out)
+                write_atomically(page, lambda partial: partial.write_text(model.report(), encoding="utf-8"))
+                say(t("cli.report_written", path=str(page)), console=out)
         if method == "pca":
-            _save_with_report(model, output or _default_output(f"reduce-{data}"), "reduce.saved", overwrite)
+            _save_with_report(model, output or default_output(f"reduce-{data}"), "reduce.saved", overwrite)
     command(run)(lang=lang, debug=debug)
 
 
@@ -165,16 +166,16 @@ def _save_with_report(model, destination: Path, saved_key: str, overwrite: bool)
     """Save an unsupervised model (its folder holds the report) and say where both are."""
     from manabu.artifact import REPORT_FILE
     saved = model.save(destination, overwrite=overwrite)
-    _say(t(saved_key, path=str(saved)), console=out)
-    _say(t("cli.report_written", path=str(saved / REPORT_FILE)), console=out)
+    say(t(saved_key, path=str(saved)), console=out)
+    say(t("cli.report_written", path=str(saved / REPORT_FILE)), console=out)
 
 
 def _write_rows(frame: pd.DataFrame, answers: dict, path: Path) -> None:
     """The rows as they were read, with the command's answer for each (a cluster, a score,
     coordinates) as new columns."""
     placed = frame.reset_index(drop=True).assign(**{name: list(values) for name, values in answers.items()})
-    _write_atomically(path, lambda partial: placed.to_csv(partial, index=False))
-    _say(t("cli.rows_written", path=str(path), columns=", ".join(answers)), console=out)
+    write_atomically(path, lambda partial: placed.to_csv(partial, index=False))
+    say(t("cli.rows_written", path=str(path), columns=", ".join(answers)), console=out)
 
 
 def _print_components(record: dict) -> None:
@@ -185,4 +186,4 @@ def _print_components(record: dict) -> None:
         weights = ", ".join(f"{escape(w['feature'])} {w['weight']:+.2f}" for w in component["loadings"])
         table_.add_row(str(component["component"]), f"{component['explained']:.1%}", weights)
     out.print(table_)
-    _say(t("reduce.pca_total", dims=len(record["components"]), total=record["explained_total"]), console=out)
+    say(t("reduce.pca_total", dims=len(record["components"]), total=record["explained_total"]), console=out)

@@ -1,7 +1,8 @@
 """The commands for text: ``manabu tokenize`` (how a sentence is cut into words) and
 ``manabu explain`` (which words drive a text model's prediction).
 
-Like ``cli_ship``, this module registers its commands on ``manabu.cli``'s app, which imports it.
+Like ``manabu.cli.ship``, this module registers its commands on ``manabu.cli.common``'s app;
+``manabu.cli`` imports it.
 """
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from manabu.cli import Debug, Lang, _say, app, command, err, out
 from manabu.base.errors import ConfigError
 from manabu.base.i18n import t
+from manabu.cli.common import Debug, Lang, app, command, err, out, say
 
 TOKENIZE_LIMIT = 10_000  # characters that ``manabu tokenize`` shows: a table per line, read by a person
 Tokenizer = Annotated[str, typer.Option(
@@ -75,7 +76,7 @@ def _token_table(line: str, name: str, tokens) -> None:
                       token.reading, token.pos, t("text.kept_yes") if token.kept else t("text.kept_no"),
                       style=None if token.kept else "dim")
     out.print(table)
-    _say(t("text.summary", n_tokens=sum(not tok.surface.isspace() for tok in tokens),
+    say(t("text.summary", n_tokens=sum(not tok.surface.isspace() for tok in tokens),
            n_kept=sum(tok.kept for tok in tokens)), console=out)
 
 
@@ -103,12 +104,12 @@ def explain(
         label = explanation.label
         if label is not None:
             probability = float(explanation.outputs[explanation.output])
-            _say(t("text.explain_probability", label=label, probability=f"{probability:.3f}"), console=out)
+            say(t("text.explain_probability", label=label, probability=f"{probability:.3f}"), console=out)
         else:
-            _say(t("text.explain_value", value=f"{float(explanation.outputs[0]):.4g}"), console=out)
+            say(t("text.explain_value", value=f"{float(explanation.outputs[0]):.4g}"), console=out)
         shown = [e for e in explanation.effects if abs(explanation.effect(e)) > 1e-9][:top]
         if not shown:
-            _say(t("text.explain_none"), console=out)
+            say(t("text.explain_none"), console=out)
             return
         out.print(_highlighted(explanation, shown))
         table = Table(title=t("text.explain_title", label=label if label is not None else predictor.target),
@@ -121,7 +122,7 @@ def explain(
             style = "green" if value > 0 else "red"
             table.add_row(e.word, Text(f"{value:+.3f}", style=style), Text("▲" if value > 0 else "▼", style=style))
         out.print(table)
-        _say(t("text.explain_how", label=label if label is not None else predictor.target), console=out)
+        say(t("text.explain_how", label=label if label is not None else predictor.target), console=out)
     command(run)(lang=lang, debug=debug)
 
 

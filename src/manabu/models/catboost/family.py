@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 from catboost import CatBoostClassifier, CatBoostRegressor, Pool
 
-from manabu.base.trust import register_trusted
+from manabu.base.trust import register_renamed, register_trusted
 from manabu.base.interrupts import INTERRUPTED as _INTERRUPTED
 from manabu.base.interrupts import raise_if_interrupted
 from manabu.features.preprocess import PreprocessKind
-from manabu.models.boosting import PATIENCE, SMALL_DATA_TREES, _holdout_split, _rows
+from manabu.models.early_stopping import PATIENCE, SMALL_DATA_TREES, holdout_split, rows_at
 from manabu.models.entry import ALL_TASKS, TREE_ENSEMBLE_COST_EXPONENT, DeadlineExceeded, ModelEntry, Params
 from manabu.models.space import Choice, Integer, Real
 
@@ -90,12 +90,12 @@ class _EarlyStopping:
         callbacks = [*(callbacks or []), _StopOnInterrupt()]
         y = np.asarray(y)
         X = category_frame(X, self._init_params.get("cat_features"))
-        split = _holdout_split(y, isinstance(self, CatBoostClassifier), self._init_params.get("random_seed"))
+        split = holdout_split(y, isinstance(self, CatBoostClassifier), self._init_params.get("random_seed"))
         if split is None:
             super().fit(X, y, callbacks=[*callbacks, _StopAfter(SMALL_DATA_TREES)], **kwargs)
         else:
             train, valid = split
-            super().fit(_rows(X, train), y[train], eval_set=(_rows(X, valid), y[valid]),
+            super().fit(rows_at(X, train), y[train], eval_set=(rows_at(X, valid), y[valid]),
                         early_stopping_rounds=PATIENCE, use_best_model=True, callbacks=callbacks, **kwargs)
         raise_if_interrupted()  # a Ctrl-C that CatBoost swallowed (manabu.base.interrupts)
         if any(isinstance(callback, _Deadline) and callback.passed for callback in callbacks):
@@ -121,8 +121,12 @@ class EarlyStoppingCatBoostRegressor(_EarlyStopping, CatBoostRegressor):
     pass
 
 
-register_trusted("manabu.models.catboost_entry.EarlyStoppingCatBoostClassifier",
-                 "manabu.models.catboost_entry.EarlyStoppingCatBoostRegressor", native=True)
+# rebuilt only from their native files and a sidecar: a sidecar may name them, a skops file may not
+register_trusted(f"{__name__}.EarlyStoppingCatBoostClassifier", f"{__name__}.EarlyStoppingCatBoostRegressor",
+                 "catboost.core.CatBoostClassifier", "catboost.core.CatBoostRegressor", native=True)
+# where folders saved by manabu 0.1.0 name them
+register_renamed("manabu.models.catboost_entry.EarlyStoppingCatBoostClassifier", f"{__name__}.EarlyStoppingCatBoostClassifier")
+register_renamed("manabu.models.catboost_entry.EarlyStoppingCatBoostRegressor", f"{__name__}.EarlyStoppingCatBoostRegressor")
 
 
 def make(task: str, params: Params, seed: int):
@@ -142,16 +146,11 @@ SPACE = {"learning_rate": Real(0.01, 0.2, log=True), "depth": Integer(3, 8),
          "bagging_temperature": Real(0.0, 1.0), "one_hot_max_size": Choice((2, 16, ONE_HOT_MAX_SIZE))}
 
 
-def _categoricals(estimator, n_categorical: int) -> Params:
+def categorical_params(estimator, n_categorical: int) -> Params:
     if n_categorical:
         estimator.set_params(cat_features=tuple(range(n_categorical)))
     return {}
 
 
-def _deadline(deadline: float) -> Params:
+def deadline_params(deadline: float) -> Params:
     return {"callbacks": [_Deadline(deadline)]}
-
-
-ENTRY = ModelEntry("catboost", ALL_TASKS, PreprocessKind.TREE, make, SPACE, cost=2.0,
-                   cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, use_categoricals=_categoricals,
-                   stop_at=_deadline, threads_param="thread_count", strong_start=True)

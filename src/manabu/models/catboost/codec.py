@@ -10,12 +10,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from manabu.artifact.codecs import ModelCodec
 from manabu.base.errors import ArtifactError
 
-from .manifest import CBM_MODEL_FILE, CBM_SIDECAR_FILE
-from .sidecar import decode_params, dump_sidecar, encode_params, qualname, read_sidecar, trusted_class
+from manabu.artifact.sidecar import decode_params, dump_sidecar, encode_params, qualname, read_sidecar, trusted_class
 
 SIDECAR_VERSION = 1
+MODEL_FILE = "model.cbm"
+SIDECAR_FILE = "model.cbm.json"
 
 
 def is_catboost(estimator: Any) -> bool:
@@ -40,7 +42,7 @@ def dump_catboost(estimator: Any, step: str) -> tuple[bytes, bytes]:
                                 objective=type(params[name]).__name__)
     # CatBoost writes cbm only to a file; the folder is private to this call
     with tempfile.TemporaryDirectory(prefix="manabu-cbm-") as scratch:
-        path = Path(scratch) / CBM_MODEL_FILE
+        path = Path(scratch) / MODEL_FILE
         estimator.save_model(str(path), format="cbm")
         data = path.read_bytes()
     sidecar = {
@@ -56,7 +58,7 @@ def load_catboost(data: bytes, sidecar_bytes: bytes, folder: str, prefix: str = 
     ``prefix`` is the files' sub-folder in the model folder (an ensemble member's)."""
     from catboost import CatBoost
 
-    sidecar_file = prefix + CBM_SIDECAR_FILE
+    sidecar_file = prefix + SIDECAR_FILE
     sidecar = read_sidecar(sidecar_bytes, folder, sidecar_file, ("class",))
     cls = trusted_class(sidecar["class"], folder, sidecar_file, CatBoost)
     params = decode_params(sidecar["params"], folder, sidecar_file)
@@ -64,6 +66,9 @@ def load_catboost(data: bytes, sidecar_bytes: bytes, folder: str, prefix: str = 
         estimator = cls(**params)
         estimator.load_model(blob=data, format="cbm")
     except Exception as error:
-        raise ArtifactError("artifact.load_failed", path=folder, file=prefix + CBM_MODEL_FILE,
+        raise ArtifactError("artifact.load_failed", path=folder, file=prefix + MODEL_FILE,
                             error=f"{type(error).__name__}: {error}") from error
     return estimator
+
+
+CODEC = ModelCodec("catboost", MODEL_FILE, SIDECAR_FILE, "catboost", is_catboost, dump_catboost, load_catboost, distributions=())

@@ -1,7 +1,7 @@
 """The commands that ship a model: serve, registry, monitor, retrain and package.
 
-They live beside ``manabu.cli`` (which imports this module last, to register them) and use its
-shared pieces: the app, the error handling of ``command``, the consoles and the atomic writer.
+``manabu.cli`` imports this module to register them; they use the shared pieces of
+``manabu.cli.common``: the app, the error handling of ``command``, the consoles and the atomic writer.
 """
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from manabu.cli import (LEADERBOARD_ROWS, Debug, Lang, _language, _say, _sigterm_as_interrupt, _write_atomically,
-                        app, command, err, out)
 from manabu.base.errors import ConfigError
 from manabu.base.i18n import t
+from manabu.cli.common import (LEADERBOARD_ROWS, Debug, Lang, app, command, err, language, out, say,
+                               sigterm_as_interrupt, write_atomically)
 from manabu.training.progress import RichListener
 
 RegistryOption = Annotated[str | None, typer.Option(
@@ -57,10 +57,10 @@ def serve(
         served = load_app(model_dir, token, int(max_body_mb * 1024 * 1024), info,
                           str(log_requests) if log_requests else None, log_share)
         predictor = served.predictor
-        _say(t("serve.listening", model=predictor.record.best_model, task=str(predictor.task),
+        say(t("serve.listening", model=predictor.record.best_model, task=str(predictor.task),
                target=predictor.target, url=f"http://{host}:{port}"), console=out)
         if not token:
-            _say(t("serve.no_token", host=host, port=port), style="yellow")
+            say(t("serve.no_token", host=host, port=port), style="yellow")
         run_server(served, host=host, port=port, workers=workers)
     command(run)(lang=lang, debug=debug)
 
@@ -92,7 +92,7 @@ def registry_register(
     """Register a model folder as the next version of NAME (copied, verified, read-only)."""
     def run() -> None:
         version = _registry(registry, store).register(model_dir, name, reason)
-        _say(t("registry.registered", label=version.label, path=str(model_dir)), console=out)
+        say(t("registry.registered", label=version.label, path=str(model_dir)), console=out)
     command(run)(lang=lang, debug=debug)
 
 
@@ -106,7 +106,7 @@ def registry_list(
         opened = _registry(registry, store)
         found = opened.list(name)
         if not found:
-            _say(t("registry.none_yet", url=opened.shown_url), console=out)
+            say(t("registry.none_yet", url=opened.shown_url), console=out)
             return
         _print_versions(found)
     command(run)(lang=lang, debug=debug)
@@ -144,7 +144,7 @@ def registry_promote(
     """Move a version to a stage; the version in production before is archived."""
     def run() -> None:
         moved = _registry(registry, store).promote(name, version, to, reason)
-        _say(t("registry.promoted", label=moved.label, stage=moved.stage), console=out)
+        say(t("registry.promoted", label=moved.label, stage=moved.stage), console=out)
     command(run)(lang=lang, debug=debug)
 
 
@@ -157,7 +157,7 @@ def registry_rollback(
     """Put the previous production version of NAME back in production."""
     def run() -> None:
         back = _registry(registry, store).rollback(name, reason)
-        _say(t("registry.rolled_back", name=name, version=back.version), console=out)
+        say(t("registry.rolled_back", name=name, version=back.version), console=out)
     command(run)(lang=lang, debug=debug)
 
 
@@ -171,7 +171,7 @@ def registry_delete(
     """Delete a version that is not in production, and its stored files."""
     def run() -> None:
         _registry(registry, store).delete(name, version, reason)
-        _say(t("registry.deleted", label=f"{name}@{version}"), console=out)
+        say(t("registry.deleted", label=f"{name}@{version}"), console=out)
     command(run)(lang=lang, debug=debug)
 
 
@@ -206,10 +206,10 @@ def monitor(
         from manabu.report.drift import render_drift
         from manabu.serve.monitor import drift_of
         result = drift_of(model_dir, data, threshold)
-        page = render_drift(result, _language(lang) or "en").encode("utf-8")
-        written = _write_atomically(output or Path("drift.html"), lambda partial: partial.write_bytes(page))
+        page = render_drift(result, language(lang) or "en").encode("utf-8")
+        written = write_atomically(output or Path("drift.html"), lambda partial: partial.write_bytes(page))
         _print_drift(result)
-        _say(t("monitor.written", path=str(written)), console=out)
+        say(t("monitor.written", path=str(written)), console=out)
         if result["drifted"] or result["prediction_drifted"]:
             raise typer.Exit(EXIT_DRIFT)
     command(run)(lang=lang, debug=debug)
@@ -233,7 +233,7 @@ def _print_drift(result: dict) -> None:
                        style="bold red" if row["drifted"] else None)
     out.print(table_)
     key, params = verdict(result)
-    _say(t(key, **params), console=out)
+    say(t(key, **params), console=out)
 
 
 @app.command()
@@ -253,12 +253,12 @@ def retrain(
         from manabu.serve.retrain import retrain as run_retrain
         opened = _registry(registry, store)
         production = opened.version(name, "production")
-        _say(t("retrain.training", name=name, version=production.version, mode=mode))
-        with _sigterm_as_interrupt():
+        say(t("retrain.training", name=name, version=production.version, mode=mode))
+        with sigterm_as_interrupt():
             result = run_retrain(opened, name, data, mode=mode, force=force, time_limit=time_limit,
                                  listener=RichListener(err))
         key = "retrain.promoted" if result.better else "retrain.forced" if result.promoted else "retrain.kept"
-        _say(t(key, label=result.version.label, metric=result.metric, candidate=f"{result.candidate_score:.4f}",
+        say(t(key, label=result.version.label, metric=result.metric, candidate=f"{result.candidate_score:.4f}",
                production=f"{result.production_score:.4f}", version=result.production.version), console=out)
     command(run)(lang=lang, debug=debug)
 
@@ -274,5 +274,5 @@ def package_command(
     def run() -> None:
         from manabu.serve.package import package
         written = package(model_dir, output, overwrite=overwrite)
-        _say(t("serve.packaged", path=str(written)), console=out)
+        say(t("serve.packaged", path=str(written)), console=out)
     command(run)(lang=lang, debug=debug)

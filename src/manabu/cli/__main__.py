@@ -1,0 +1,4 @@
+"""``python -m manabu.cli``: the ``manabu`` command."""
+from manabu.cli import main
+
+main()

@@ -1,0 +1,281 @@
+"""The commands around a trained model: train, predict, report, export-code, info and quickstart.
+
+``train`` runs ``manabu.api.TrainRun`` (what ``manabu.fit(..., output=...)`` runs) step by step
+and shows each step: the progress, the leaderboard, where the model and its report were written.
+"""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from manabu.base.errors import ConfigError, DataError
+from manabu.base.i18n import t
+from manabu.cli.common import (LEADERBOARD_ROWS, LOCAL_TRACKING, Debug, Lang, app, cannot_write, command,
+                               default_output, err, language, out, print_notices, progress, say,
+                               sigterm_as_interrupt, split, write_atomically)
+from manabu.training.config import DEFAULT_TIME_LIMIT, TrainConfig
+from manabu.training.progress import RichListener
+
+
+@app.command()
+def train(
+    data: Annotated[str, typer.Argument(metavar="DATA", help="Training data: CSV/TSV/Parquet/Excel/JSON lines file, or a SQLAlchemy URL with --table/--query.")],
+    target: Annotated[str, typer.Option("--target", "-t", help="Column to predict.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Model folder to write (default: a new folder under ./manabu-models).")] = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds for the whole training, refit included.")] = DEFAULT_TIME_LIMIT,
+    metric: Annotated[str | None, typer.Option(help="Metric to optimise (default: roc_auc, log_loss or rmse by task).")] = None,
+    task: Annotated[str | None, typer.Option(help="binary, multiclass or regression (default: detected).")] = None,
+    models: Annotated[str | None, typer.Option(help="Comma-separated model families to try (default: all).")] = None,
+    validation: Annotated[str | None, typer.Option(help="holdout, kfold, loo, or a number of folds (default: chosen from the data size).")] = None,
+    group: Annotated[str | None, typer.Option(help="Column of groups kept together in one fold.")] = None,
+    time: Annotated[str | None, typer.Option("--time", help="Datetime column: validate on later rows than training rows.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    max_trials: Annotated[int | None, typer.Option(help="Stop after this many candidates.")] = None,
+    preset: Annotated[str, typer.Option(help="fast (one small model), balanced (ensemble if it helps) or best (ensembles and stacking).")] = "balanced",
+    search: Annotated[str, typer.Option(help="How to choose candidates after the known-good defaults: bayes, random or grid.")] = "bayes",
+    max_latency_ms: Annotated[float | None, typer.Option(help="Keep only models that predict one row within this many milliseconds.")] = None,
+    tokenizer: Annotated[str, typer.Option(help="Japanese analyser of text columns: sudachi, fugashi or janome (auto: the first installed).")] = "auto",
+    text_model: Annotated[Path | None, typer.Option(help="Folder of a local Transformer checkpoint (save_pretrained) to fine-tune on the text columns.")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue the stopped search of the model folder given with --output.")] = False,
+    table: Annotated[str | None, typer.Option(help="SQL table to read (with a database URL).")] = None,
+    query: Annotated[str | None, typer.Option(help="SQL query to read (with a database URL).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace the model folder if it exists.")] = False,
+    track: Annotated[str | None, typer.Option(
+        metavar="[URI]", help="Log the run to MLflow: settings, scores, leaderboard, report and model "
+                              "(alone: the local store mlruns/mlflow.db).")] = None,
+    lang: Lang = None, debug: Debug = False,
+) -> None:
+    """Train models on DATA to predict --target; print the leaderboard and save the best model."""
+    arguments = {**locals(), "models": split(models)}
+
+    def run():
+        from manabu.api import config_of
+        config = config_of(arguments)
+        if resume and output is None:
+            raise ConfigError("cli.resume_needs_output")
+        train_and_show(data, config, output, overwrite, table=table, query=query, resume=resume, track=track)
+    command(run)(lang=lang, debug=debug)
+
+
+def train_and_show(data, config: TrainConfig, output: Path | None, overwrite: bool, *,
+                   table: str | None = None, query: str | None = None, name: str | None = None,
+                   resume: bool = False, track: str | None = None):
+    """``manabu train``: the steps of ``TrainRun``, each shown as it comes."""
+    from manabu.api import TrainRun
+
+    destination = output or default_output(name or (f"{data}-{table}" if table else data))
+    run = TrainRun(data, config, destination, overwrite=overwrite, resume=resume, table=table, query=query,
+                   track=None if track is None else True if track == LOCAL_TRACKING else track)
+    frame = run.frame
+    say(t("cli.training", rows=len(frame), columns=frame.shape[1], target=config.target,
+          seconds=f"{config.time_limit:g}"))
+    listener = RichListener(err)
+    with sigterm_as_interrupt():
+        predictor = run.train(listener)
+    print_notices([n for n in predictor.notices if n not in listener.shown])  # the rest were shown live
+    print_leaderboard(predictor)
+    with err.status(t("cli.drawing_report")):
+        run.draw_report()
+    saved = run.save()
+    if run.interrupted_while_saving:
+        say(t("cli.interrupted_saving"))
+    from manabu.artifact import REPORT_FILE
+    say(t("cli.saved", path=str(saved)), console=out)
+    say(t("cli.report_written", path=str(saved / REPORT_FILE)), console=out)
+    if predictor.record.interrupted and isinstance(data, str):
+        say(t("cli.resume_hint", data=data, target=config.target, path=str(saved)), console=out)
+    tracked = run.track()
+    if tracked is not None:
+        run_id, uri = tracked
+        say(t("tracking.tracked", run=run_id, uri=uri), console=out)
+    say(t("cli.next_predict", path=str(saved)), console=out)
+    return predictor
+
+
+def print_leaderboard(predictor) -> None:
+    """The first ``LEADERBOARD_ROWS`` rows of the leaderboard, the chosen model in green."""
+    board = predictor.leaderboard()
+    metric = predictor.metric
+    table_ = Table(title=escape(t("cli.leaderboard_title", metric=metric,
+                                  validation=predictor.record.validation_text.render())))
+    for header in ("#", t("cli.col_model"), f"{metric}", "±", t("cli.col_fit_s"), t("cli.col_latency_ms"),
+                   t("cli.col_status")):
+        table_.add_column(header, justify="right" if header not in (t("cli.col_model"), t("cli.col_status")) else "left")
+    shown = board.head(LEADERBOARD_ROWS)
+    for row in shown.itertuples():
+        score = "" if pd.isna(row.score) else f"{row.score:.4f}"
+        std = "" if pd.isna(row.score_std) else f"{row.score_std:.4f}"
+        rank = "" if pd.isna(row.rank) else str(int(row.rank))
+        style = "bold green" if row.model == predictor.record.best_model else None
+        latency = "" if pd.isna(row.latency_ms) else f"{row.latency_ms:.2f}"
+        table_.add_row(rank, escape(row.model), score, std, f"{row.fit_seconds:.2f}", latency,
+                       t(f"cli.status_{row.status}"), style=style)
+    out.print(table_)
+    if len(board) > len(shown):
+        say(t("cli.more_rows", n=len(board) - len(shown)), console=out)
+    say(t("cli.best", model=predictor.record.best_model, seconds=f"{predictor.record.seconds:.1f}"), console=out)
+
+
+@app.command()
+def predict(
+    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder written by `manabu train`.")],
+    data: Annotated[str, typer.Argument(metavar="DATA", help="Data to predict on (the target column may be absent).")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="CSV file to write (default: standard output).")] = None,
+    table: Annotated[str | None, typer.Option(help="SQL table to read (with a database URL).")] = None,
+    query: Annotated[str | None, typer.Option(help="SQL query to read (with a database URL).")] = None,
+    lang: Lang = None, debug: Debug = False,
+) -> None:
+    """Add predictions (and class probabilities) to DATA and write them as CSV."""
+    command(_predict)(model_dir, data, output, table=table, query=query, lang=lang, debug=debug)
+
+
+def _predict(model_dir: Path, data: str, output: Path | None, *, table=None, query=None) -> None:
+    """Predict chunk by chunk (CSV and Parquet stream), so that a file larger than memory can be
+    scored; the rows go out as they are predicted, to a partial file renamed at the end."""
+    from manabu.api import load
+    from manabu.data.read import read_chunks
+
+    predictor = load(model_dir)  # a trained model, or a clustering
+    options = {name: value for name, value in (("table", table), ("query", query)) if value is not None}
+    chunks = read_chunks(data, **options)
+    print_notices(chunks.notices)
+    column = predictor.prediction_column
+
+    def write(handle) -> int:
+        rows = 0
+        with progress(t("cli.predicting"), chunks.total) as advance:
+            for chunk in chunks:
+                predictor.predict_frame(chunk).to_csv(handle, index=False, header=rows == 0)
+                rows += len(chunk)
+                advance(chunks.done())
+        if rows == 0:
+            raise DataError("data.no_rows", path=data, columns="-")
+        return rows
+
+    if output is None:
+        write(sys.stdout)
+        return
+    written = []
+    write_atomically(output, lambda partial: written.append(_with_open(partial, write)))
+    say(t("cli.predicted", rows=written[0], path=str(output), column=column))
+
+
+def _with_open(path: Path, write: Callable) -> int:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        return write(handle)
+
+
+@app.command()
+def report(
+    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder written by `manabu train`.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="HTML file to write (default: MODEL_DIR/report.html).")] = None,
+    lang: Lang = None,
+    debug: Debug = False,
+) -> None:
+    """Rebuild the HTML report of a model: its data, the models compared, the chosen one's errors.
+
+    The page holds Japanese and English; --lang picks the one shown first."""
+    def run() -> None:
+        from manabu.report import REPORT_FILE, report_for_folder, write_report
+        with err.status(t("cli.drawing_report")):
+            if output is None:
+                try:
+                    written = write_report(model_dir, lang=language(lang))
+                except OSError as error:  # a read-only model folder, say
+                    raise cannot_write(model_dir / REPORT_FILE, error) from None
+            else:
+                page = report_for_folder(model_dir, lang=language(lang)).encode("utf-8")
+                written = write_atomically(output, lambda partial: partial.write_bytes(page))
+        say(t("cli.report_written", path=str(written)), console=out)
+    command(run)(lang=lang, debug=debug)
+
+
+@app.command("export-code")
+def export_code(
+    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder written by `manabu train`.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Python file to write (default: print the script).")] = None,
+    lang: Lang = None,
+    debug: Debug = False,
+) -> None:
+    """Write the best single model as a standalone Python script (pandas, scikit-learn, no manabu).
+
+    The script reads the data, prepares it as manabu did, scores the model on the same folds
+    and prints the score beside the leaderboard's."""
+    def run() -> None:
+        from manabu.export import script_for_folder
+        script = script_for_folder(model_dir)
+        if output is None:
+            sys.stdout.write(script)
+            return
+        written = write_atomically(output, lambda partial: partial.write_text(script, encoding="utf-8"))
+        say(t("cli.code_written", path=str(written)), console=out)
+    command(run)(lang=lang, debug=debug)
+
+
+@app.command()
+def info(
+    data: Annotated[str, typer.Argument(metavar="DATA", help="Data file (or a SQLAlchemy URL with --table/--query).")],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict: shows its distribution and the task.")] = None,
+    table: Annotated[str | None, typer.Option(help="SQL table to read.")] = None,
+    query: Annotated[str | None, typer.Option(help="SQL query to read.")] = None,
+    lang: Lang = None, debug: Debug = False,
+) -> None:
+    """Show rows, columns, inferred types, missing values and the target distribution."""
+    command(_info)(data, target, table=table, query=query, lang=lang, debug=debug)
+
+
+def _info(data: str, target: str | None, *, table=None, query=None) -> None:
+    from manabu.data.read import read
+    from manabu.data.schema import infer_schema
+    from manabu.data.task import detect_task
+
+    frame = read(data, table=table, query=query)
+    schema = infer_schema(frame, target, where=frame.attrs["manabu_source"].get("path"))
+    say(t("cli.info_shape", rows=len(frame), columns=frame.shape[1]), console=out)
+    table_ = Table(t("cli.col_column"), t("cli.col_type"), t("cli.col_role"), t("cli.col_missing"),
+                   t("cli.col_unique"), t("cli.col_example"))
+    for column in schema.columns:
+        example = frame[column.name].dropna()
+        kind = t(f"cli.type_{column.type}") + (f" ({column.language})" if column.language else "")
+        table_.add_row(escape(column.name), kind, t(f"cli.role_{column.role}"),
+                       f"{column.n_missing:,} ({column.n_missing / max(len(frame), 1):.0%})",
+                       f"{column.n_unique:,}", escape(str(example.iloc[0])[:30]) if len(example) else "")
+    out.print(table_)
+    print_notices(list(frame.attrs.get("manabu_notices", [])) + schema.notices)
+    if target:
+        task = detect_task(frame[target])
+        say(t("cli.info_task", target=target, task=t(f"cli.task_{task}")), console=out)
+        if str(task) == "regression":
+            say(frame[target].describe().to_string(), console=out)
+        else:
+            counts = frame[target].value_counts(dropna=False)
+            dist = Table(t("cli.col_class"), t("cli.col_count"), t("cli.col_share"))
+            for label, count in counts.items():
+                dist.add_row(escape(str(label)), f"{count:,}", f"{count / len(frame):.1%}")
+            out.print(dist)
+
+
+@app.command()
+def quickstart(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Model folder to write.")] = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds for training.")] = 20.0,
+    lang: Lang = None, debug: Debug = False,
+) -> None:
+    """Train on a real bundled data set (breast cancer diagnosis) to see manabu at work."""
+    command(_quickstart)(output, time_limit, lang=lang, debug=debug)
+
+
+def _quickstart(output: Path | None, time_limit: float) -> None:
+    from manabu.data.datasets import load_quickstart
+
+    frame, target, description = load_quickstart()
+    say(description.render(), console=out)
+    config = TrainConfig(target=target, time_limit=time_limit)
+    train_and_show(frame, config, output, overwrite=False, name="quickstart")

@@ -1,0 +1,15 @@
+"""The CatBoost family: the estimator and its search space (``family``), stored as its cbm file (``codec``),
+answering a few rows through a ``Pool`` of the rows (``rows``). The zoo lists ``ENTRY``; nothing else names the family."""
+from __future__ import annotations
+
+from manabu.features.preprocess import PreprocessKind
+from manabu.models.entry import ALL_TASKS, TREE_ENSEMBLE_COST_EXPONENT, ModelEntry
+
+from .codec import CODEC
+from .family import SPACE, categorical_params, deadline_params, make
+from .rows import compile_catboost
+
+ENTRY = ModelEntry("catboost", ALL_TASKS, PreprocessKind.TREE, make, SPACE, cost=2.0,
+                   cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, use_categoricals=categorical_params,
+                   stop_at=deadline_params, threads_param="thread_count", strong_start=True,
+                   codec=CODEC, row_model=compile_catboost)
