@@ -3,8 +3,11 @@
     import manabu
     predictor = manabu.fit("train.csv", target="price", time_limit=60)
     predictor.leaderboard()
-    predictor.save("models/price")
+    predictor.save("models/price")            # the model folder, with its report.html
     manabu.load("models/price").predict("new.csv")
+
+``manabu.fit("train.csv", target="price", output="models/price")`` trains and saves in one call,
+as ``manabu train`` does (Ctrl-C keeps the best model so far, ``resume=True`` continues).
 """
 from __future__ import annotations
 

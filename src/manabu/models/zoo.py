@@ -70,6 +70,10 @@ def portfolio(name: str, facts: frozenset[str] = frozenset()) -> list[Params]:
     """Known-good configurations of one family, tried before any random search. A configuration
     marked ``"when": FACT`` is for data with that fact only (``facts`` of the search problem:
     "positive_target", a regression target above zero, which a log link needs)."""
-    text = resources.files("manabu.models").joinpath("portfolios", f"{name}.json").read_text("utf-8")
+    models = resources.files("manabu.models")
+    file = models / name / "portfolio.json"  # a family with a folder of its own keeps it there
+    if not (models / name).is_dir():
+        file = models / "portfolios" / f"{name}.json"
+    text = file.read_text("utf-8")
     return [{k: v for k, v in config.items() if k != "when"} for config in json.loads(text)["configs"]
             if config.get("when") is None or config["when"] in facts]

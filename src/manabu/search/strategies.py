@@ -19,13 +19,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from manabu.training import config
 from manabu.models.entry import ModelEntry, Params
 from manabu.models.space import Choice, Dimension, Integer, Real
 from manabu.search.candidate import Candidate
-
-STRATEGIES = config.STRATEGIES
-
 
 class Strategy(Protocol):
     def propose(self) -> Candidate | None:

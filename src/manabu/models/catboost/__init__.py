@@ -1,5 +1,6 @@
-"""The CatBoost family: the estimator and its search space (``family``), stored as its cbm file (``codec``),
-answering a few rows through a ``Pool`` of the rows (``rows``). The zoo lists ``ENTRY``; nothing else names the family."""
+"""The CatBoost family: the estimator and its search space (``family``), stored as its cbm file
+(``codec``), answering a few rows through a ``Pool`` of the rows (``rows``). The zoo lists
+``ENTRY``; nothing else names the family."""
 from __future__ import annotations
 
 from manabu.features.preprocess import PreprocessKind

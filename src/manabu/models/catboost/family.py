@@ -11,9 +11,8 @@ from catboost import CatBoostClassifier, CatBoostRegressor, Pool
 from manabu.base.trust import register_renamed, register_trusted
 from manabu.base.interrupts import INTERRUPTED as _INTERRUPTED
 from manabu.base.interrupts import raise_if_interrupted
-from manabu.features.preprocess import PreprocessKind
 from manabu.models.early_stopping import PATIENCE, SMALL_DATA_TREES, holdout_split, rows_at
-from manabu.models.entry import ALL_TASKS, TREE_ENSEMBLE_COST_EXPONENT, DeadlineExceeded, ModelEntry, Params
+from manabu.models.entry import DeadlineExceeded, Params
 from manabu.models.space import Choice, Integer, Real
 
 MAX_ROUNDS = 2000

@@ -1,5 +1,6 @@
-"""The LightGBM family: the estimator and its search space (``family``), stored as its booster's own text (``codec``),
-answering a few rows through its C API (``rows``). The zoo lists ``ENTRY``; nothing else names the family."""
+"""The LightGBM family: the estimator and its search space (``family``), stored as its booster's
+own text (``codec``), answering a few rows through its C API (``rows``). The zoo lists
+``ENTRY``; nothing else names the family."""
 from __future__ import annotations
 
 from manabu.features.preprocess import PreprocessKind

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from manabu.inference.errors import NotCovered
+from manabu.inference.errors import NotCovered, Unsupported
 
 
 class LightGBM:

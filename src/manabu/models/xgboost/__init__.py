@@ -1,5 +1,6 @@
-"""The XGBoost family: the estimator and its search space (``family``), stored as its booster's UBJSON (``codec``),
-answering a few rows through flat-array trees (``rows``). The zoo lists ``ENTRY``; nothing else names the family."""
+"""The XGBoost family: the estimator and its search space (``family``), stored as its booster's
+UBJSON (``codec``), answering a few rows through flat-array trees (``rows``). The zoo lists
+``ENTRY``; nothing else names the family."""
 from __future__ import annotations
 
 from manabu.features.preprocess import PreprocessKind

@@ -11,9 +11,8 @@ from xgboost import XGBClassifier, XGBRegressor
 from xgboost.callback import TrainingCallback
 
 from manabu.base.trust import register_renamed, register_trusted
-from manabu.features.preprocess import PreprocessKind
 from manabu.models.early_stopping import PATIENCE, SMALL_DATA_TREES, holdout_split, rows_at
-from manabu.models.entry import ALL_TASKS, TREE_ENSEMBLE_COST_EXPONENT, DeadlineExceeded, ModelEntry, Params
+from manabu.models.entry import DeadlineExceeded, Params
 from manabu.models.space import Integer, Real
 
 MAX_ROUNDS = 2000
