@@ -5,8 +5,14 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from manabu.base.i18n import get_language
 from manabu.report import charts
 from manabu.report.markup import both, explain, figure, number, page, section, table
+
+
+def unsupervised_report(model: Any, lang: str | None = None) -> str:
+    """The page of a clustering, anomaly or reduction model (found by ``manabu.artifact.pages``)."""
+    return render_unsupervised(model.KIND, model.record, lang or get_language())
 
 
 def render_unsupervised(kind: str, record: dict[str, Any], lang: str) -> str:

@@ -1,5 +1,5 @@
-"""Shipping a model: the HTTP server, the registry, drift monitoring, retraining, packaging and
-experiment tracking. Each submodule is imported by the command that needs it, so this package
+"""Shipping a model: the HTTP server, the registry, drift monitoring, retraining and packaging
+(experiment tracking is part of a training run: ``manabu.training.tracking``). Each submodule is imported by the command that needs it, so this package
 itself imports nothing heavy."""
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from manabu.base.errors import ConfigError, MissingExtraError
+from manabu.data.read import first_line
 
 DEFAULT_FOLDER = Path("mlruns")
 EXPERIMENT = "manabu"
@@ -61,12 +62,7 @@ def _client(uri: str | None):
     try:
         return MlflowClient(tracking_uri=uri), uri
     except Exception as error:  # MLflow raises its own tree for a bad store
-        raise ConfigError("tracking.bad_uri", uri=uri, reason=_first_line(error)) from None
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+        raise ConfigError("tracking.bad_uri", uri=uri, reason=first_line(error)) from None
 
 
 def _manabu_version() -> str:

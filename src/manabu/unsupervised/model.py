@@ -17,7 +17,6 @@ from manabu.artifact.pages import page
 from manabu.data.read import read
 from manabu.data.schema import Schema, infer_schema
 from manabu.base.errors import ConfigError, DataError, SchemaError
-from manabu.base.i18n import get_language
 from manabu.unsupervised.anomalies import Detectors, evaluation, reasons
 from manabu.unsupervised.clustering import fit_clusters, prepare_rows, profiles
 from manabu.unsupervised.reduction import Projection, summary
@@ -72,7 +71,7 @@ class _Unsupervised:
         return self._page(lang).decode("utf-8")
 
     def _page(self, lang: str | None) -> bytes:
-        return page(self.KIND, self.KIND, self.record, lang or get_language())
+        return page(self.KIND, self, lang)
 
     @classmethod
     def load(cls, path: str | Path):
