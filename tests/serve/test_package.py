@@ -32,7 +32,10 @@ def test_the_folder_holds_what_the_dockerfile_copies(packaged):
         assert (packaged / copied.rstrip("/")).exists(), copied
     assert re.search(r"^FROM python:3\.\d+-slim", dockerfile, re.M) and "HEALTHCHECK" in dockerfile
     verify(packaged / "model")
-    assert (packaged / "app" / "manabu" / "i18n" / "ja.toml").is_file()
+    assert (packaged / "app" / "manabu" / "base" / "i18n" / "ja.toml").is_file()
+    # the codecs and pages are found through manabu's entry points, kept beside the copied code
+    plugins = next((packaged / "app").glob("manabu-*.dist-info")) / "entry_points.txt"
+    assert "manabu.plugins" in plugins.read_text("utf-8")
     assert not list((packaged / "app").rglob("__pycache__"))
     assert os.access(packaged / "start.sh", os.X_OK)
 

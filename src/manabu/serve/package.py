@@ -44,6 +44,7 @@ def package(model_dir: str | Path, output: str | Path, *, overwrite: bool = Fals
         shutil.copytree(source, partial / "model")
         shutil.copytree(Path(__file__).resolve().parents[1], partial / "app" / "manabu",
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        _write_plugin_list(partial / "app")
         libraries = manifest.get("libraries", {})
         python = libraries.get("python") or "3.11"
         (partial / "requirements.txt").write_text(requirements(libraries), encoding="utf-8")
@@ -59,6 +60,17 @@ def package(model_dir: str | Path, output: str | Path, *, overwrite: bool = Fals
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return target
+
+
+def _write_plugin_list(app: Path) -> None:
+    """manabu's entry points (the modules that register storage codecs and pages), beside the
+    copied code: the container imports manabu from the folder, not from an installed package,
+    and a LightGBM, XGBoost or CatBoost model is read through a codec registered that way."""
+    distribution = metadata.distribution("manabu")
+    info = app / f"manabu-{distribution.version}.dist-info"
+    info.mkdir()
+    for name in ("METADATA", "entry_points.txt"):
+        (info / name).write_text(distribution.read_text(name) or "", encoding="utf-8")
 
 
 def requirements(model_libraries: dict[str, str]) -> str:
