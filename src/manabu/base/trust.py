@@ -168,10 +168,14 @@ def register_trusted(*qualnames: str, native: bool = False) -> None:
     ``native=True`` the types are trusted only as the class that a native-format sidecar names
     (an XGBoost or CatBoost estimator), never inside a skops file.
     """
-    for name in qualnames:
+    _check_names(qualnames)
+    (_registered_native if native else _registered).update(qualnames)
+
+
+def _check_names(names: Iterable[str]) -> None:
+    for name in names:
         if not isinstance(name, str) or not _QUALNAME.match(name):
             raise ValueError(f"not a fully qualified type name: {name!r}")
-    (_registered_native if native else _registered).update(qualnames)
 
 
 def register_nested_trust(owner: str, attribute: str, types: frozenset[str]) -> None:
@@ -181,13 +185,14 @@ def register_nested_trust(owner: str, attribute: str, types: frozenset[str]) -> 
     NESTED_TRUST[(owner, attribute)] = frozenset(types)
 
 
-def register_renamed(former: str, current: str) -> None:
-    """A class that a family moved: folders saved before name it ``former`` in a sidecar; load it
-    as ``current``, which must be trusted itself (the former name earns no trust of its own)."""
-    for name in (former, current):
-        if not isinstance(name, str) or not _QUALNAME.match(name):
-            raise ValueError(f"not a fully qualified type name: {name!r}")
-    _renamed[former] = current
+def register_moved(former_module: str, current_module: str, *classes: str) -> None:
+    """Classes that a family moved from ``former_module``: folders saved before name them there
+    in a sidecar; load them from ``current_module``, where they must be trusted themselves (the
+    former names earn no trust of their own)."""
+    for cls in classes:
+        former, current = f"{former_module}.{cls}", f"{current_module}.{cls}"
+        _check_names((former, current))
+        _renamed[former] = current
 
 
 def current_name(name: str) -> str:

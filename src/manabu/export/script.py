@@ -227,9 +227,9 @@ def _preparing(schema: Schema, parts: _Parts) -> str:
     text_types = [TYPE_LISTS[t] for t in (ColumnType.CATEGORICAL, ColumnType.HIGH_CARDINALITY, ColumnType.TEXT)
                   if t in present]
     parts.need("import re", "import unicodedata", "from datetime import date, datetime")
-    helpers = [_constants(schema_module, "_INT_TEXT", "_FLOAT_TEXT", "_FORMATTED", "_TRUE", "_FALSE"),
+    helpers = [_constants(schema_module, "_INT_TEXT", "_FLOAT_TEXT", "_FORMATTED", "TRUE_WORDS", "FALSE_WORDS"),
                *(_function(schema_module, name) for name in
-                 ("_float_text", "canonical_text", "_norm", "_normalised", "parse_number", "_bool_token")),
+                 ("float_text", "canonical_text", "norm_text", "normalised", "parse_number", "bool_token")),
                _AS_FUNCTIONS]
     lines = ['def prepare(frame):',
              '    """The feature columns typed as manabu typed them for its models."""',
@@ -258,7 +258,7 @@ _AS_FUNCTIONS = textwrap.dedent('''\
         elif pd.api.types.is_numeric_dtype(values.dtype):
             numbers = pd.Series(values.to_numpy(dtype=float, na_value=np.nan), index=values.index)
         else:
-            numbers = values.astype(object).map(lambda v: parse_number(_normalised(v)), na_action="ignore")
+            numbers = values.astype(object).map(lambda v: parse_number(normalised(v)), na_action="ignore")
         return numbers.astype(float).replace([np.inf, -np.inf], np.nan)
 
 
@@ -268,12 +268,12 @@ _AS_FUNCTIONS = textwrap.dedent('''\
             return pd.Series(values.to_numpy(dtype=float, na_value=np.nan), index=values.index)
 
         def read(value):
-            word = _bool_token(value)
+            word = bool_token(value)
             if word in true_words:
                 return 1.0
             if word in false_words:
                 return 0.0
-            return 1.0 if word in _TRUE else 0.0 if word in _FALSE else np.nan
+            return 1.0 if word in TRUE_WORDS else 0.0 if word in FALSE_WORDS else np.nan
 
         return values.astype(object).map(read, na_action="ignore").astype(float)
 
@@ -290,7 +290,7 @@ _AS_FUNCTIONS = textwrap.dedent('''\
             if getattr(values.dt, "tz", None) is not None:
                 values = values.dt.tz_convert("UTC").dt.tz_localize(None)
             return values.astype("datetime64[ns]")
-        texts = values.astype(object).map(_normalised, na_action="ignore")
+        texts = values.astype(object).map(normalised, na_action="ignore")
         if date_format == "%Y%m%d":
             texts = texts.where(texts.astype(str).str.fullmatch(r"\\d{8}"))
         parsed = pd.to_datetime(texts, format=date_format, errors="coerce", utc=True)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from manabu.artifact.manifest import manabu_version
 from manabu.base.errors import ConfigError, MissingExtraError
 from manabu.data.read import first_line
 
@@ -33,7 +33,7 @@ def track_run(predictor, model_dir: Path, uri: str | None = None, experiment: st
     experiment_id = _experiment(client, experiment, uri)
     record = predictor.record
     run = client.create_run(experiment_id, run_name=f"{predictor.target}: {record.best_model}",
-                            tags={"manabu.version": _manabu_version(), "manabu.task": str(predictor.task),
+                            tags={"manabu.version": manabu_version() or "unknown", "manabu.task": str(predictor.task),
                                   "manabu.data_fingerprint": record.fingerprint,
                                   "manabu.data": (record.source or {}).get("path") or "data frame"})
     now = int(time.time() * 1000)
@@ -63,14 +63,6 @@ def _client(uri: str | None):
         return MlflowClient(tracking_uri=uri), uri
     except Exception as error:  # MLflow raises its own tree for a bad store
         raise ConfigError("tracking.bad_uri", uri=uri, reason=first_line(error)) from None
-
-
-def _manabu_version() -> str:
-    """The installed manabu's version (``manabu.__version__``, read without importing the API)."""
-    try:
-        return metadata.version("manabu")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def _experiment(client, name: str, uri: str) -> str:

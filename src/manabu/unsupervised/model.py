@@ -13,7 +13,7 @@ from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 
 from manabu.artifact import REPORT_FILE, data_fingerprint, load_model, read_manifest, save_model
-from manabu.artifact.pages import page
+from manabu.artifact.pages import page, page_maker
 from manabu.data.read import read
 from manabu.data.schema import Schema, infer_schema
 from manabu.base.errors import ConfigError, DataError, SchemaError
@@ -61,17 +61,14 @@ class _Unsupervised:
              lang: str | None = None) -> Path:
         """The model folder, with ``report.html`` (what was found, explained; ``lang`` shown
         first) beside the model; ``report=False`` saves the model alone."""
-        derived = {REPORT_FILE: self._page(lang)} if report else None
+        derived = {REPORT_FILE: page(self.KIND, self, lang)} if report else None
         return save_model(path, self.pipeline, {"kind": self.KIND, "schema": self.schema.to_dict(),
                                                 self.KIND: self.record}, overwrite=overwrite, derived=derived)
 
     def report(self, lang: str | None = None) -> str:
         """The HTML page that explains what was found (drawn by the ``manabu.pages`` entry point
         named after the kind, ``artifact.pages``)."""
-        return self._page(lang).decode("utf-8")
-
-    def _page(self, lang: str | None) -> bytes:
-        return page(self.KIND, self, lang)
+        return page_maker(self.KIND)(self, lang)
 
     @classmethod
     def load(cls, path: str | Path):

@@ -21,7 +21,7 @@ _INT_TEXT = re.compile(r"[+-]?\d+")
 _FLOAT_TEXT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
 
 
-def _float_text(x: float) -> Any:
+def float_text(x: float) -> Any:
     if x != x:
         return np.nan
     if x.is_integer() and abs(x) < 2**53:
@@ -39,12 +39,12 @@ def canonical_text(value: Any) -> Any:
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (float, np.floating)):
-        return _float_text(float(value))
+        return float_text(float(value))
     if isinstance(value, str):
         if _INT_TEXT.fullmatch(value):
             return str(int(value))
         if _FLOAT_TEXT.fullmatch(value):
-            return _float_text(float(value))
+            return float_text(float(value))
         return value
     if isinstance(value, (datetime, date)):
         return value.isoformat()
@@ -58,7 +58,7 @@ def canonical_levels(levels: Any) -> list[Any]:
     if kind in "iu":
         return [str(v) for v in values]
     if kind == "f":
-        return [_float_text(v) for v in values]
+        return [float_text(v) for v in values]
     return [canonical_text(v) for v in values]
 
 
@@ -89,7 +89,7 @@ def canonical(s: pd.Series) -> np.ndarray:
     return per_level(s, canonical_levels)
 
 
-def _norm(text: str) -> str:
+def norm_text(text: str) -> str:
     """NFKC-normalised, stripped text: full-width ３．５ becomes 3.5, ２０２４年 becomes 2024年."""
     return unicodedata.normalize("NFKC", text).strip()
 
@@ -101,12 +101,12 @@ def normalised_levels(levels: Any, limit: int | None = None) -> list[str]:
     short), which keeps a column of whole articles fast.
     """
     if getattr(levels.dtype, "kind", "O") != "O":
-        return [_norm(str(v)) for v in canonical_levels(levels)]
-    return [_normalised(v, limit) for v in levels.tolist()]
+        return [norm_text(str(v)) for v in canonical_levels(levels)]
+    return [normalised(v, limit) for v in levels.tolist()]
 
 
-def _normalised(value: Any, limit: int | None = None) -> str:
-    return _norm((value if isinstance(value, str) else str(canonical_text(value)))[:limit])
+def normalised(value: Any, limit: int | None = None) -> str:
+    return norm_text((value if isinstance(value, str) else str(canonical_text(value)))[:limit])
 
 
 # ------------------------------------------------------------------------------ numbers in text
@@ -188,26 +188,19 @@ def best_date_format(texts: list[str], weights: np.ndarray) -> tuple[str | None,
 
 # ------------------------------------------------------------------------------------ booleans
 
-_TRUE = frozenset({"true", "yes", "y", "t", "1", "はい", "有", "あり"})
-_FALSE = frozenset({"false", "no", "n", "f", "0", "いいえ", "無", "なし"})
+TRUE_WORDS = frozenset({"true", "yes", "y", "t", "1", "はい", "有", "あり"})
+FALSE_WORDS = frozenset({"false", "no", "n", "f", "0", "いいえ", "無", "なし"})
 
 
-def _bool_token(value: Any) -> str:
-    return _norm(str(canonical_text(value))).casefold()
+def bool_token(value: Any) -> str:
+    return norm_text(str(canonical_text(value))).casefold()
 
 
 def boolean_levels(levels: list[Any]) -> tuple[list[str], list[str]] | None:
     """(true tokens, false tokens) when the levels are one true-like and one false-like word."""
-    tokens = sorted({_bool_token(v) for v in levels})
+    tokens = sorted({bool_token(v) for v in levels})
     if len(tokens) != 2:
         return None
-    true = [t for t in tokens if t in _TRUE]
-    false = [t for t in tokens if t in _FALSE]
+    true = [t for t in tokens if t in TRUE_WORDS]
+    false = [t for t in tokens if t in FALSE_WORDS]
     return (true, false) if len(true) == 1 and len(false) == 1 else None
-
-
-# ``manabu export`` copies the functions and constants above into its scripts under their own
-# names (export/script.py lists them), so they keep their underscores; the package's other
-# modules use them by these names.
-float_text, norm_text, normalised, bool_token = _float_text, _norm, _normalised, _bool_token
-TRUE_WORDS, FALSE_WORDS = _TRUE, _FALSE

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from catboost import CatBoostClassifier, CatBoostRegressor, Pool
 
-from manabu.base.trust import register_renamed, register_trusted
+from manabu.base.trust import register_moved, register_trusted
 from manabu.base.interrupts import INTERRUPTED as _INTERRUPTED
 from manabu.base.interrupts import raise_if_interrupted
 from manabu.models.early_stopping import PATIENCE, SMALL_DATA_TREES, holdout_split, rows_at
@@ -124,8 +124,8 @@ class EarlyStoppingCatBoostRegressor(_EarlyStopping, CatBoostRegressor):
 register_trusted(f"{__name__}.EarlyStoppingCatBoostClassifier", f"{__name__}.EarlyStoppingCatBoostRegressor",
                  "catboost.core.CatBoostClassifier", "catboost.core.CatBoostRegressor", native=True)
 # where folders saved by manabu 0.1.0 name them
-register_renamed("manabu.models.catboost_entry.EarlyStoppingCatBoostClassifier", f"{__name__}.EarlyStoppingCatBoostClassifier")
-register_renamed("manabu.models.catboost_entry.EarlyStoppingCatBoostRegressor", f"{__name__}.EarlyStoppingCatBoostRegressor")
+register_moved("manabu.models.catboost_entry", __name__,
+               "EarlyStoppingCatBoostClassifier", "EarlyStoppingCatBoostRegressor")
 
 
 def make(task: str, params: Params, seed: int):

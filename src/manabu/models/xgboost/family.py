@@ -10,7 +10,7 @@ import numpy as np
 from xgboost import XGBClassifier, XGBRegressor
 from xgboost.callback import TrainingCallback
 
-from manabu.base.trust import register_renamed, register_trusted
+from manabu.base.trust import register_moved, register_trusted
 from manabu.models.early_stopping import PATIENCE, SMALL_DATA_TREES, holdout_split, rows_at
 from manabu.models.entry import DeadlineExceeded, Params
 from manabu.models.space import Integer, Real
@@ -122,8 +122,7 @@ class EarlyStoppingXGBRegressor(_EarlyStopping, XGBRegressor):
 register_trusted(f"{__name__}.EarlyStoppingXGBClassifier", f"{__name__}.EarlyStoppingXGBRegressor",
                  "xgboost.sklearn.XGBClassifier", "xgboost.sklearn.XGBRegressor", native=True)
 # where folders saved by manabu 0.1.0 name them
-register_renamed("manabu.models.xgboost_entry.EarlyStoppingXGBClassifier", f"{__name__}.EarlyStoppingXGBClassifier")
-register_renamed("manabu.models.xgboost_entry.EarlyStoppingXGBRegressor", f"{__name__}.EarlyStoppingXGBRegressor")
+register_moved("manabu.models.xgboost_entry", __name__, "EarlyStoppingXGBClassifier", "EarlyStoppingXGBRegressor")
 
 
 def make(task: str, params: Params, seed: int):
