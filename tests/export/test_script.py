@@ -16,8 +16,9 @@ from manabu.data.splits import ValidationPlan, choose_validation, make_folds
 from manabu.base.errors import ConfigError
 from manabu.evaluate.metrics import get_metric, metrics_for
 from manabu.export import script_for_folder
-from manabu.export.script import _Parts, _scoring, _validation, best_single_row, export_script
-from manabu.export.source import Source
+from manabu.export.script import best_single_row, export_script
+from manabu.export.source import ScriptParts, Source
+from manabu.export.training import scoring_section, validation_section
 from manabu.search.crossval import score_predictions
 
 # what a score may differ by between manabu and the script: thread scheduling, nothing more
@@ -174,8 +175,8 @@ def test_the_folds_are_the_ones_manabu_drew(kind, override, column):
     plan = choose_validation(n, task, y if task != "regression" else None, groups=groups, time=times,
                              override=override, seed=3)
     expected = make_folds(plan, n, y, groups=groups, time=times)
-    parts = _Parts(Source())
-    code = _validation(ValidationPlan.from_dict(plan.to_dict()), {"group": "g", "time": "t"}, parts)
+    parts = ScriptParts(Source())
+    code = validation_section(ValidationPlan.from_dict(plan.to_dict()), {"group": "g", "time": "t"}, parts)
     folds = load("\n".join(parts.import_lines()) + "\n" + code)["make_folds"](y, frame)
     assert len(folds) == len(expected)
     for (train, valid), (want_train, want_valid) in zip(folds, expected):
@@ -193,8 +194,8 @@ def test_every_metric_is_computed_as_manabu_computes_it(task):
         predicted = rng.dirichlet(np.ones(k), n)
         predicted[:5] = np.eye(k)[y[:5]]  # certain answers: log loss clips them
     for metric in metrics_for(task):
-        parts = _Parts(Source())
-        code = _scoring(metric.name, task, parts)
+        parts = ScriptParts(Source())
+        code = scoring_section(metric.name, task, parts)
         score = load("\n".join(parts.import_lines()) + "\n" + code)["score"]
         want = score_predictions(get_metric(metric.name, task), task, y, predicted, k)
         assert score(y, predicted) == pytest.approx(want, rel=1e-12), metric.name

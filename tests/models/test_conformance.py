@@ -12,7 +12,9 @@ For every family and every task it claims (``ModelEntry.tasks``):
 5. the compiled row path, where one is built, answers as the pipeline; a family that brings its
    own row model (``row_model``) must get one;
 6. every family is either rebuilt by the exported script (tests/export/test_script.py checks
-   those) or refused by the exporter with a clear ConfigError.
+   those) or refused by the exporter with a clear ConfigError; a family's own way of training in
+   that script (``script_fit``) is valid Python defining ``fit`` for every task, with and without
+   category codes.
 
 Families that learn from text (``needs_text``, or text-only preprocessing) get a frame with a
 short Japanese (or English) review column; families whose extra is not installed are skipped,
@@ -316,3 +318,17 @@ def test_the_exported_script_covers_every_family_or_refuses_it():
             export_script(schema, _training(name, "binary"))
         assert refused.value.key == "export.no_single_model", f"{name}: refused with {refused.value.key}"
         assert "text" in str(refused.value), f"{name}: the refusal does not say why: {refused.value}"
+
+
+@pytest.mark.parametrize("name", sorted(name for name, entry in ZOO.items() if entry.script_fit is not None))
+def test_a_family_s_script_fit_is_python_that_defines_fit(name):
+    entry = ZOO[name]
+    for task in TASKS:
+        for n_categorical in (0, 3):
+            fitting = entry.script_fit(task, n_categorical)
+            tree = ast.parse("\n\n".join([*fitting.helpers, fitting.fit]))
+            defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+            assert "fit" in defined, f"{name} / {task}: its script_fit defines no fit(X, y)"
+            assert ("CATEGORY_CODES" in fitting.fit + fitting.features_of_x) <= fitting.category_codes, \
+                f"{name} / {task}: uses CATEGORY_CODES without asking the script to define it"
+            ast.parse(fitting.features_of_x, mode="eval")

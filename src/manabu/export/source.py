@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 
 LINE_WIDTH = 100
+# manabu's own transformers, whose code the script carries (``manabu.export.preparing``)
+SCRIPT_CLASSES = frozenset({"DatetimeParts", "TextEmbedding"})
 
 
 class Source:
@@ -92,6 +94,29 @@ class Source:
         return cls.__name__
 
 
+class ScriptParts:
+    """What a script's sections need imported, gathered as they are written."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.lines: set[str] = {"import argparse", "import json", "from pathlib import Path",
+                                "import numpy as np", "import pandas as pd"}
+
+    def need(self, *lines: str) -> None:
+        self.lines.update(lines)
+
+    def import_lines(self) -> list[str]:
+        lines = self.lines | set(self.source.import_lines())
+        plain = sorted(line for line in lines if line.startswith("import "))
+        from_lines = sorted(line for line in lines if line.startswith("from "))
+        return plain + from_lines
+
+
+def literal_value(value: Any) -> str:
+    """A constant of the script (a path, a name, a number) as source."""
+    return Source().render(value)
+
+
 def string_literal(text: str) -> str:
     """A double-quoted Python literal (JSON's escapes are Python's), non-ASCII kept readable."""
     return json.dumps(text, ensure_ascii=False)
@@ -99,16 +124,12 @@ def string_literal(text: str) -> str:
 
 def library_class(cls: type) -> type:
     """The class to write: ``cls``, or the library class a manabu subclass extends."""
-    if not cls.__module__.startswith("manabu.") or cls.__name__ in _SCRIPT_CLASSES:
+    if not cls.__module__.startswith("manabu.") or cls.__name__ in SCRIPT_CLASSES:
         return cls
     for base in cls.__mro__[1:]:
         if not base.__module__.startswith("manabu.") and base is not object:
             return base
     raise TypeError(f"{cls.__qualname__} has no library class to write instead")
-
-
-# manabu's own transformers, whose code the script carries (``manabu.export.script``)
-_SCRIPT_CLASSES = frozenset({"DatetimeParts", "TextEmbedding"})
 
 
 def changed_params(obj: Any, cls: type) -> dict[str, Any]:

@@ -1,12 +1,15 @@
 """scikit-learn's HistGradientBoosting, with native categoricals."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from manabu.base.trust import HGB_PREPROCESSOR_TYPES, register_nested_trust
 from manabu.features.preprocess import PreprocessKind
 from manabu.models.entry import ALL_TASKS, TREE_ENSEMBLE_COST_EXPONENT, ModelEntry, Params, threads_for
+from manabu.models.script import PLAIN, ScriptFit
 from manabu.models.space import Integer, Real
 
 
@@ -54,6 +57,11 @@ def _hgb_categoricals(estimator, n_categorical: int) -> Params:
     return {}
 
 
+def _hgb_script(task: str, n_categorical: int) -> ScriptFit:
+    """Its categorical columns are a constructor argument: the script names them, then fits plainly."""
+    return replace(PLAIN, category_codes=n_categorical > 0)
+
+
 ENTRY = ModelEntry("hist_gradient_boosting", ALL_TASKS, PreprocessKind.TREE,
                    make_hgb, HGB_SPACE, cost=1.0, cost_exponent=TREE_ENSEMBLE_COST_EXPONENT,
-                                    use_categoricals=_hgb_categoricals, strong_start=True)
+                   use_categoricals=_hgb_categoricals, strong_start=True, script_fit=_hgb_script)

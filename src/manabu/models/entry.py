@@ -15,6 +15,7 @@ import numpy as np
 from manabu.artifact.codecs import ModelCodec, register_codec
 from manabu.features.preprocess import PreprocessKind
 from manabu.inference.models import register_row_model
+from manabu.models.script import ScriptFit
 from manabu.models.space import Space, sample_space
 
 Params = dict[str, Any]
@@ -63,6 +64,9 @@ class ModelEntry:
     # (fitted estimator) -> its exact stand-in on a float matrix, or None when it is not one of
     # this family's (manabu.inference.models); families without one are called as they are
     row_model: Callable[[Any], Any] | None = None
+    # (task, category columns) -> how a script of ``manabu export-code`` trains it, when that is
+    # more than ``model.fit(features, y)`` (manabu.models.script)
+    script_fit: Callable[[str, int], ScriptFit] | None = None
 
     def supports(self, task: str) -> bool:
         return str(task) in self.tasks

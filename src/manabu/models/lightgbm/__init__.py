@@ -1,6 +1,7 @@
 """The LightGBM family: the estimator and its search space (``family``), stored as its booster's
-own text (``codec``), answering a few rows through its C API (``rows``). The zoo lists
-``ENTRY``; nothing else names the family."""
+own text (``codec``), answering a few rows through its C API (``rows``), trained in the scripts
+of ``manabu export-code`` as manabu trains it (``script``). The zoo lists ``ENTRY``; nothing else
+names the family."""
 from __future__ import annotations
 
 from manabu.features.preprocess import PreprocessKind
@@ -9,8 +10,9 @@ from manabu.models.entry import ALL_TASKS, TREE_ENSEMBLE_COST_EXPONENT, ModelEnt
 from .codec import CODEC
 from .family import SPACE, categorical_params, deadline_params, make
 from .rows import compile_lightgbm
+from .script import script_fit
 
 ENTRY = ModelEntry("lightgbm", ALL_TASKS, PreprocessKind.TREE, make, SPACE, cost=1.0,
                    cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, use_categoricals=categorical_params,
                    stop_at=deadline_params, threads_param="n_jobs", strong_start=True, codec=CODEC,
-                   row_model=compile_lightgbm)
+                   row_model=compile_lightgbm, script_fit=script_fit)

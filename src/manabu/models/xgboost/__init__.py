@@ -1,6 +1,7 @@
 """The XGBoost family: the estimator and its search space (``family``), stored as its booster's
-UBJSON (``codec``), answering a few rows through flat-array trees (``rows``). The zoo lists
-``ENTRY``; nothing else names the family."""
+UBJSON (``codec``), answering a few rows through flat-array trees (``rows``), trained in the
+scripts of ``manabu export-code`` as manabu trains it (``script``). The zoo lists ``ENTRY``;
+nothing else names the family."""
 from __future__ import annotations
 
 from manabu.features.preprocess import PreprocessKind
@@ -9,8 +10,9 @@ from manabu.models.entry import ALL_TASKS, TREE_ENSEMBLE_COST_EXPONENT, ModelEnt
 from .codec import CODEC
 from .family import SPACE, categorical_params, deadline_params, make
 from .rows import compile_xgboost
+from .script import script_fit
 
 ENTRY = ModelEntry("xgboost", ALL_TASKS, PreprocessKind.TREE, make, SPACE, cost=1.5,
                    cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, use_categoricals=categorical_params,
                    stop_at=deadline_params, threads_param="n_jobs", strong_start=True, codec=CODEC,
-                   row_model=compile_xgboost)
+                   row_model=compile_xgboost, script_fit=script_fit)
