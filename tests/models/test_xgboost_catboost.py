@@ -10,7 +10,6 @@ from sklearn.base import clone
 
 from manabu.models import ZOO
 from manabu.models.early_stopping import SMALL_DATA_TREES
-from manabu.models.entry import DeadlineExceeded
 
 FAMILIES = ["xgboost", "catboost"]
 
@@ -45,14 +44,16 @@ def _n_trees(name: str, estimator) -> int:
 
 
 @pytest.mark.parametrize("name", FAMILIES)
-def test_a_passed_deadline_stops_training(name):
+def test_a_passed_deadline_stops_training_and_keeps_the_trees_built(name):
     X, y = _data(600, "binary")
     estimator, fit_params = _model(name, "binary", {"learning_rate": 0.01})
     fit_params.update(ZOO[name].stop_at(time.monotonic() - 1))
     started = time.monotonic()
-    with pytest.raises(DeadlineExceeded):
-        estimator.fit(X, y, **fit_params)
+    estimator.fit(X, y, **fit_params)
     assert time.monotonic() - started < 5
+    assert estimator.stopped_at_deadline_
+    assert 1 <= _n_trees(name, estimator) <= 2  # the round during which the deadline was seen
+    assert estimator.predict_proba(X).shape == (len(X), 2)
 
 
 @pytest.mark.parametrize("name", FAMILIES)
@@ -64,6 +65,7 @@ def test_a_deadline_not_reached_changes_nothing(name):
     fit_params.update(ZOO[name].stop_at(time.monotonic() + 600))
     second.fit(X, y, **fit_params)
     np.testing.assert_array_equal(second.predict(X), first.predict(X))
+    assert not second.stopped_at_deadline_
 
 
 @pytest.mark.parametrize("name", FAMILIES)

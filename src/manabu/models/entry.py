@@ -53,8 +53,13 @@ class ModelEntry:
     model_bytes: Callable[[Params, int, int], float] = field(default=lambda params, rows, values: 0.0)
     # tells a fresh estimator that the first n inputs are category codes; returns its fit params
     use_categoricals: Callable[[Any, int], Params] = field(default=lambda estimator, n: {})
-    # fit params that stop training at a deadline (time.monotonic()) by raising DeadlineExceeded
+    # fit params that stop training at a deadline (time.monotonic()): by raising DeadlineExceeded,
+    # or, for a family that ``keeps_partial``, by ending with what it built so far
     stop_at: Callable[[float], Params] = field(default=lambda deadline: {})
+    # stopped at its deadline, the model is still whole (a booster with the trees built so far)
+    # and says so in its ``stopped_at_deadline_`` attribute: the search scores it, and its refit
+    # on all rows may be given a deadline too
+    keeps_partial: bool = False
     needs_text: bool = False      # learns from free-text columns only: tried when the data has one
     extra: str | None = None      # the pip extra it needs (manabu[deep]), when that is not installed
     available: Callable[[], bool] = field(default=lambda: True)  # its libraries can be imported
@@ -86,6 +91,16 @@ def register_family(entry: ModelEntry) -> None:
 
 class DeadlineExceeded(Exception):
     """Raised from inside a model's training loop when the search's time is up."""
+
+
+STOPPED_AT_DEADLINE = "stopped_at_deadline_"  # set by the fit of a family that keeps_partial
+
+
+def stopped_at_deadline(model: Any) -> bool:
+    """Whether a fitted model (or a pipeline ending in one) ended at its deadline with what it
+    had built, rather than when its own stopping rule said."""
+    last = model.steps[-1][1] if hasattr(model, "steps") else model
+    return bool(getattr(last, STOPPED_AT_DEADLINE, False))
 
 
 def threads_for(n_rows: int) -> int:

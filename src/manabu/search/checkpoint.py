@@ -84,7 +84,8 @@ class Checkpoint:
                 "status": result.status, "score": _number(result.score), "fold_scores": [_number(s) for s in result.fold_scores],
                 "fit_seconds": result.fit_seconds, "predict_seconds": result.predict_seconds,
                 "rows_per_fold": result.rows_per_fold, "latency_ms": _number(result.latency_ms),
-                "eligible": result.eligible, "error": result.error, "oof": has_oof}
+                "eligible": result.eligible, "error": result.error, "oof": has_oof,
+                "stopped_at_deadline": result.stopped_at_deadline}
         with open(self.folder / RESULTS, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
             handle.flush()
@@ -104,7 +105,8 @@ class Checkpoint:
                                [_float(s) for s in record["fold_scores"]], fit_seconds=record["fit_seconds"],
                                predict_seconds=record["predict_seconds"], rows_per_fold=record["rows_per_fold"],
                                oof=oof, error=record.get("error"), latency_ms=_float(record["latency_ms"]),
-                               eligible=record["eligible"])
+                               eligible=record["eligible"],
+                               stopped_at_deadline=bool(record.get("stopped_at_deadline")))
 
 
 def _number(value: float) -> float | None:

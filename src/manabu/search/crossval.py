@@ -11,7 +11,7 @@ import pandas as pd
 
 from manabu.data.schema import Schema
 from manabu.evaluate.metrics import Metric
-from manabu.models.entry import DeadlineExceeded
+from manabu.models.entry import DeadlineExceeded, stopped_at_deadline
 from manabu.models.outputs import predict_scores
 from manabu.search.candidate import Candidate
 
@@ -51,6 +51,8 @@ class CandidateResult:
     eligible: bool = True            # False when it missed --max-latency-ms: shown, never chosen
     oof: np.ndarray | None = None    # out-of-fold predictions (probabilities for classification)
     error: str | None = None
+    # a fold's model ended at its share of the time with what it had built (``keeps_partial``)
+    stopped_at_deadline: bool = False
 
     @property
     def ok(self) -> bool:
@@ -77,20 +79,27 @@ def cross_validate(candidate: Candidate, X: pd.DataFrame, y: np.ndarray, folds: 
                    deadline: float, should_stop: Callable[[int, float], bool] | None = None) -> CandidateResult:
     """Fit on each training fold, predict its validation fold, score the whole.
 
-    Gives up (``OutOfTime``) as soon as the folds left would end past ``deadline``, and stops
-    (``Pruned``) when ``should_stop(fold_index, fold_score)`` says the candidate is not promising.
+    A family that keeps what it built when stopped (``ModelEntry.keeps_partial``: the boosting
+    families) gets an equal share of the time left per fold, and is scored on the trees each fold
+    built in its share; any other gives up (``OutOfTime``) as soon as the folds left would end
+    past ``deadline``. Stops (``Pruned``) when ``should_stop(fold_index, fold_score)`` says the
+    candidate is not promising.
     """
     classification = task != "regression"
     oof = np.full((len(y), n_classes) if classification else len(y), np.nan)
     covered = np.zeros(len(y), dtype=bool)
     fold_scores, fit_times, predict_times = [], [], []
+    cut = False
     for i, (train, valid) in enumerate(folds):
-        if i:
+        fold_deadline = deadline
+        if candidate.entry.keeps_partial:
+            fold_deadline = time.monotonic() + max(0.0, deadline - time.monotonic()) / (len(folds) - i)
+        elif i:
             per_fold = float(np.mean(fit_times) + np.mean(predict_times))
             if time.monotonic() + (len(folds) - i) * per_fold > deadline:
                 raise OutOfTime(per_fold)
         pipeline = None  # the last fold's model goes before the next one grows: a forest is 100 MB
-        pipeline, fit_params = candidate.build(schema, task, seed, n_rows=len(train), deadline=deadline)
+        pipeline, fit_params = candidate.build(schema, task, seed, n_rows=len(train), deadline=fold_deadline)
         start = time.monotonic()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence chatter; the score tells the story
@@ -99,6 +108,7 @@ def cross_validate(candidate: Candidate, X: pd.DataFrame, y: np.ndarray, folds: 
             except DeadlineExceeded:
                 raise OutOfTime(time.monotonic() - start) from None
             fit_times.append(time.monotonic() - start)
+            cut = cut or stopped_at_deadline(pipeline)
             start = time.monotonic()
             predicted = predict_scores(pipeline, X.iloc[valid], task, n_classes)
         predict_times.append(time.monotonic() - start)
@@ -111,7 +121,8 @@ def cross_validate(candidate: Candidate, X: pd.DataFrame, y: np.ndarray, folds: 
     return CandidateResult(candidate, "ok", score, fold_scores, fit_seconds=float(np.mean(fit_times)),
                            predict_seconds=float(np.mean(predict_times)),
                            rows_per_fold=int(np.mean([len(t) for t, _ in folds])), oof=oof,
-                           latency_ms=single_row_latency(pipeline, X.iloc[valid[:1]], task, n_classes))
+                           latency_ms=single_row_latency(pipeline, X.iloc[valid[:1]], task, n_classes),
+                           stopped_at_deadline=cut)
 
 
 LATENCY_CALLS = 5

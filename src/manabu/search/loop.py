@@ -252,6 +252,9 @@ class _Run:
                                candidate.entry.cost_exponent)
         elif result.status == "failed":
             self.notify(Message("search.failed", {"model": candidate.name, "error": result.error}))
+        if result.stopped_at_deadline and (candidate.family, "deadline") not in self.warned:
+            self.warned.add((candidate.family, "deadline"))
+            self.notify(Message("search.stopped_at_deadline", {"model": candidate.name}))
         step_values = [signed(problem.metric, s) for s in result.fold_scores]
         if self.pruner is not None and result.status in ("ok", "pruned"):
             self.pruner.record(step_values)

@@ -22,7 +22,7 @@ from manabu.base.errors import DataError, TrainingError
 from manabu.evaluate.metrics import Metric, get_metric, signed
 from manabu.base.i18n import Message
 from manabu.features.tokenize import assign_tokenizers
-from manabu.models.entry import ModelEntry
+from manabu.models.entry import ModelEntry, stopped_at_deadline
 from manabu.models.zoo import get_entries
 from manabu.training.predictor import Predictor, plain_label
 from manabu.training.presets import Preset, get_preset
@@ -166,7 +166,7 @@ def _refit_and_record(prepared: _Prepared, outcome, best, config: TrainConfig, b
     try:  # the refit and the report's numbers take a while after the bar has gone: say so
         listener.stage(Message("search.stage_refit", {"model": best.candidate.name}))
         refit_start = time.monotonic()
-        model = _refit(best.candidate, prepared.problem, config.seed)
+        model = _refit(best, prepared.problem, config.seed, budget.deadline, prepared.notices)
         record = _record(prepared, outcome, best, config, budget, refit_start)
         listener.stage(Message("search.stage_report"))
         record.report = report_numbers(prepared.raw, best, prepared.problem, config, prepared.classes,
@@ -291,15 +291,36 @@ def _quickest(outcome, best, problem: SearchProblem, budget: Budget, notices: li
     return quick
 
 
-def _refit(candidate, problem: SearchProblem, seed: int):
-    """The chosen model trained on all rows: one pipeline, or every member of an ensemble."""
-    if isinstance(candidate, EnsembleCandidate):
-        members = [(m.candidate.name, _refit(m.candidate, problem, seed)) for m in candidate.members]
-        return Ensemble(members, list(candidate.weights), problem.task, problem.n_classes, candidate.stacker)
-    pipeline, fit_params = candidate.build(problem.schema, problem.task, seed, n_rows=len(problem.y))
+def _refit(best, problem: SearchProblem, seed: int, deadline: float, notices: list[Message]):
+    """The chosen model trained on all rows: one pipeline, or every member of an ensemble.
+
+    A family that keeps what it built (``keeps_partial``) is stopped at ``deadline``, an
+    ensemble's members each at their share of the time left (in proportion to their expected
+    refit), so that a boosting model whose folds were cut at their share cannot run on unbounded.
+    Each gets at least its expected refit time, even past ``deadline``: a booster of a few trees
+    would be worse than a late one."""
+    candidate = best.candidate
+    if not isinstance(candidate, EnsembleCandidate):
+        return _refit_one(candidate, problem, seed, max(deadline, time.monotonic() + problem.refit_seconds(best)),
+                          notices)
+    expected = [problem.refit_seconds(member) for member in candidate.members]
+    members = []
+    for i, member in enumerate(candidate.members):
+        left = max(0.0, deadline - time.monotonic())
+        share = max(left * expected[i] / max(sum(expected[i:]), 1e-9), expected[i])
+        members.append((member.candidate.name, _refit_one(member.candidate, problem, seed,
+                                                          time.monotonic() + share, notices)))
+    return Ensemble(members, list(candidate.weights), problem.task, problem.n_classes, candidate.stacker)
+
+
+def _refit_one(candidate, problem: SearchProblem, seed: int, deadline: float, notices: list[Message]):
+    pipeline, fit_params = candidate.build(problem.schema, problem.task, seed, n_rows=len(problem.y),
+                                           deadline=deadline if candidate.entry.keeps_partial else None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pipeline.fit(problem.X, problem.y, **fit_params)
+    if stopped_at_deadline(pipeline):
+        notices.append(Message("search.refit_stopped_at_deadline", {"model": candidate.name}))
     return pipeline
 
 

@@ -14,5 +14,5 @@ from .script import script_fit
 
 ENTRY = ModelEntry("catboost", ALL_TASKS, PreprocessKind.TREE, make, SPACE, cost=2.0,
                    cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, use_categoricals=categorical_params,
-                   stop_at=deadline_params, threads_param="thread_count", strong_start=True,
+                   stop_at=deadline_params, keeps_partial=True, threads_param="thread_count", strong_start=True,
                    codec=CODEC, row_model=compile_catboost, script_fit=script_fit)

@@ -12,7 +12,7 @@ from manabu.base.trust import register_moved, register_trusted
 from manabu.base.interrupts import INTERRUPTED as _INTERRUPTED
 from manabu.base.interrupts import raise_if_interrupted
 from manabu.models.early_stopping import PATIENCE, SMALL_DATA_TREES, holdout_split, rows_at
-from manabu.models.entry import DeadlineExceeded, Params
+from manabu.models.entry import Params
 from manabu.models.space import Choice, Integer, Real
 
 MAX_ROUNDS = 2000
@@ -36,9 +36,8 @@ class _StopAfter:
 
 
 class _Deadline:
-    """Stops training once time.monotonic() passes ``deadline``; ``fit`` then raises
-    DeadlineExceeded. CatBoost turns an exception raised in a callback into its own
-    CatBoostError, so the callback stops the loop and leaves the raising to ``fit``."""
+    """Stops training once time.monotonic() passes ``deadline``, keeping the trees built (the best
+    round among them, with ``use_best_model``)."""
 
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
@@ -85,8 +84,10 @@ class _EarlyStopping:
         # CatBoost returns a deep copy, which scikit-learn's clone() refuses for list parameters
         return dict(self._init_params)
 
-    def fit(self, X, y=None, callbacks=None, **kwargs):
-        callbacks = [*(callbacks or []), _StopOnInterrupt()]
+    def fit(self, X, y=None, callbacks=None, deadline: float | None = None, **kwargs):
+        """``deadline`` (time.monotonic()): end there with the trees built so far."""
+        stop = _Deadline(deadline) if deadline is not None else None
+        callbacks = [*(callbacks or []), _StopOnInterrupt(), *([stop] if stop else [])]
         y = np.asarray(y)
         X = category_frame(X, self._init_params.get("cat_features"))
         split = holdout_split(y, isinstance(self, CatBoostClassifier), self._init_params.get("random_seed"))
@@ -97,8 +98,7 @@ class _EarlyStopping:
             super().fit(rows_at(X, train), y[train], eval_set=(rows_at(X, valid), y[valid]),
                         early_stopping_rounds=PATIENCE, use_best_model=True, callbacks=callbacks, **kwargs)
         raise_if_interrupted()  # a Ctrl-C that CatBoost swallowed (manabu.base.interrupts)
-        if any(isinstance(callback, _Deadline) and callback.passed for callback in callbacks):
-            raise DeadlineExceeded
+        self.stopped_at_deadline_ = bool(stop and stop.passed)
         return self
 
     def predict(self, data, *args, **kwargs):
@@ -152,4 +152,4 @@ def categorical_params(estimator, n_categorical: int) -> Params:
 
 
 def deadline_params(deadline: float) -> Params:
-    return {"callbacks": [_Deadline(deadline)]}
+    return {"deadline": deadline}

@@ -14,5 +14,5 @@ from .script import script_fit
 
 ENTRY = ModelEntry("lightgbm", ALL_TASKS, PreprocessKind.TREE, make, SPACE, cost=1.0,
                    cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, use_categoricals=categorical_params,
-                   stop_at=deadline_params, threads_param="n_jobs", strong_start=True, codec=CODEC,
-                   row_model=compile_lightgbm, script_fit=script_fit)
+                   stop_at=deadline_params, keeps_partial=True, threads_param="n_jobs", strong_start=True,
+                   codec=CODEC, row_model=compile_lightgbm, script_fit=script_fit)

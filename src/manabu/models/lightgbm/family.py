@@ -10,7 +10,7 @@ from lightgbm.callback import EarlyStopException
 
 from manabu.base.trust import register_moved, register_trusted
 from manabu.models.early_stopping import PATIENCE, SMALL_DATA_TREES, holdout_split, rows_at
-from manabu.models.entry import DeadlineExceeded, Params
+from manabu.models.entry import Params
 from manabu.models.space import Integer, Real
 
 
@@ -19,8 +19,12 @@ class _EarlyStopping:
     and stops when they stop improving (at most ``n_estimators`` trees). On data too small to
     hold rows out, it stops after a small fixed number of trees instead of overfitting."""
 
-    def fit(self, X, y, callbacks=None, **kwargs):
+    def fit(self, X, y, callbacks=None, deadline: float | None = None, **kwargs):
+        """``deadline`` (time.monotonic()): end there with the trees built so far."""
         callbacks = list(callbacks or [])
+        self.stopped_at_deadline_ = False
+        if deadline is not None:
+            callbacks.append(self._stop_at(deadline))
         split = holdout_split(np.asarray(y), isinstance(self, LGBMClassifier), self.random_state)
         if split is None:
             callbacks.append(_stop_after(SMALL_DATA_TREES))
@@ -30,6 +34,13 @@ class _EarlyStopping:
         y = np.asarray(y)
         return super().fit(rows_at(X, train), y[train], eval_X=(rows_at(X, valid),), eval_y=(y[valid],),
                            callbacks=callbacks, **kwargs)
+
+    def _stop_at(self, deadline: float):
+        def stop_when_time_is_up(env) -> None:
+            if time.monotonic() > deadline:
+                self.stopped_at_deadline_ = True
+                raise EarlyStopException(env.iteration, env.evaluation_result_list)  # keeps every tree built
+        return stop_when_time_is_up
 
 
 class EarlyStoppingLGBMClassifier(_EarlyStopping, LGBMClassifier):
@@ -76,7 +87,4 @@ def categorical_params(estimator, n_categorical: int) -> Params:
 
 
 def deadline_params(deadline: float) -> Params:
-    def stop_when_time_is_up(env) -> None:
-        if time.monotonic() > deadline:
-            raise DeadlineExceeded
-    return {"callbacks": [stop_when_time_is_up]}
+    return {"deadline": deadline}

@@ -12,7 +12,7 @@ from xgboost.callback import TrainingCallback
 
 from manabu.base.trust import register_moved, register_trusted
 from manabu.models.early_stopping import PATIENCE, SMALL_DATA_TREES, holdout_split, rows_at
-from manabu.models.entry import DeadlineExceeded, Params
+from manabu.models.entry import Params
 from manabu.models.space import Integer, Real
 
 MAX_ROUNDS = 2000
@@ -30,16 +30,17 @@ class _StopAfter(TrainingCallback):
 
 
 class _Deadline(TrainingCallback):
-    """Raises DeadlineExceeded after the round during which time.monotonic() passed ``deadline``."""
+    """Ends training after the round during which time.monotonic() passed ``deadline``, keeping
+    the rounds built."""
 
     def __init__(self, deadline: float) -> None:
         super().__init__()
         self.deadline = deadline
+        self.passed = False
 
     def after_iteration(self, model, epoch: int, evals_log) -> bool:
-        if time.monotonic() > self.deadline:
-            raise DeadlineExceeded
-        return False
+        self.passed = time.monotonic() > self.deadline
+        return self.passed
 
 
 class _EarlyStopping:
@@ -54,8 +55,12 @@ class _EarlyStopping:
     objective).
     """
 
-    def fit(self, X, y, *, categorical_features: Sequence[int] = (), callbacks=None, **kwargs):
+    def fit(self, X, y, *, categorical_features: Sequence[int] = (), callbacks=None,
+            deadline: float | None = None, **kwargs):
+        """``deadline`` (time.monotonic()): end there with the rounds built so far."""
         y = np.asarray(y)
+        stop = _Deadline(deadline) if deadline is not None else None
+        callbacks = [*(callbacks or []), *([stop] if stop else [])]
         # XGBoost's fit also rewrites ``objective`` (binary to multiclass): a refit on other
         # classes would then fail, so it is put back too
         settings: dict[str, Any] = {"callbacks": [*(self.callbacks or []), *(callbacks or [])],
@@ -67,12 +72,15 @@ class _EarlyStopping:
         if split is None:
             settings["callbacks"].append(_StopAfter(SMALL_DATA_TREES))
             with _temporarily(self, settings):
-                return super().fit(X, y, verbose=False, **kwargs)
-        train, valid = split
-        settings["early_stopping_rounds"] = PATIENCE
-        with _temporarily(self, settings):
-            return super().fit(rows_at(X, train), y[train], eval_set=[(rows_at(X, valid), y[valid])],
-                               verbose=False, **kwargs)
+                super().fit(X, y, verbose=False, **kwargs)
+        else:
+            train, valid = split
+            settings["early_stopping_rounds"] = PATIENCE
+            with _temporarily(self, settings):
+                super().fit(rows_at(X, train), y[train], eval_set=[(rows_at(X, valid), y[valid])],
+                            verbose=False, **kwargs)
+        self.stopped_at_deadline_ = bool(stop and stop.passed)
+        return self
 
 
 def _feature_types(n_features: int, categorical: Sequence[int]) -> list[str]:
@@ -149,4 +157,4 @@ def categorical_params(estimator, n_categorical: int) -> Params:
 
 
 def deadline_params(deadline: float) -> Params:
-    return {"callbacks": [_Deadline(deadline)]}
+    return {"deadline": deadline}
