@@ -61,3 +61,39 @@ def test_ctrl_c_before_any_model_was_scored_propagates(inject_family):
     frame = mixed_frame(n=200, task="binary")
     with pytest.raises(KeyboardInterrupt):
         manabu.fit(frame, target="y", time_limit=30, models=["interrupting", "linear"], verbose=False)
+
+
+@pytest.mark.parametrize("strategy", ["bayes", "random", "grid"])
+def test_a_family_that_fails_alike_under_two_settings_is_not_tried_again(inject_family, strategy):
+    import dataclasses
+
+    from manabu.models import zoo
+    from manabu.models.space import Real
+
+    entry = inject_family("exploding", RuntimeError)
+    zoo.ZOO["exploding"] = dataclasses.replace(entry, space={"alpha": Real(0.1, 10.0, log=True)})
+    frame = mixed_frame(n=200, task="binary")
+    predictor = manabu.fit(frame, target="y", time_limit=20, models=["exploding", "decision_tree"],
+                           max_trials=14, search=strategy, verbose=False)
+    models = predictor.leaderboard()["model"].tolist()
+    assert sum(name.startswith("exploding") for name in models) == 2, models
+    assert sum(name.startswith("decision_tree") for name in models) >= 3, "the search went on with the rest"
+    dropped = [n for n in predictor.notices if n.key == "search.family_dropped"]
+    assert len(dropped) == 1 and dropped[0].params["model"] == "exploding"
+
+
+@pytest.mark.parametrize("family", ["hist_gradient_boosting", "svm", "lightgbm"])
+def test_a_class_of_one_or_two_rows_does_not_break_a_family_s_inner_validation(family):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1500, 4))
+    y = np.where(X[:, 0] > 0, "a", "b").astype(object)
+    y[:2], y[2:5] = "rare", "scarce"  # 2 and 3 rows: a fold's training sees one or two of them
+    frame = pd.DataFrame(X, columns=list("pqrs")).assign(y=y)
+    predictor = manabu.fit(frame, target="y", time_limit=30, models=[family], max_trials=1,
+                           validation="3", verbose=False)
+    row = predictor.leaderboard().iloc[0]
+    assert row["status"] == "ok", row.to_dict()
+    assert list(predictor.predict_proba(frame.head(3)).columns) == ["a", "b", "rare", "scarce"]

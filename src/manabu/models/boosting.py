@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
 from manabu.base.trust import HGB_PREPROCESSOR_TYPES, register_nested_trust
 from manabu.features.preprocess import PreprocessKind
+from manabu.models.early_stopping import holdout_split, rows_at
 from manabu.models.entry import ALL_TASKS, TREE_ENSEMBLE_COST_EXPONENT, ModelEntry, Params, threads_for
 from manabu.models.script import PLAIN, ScriptFit
 from manabu.models.space import Integer, Real
@@ -21,7 +23,22 @@ class _ThreadsFromData:
 
     def fit(self, X, y, sample_weight=None):
         with threadpool_limits(threads_for(len(y)), user_api="openmp"):
-            return super().fit(X, y, sample_weight=sample_weight)
+            held_out = self._held_out_rows(np.asarray(y)) if sample_weight is None else None
+            if held_out is None:
+                return super().fit(X, y, sample_weight=sample_weight)
+            train, valid = held_out
+            y = np.asarray(y)
+            return super().fit(rows_at(X, train), y[train], X_val=rows_at(X, valid), y_val=y[valid])
+
+    def _held_out_rows(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Its own early stopping holds out a stratified share, which fails on a class of one
+        row (3,772 rows with a class of 2: every configuration failed alike): such data is split
+        as the other boosting families split it, the lone rows kept for training."""
+        if not (self.early_stopping and isinstance(self, HistGradientBoostingClassifier)):
+            return None
+        if np.unique(y, return_counts=True)[1].min() >= 2:
+            return None
+        return holdout_split(y, True, self.random_state)
 
 
 class ThreadedHGBClassifier(_ThreadsFromData, HistGradientBoostingClassifier):

@@ -17,17 +17,25 @@ SMALL_DATA_TREES = 100
 
 
 def holdout_split(y: np.ndarray, classification: bool, seed) -> tuple[np.ndarray, np.ndarray] | None:
-    """(training rows, held-out rows), or None when there are too few rows to hold some out."""
+    """(training rows, held-out rows), or None when there are too few rows to hold some out.
+
+    A class of a single row cannot be split: its row always trains, and the other classes are
+    held out in proportion, so that a class of one or two rows does not cost the rest early
+    stopping."""
     n_valid = int(len(y) * HOLDOUT)
     if n_valid < MIN_HOLDOUT_ROWS:
         return None
-    stratify = None
-    if classification:
-        _, counts = np.unique(y, return_counts=True)
-        if counts.min() < 2 or n_valid < len(counts):
-            return None  # a class could vanish from one side
-        stratify = y
-    return train_test_split(np.arange(len(y)), test_size=n_valid, random_state=seed, stratify=stratify)
+    rows = np.arange(len(y))
+    if not classification:
+        return train_test_split(rows, test_size=n_valid, random_state=seed)
+    _, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
+    alone = counts[codes] < 2
+    rest = rows[~alone]
+    n_classes = int((counts >= 2).sum())
+    if n_valid < n_classes or len(rest) - n_valid < n_classes:
+        return None  # a class could vanish from one side
+    train, valid = train_test_split(rest, test_size=n_valid, random_state=seed, stratify=y[rest])
+    return (np.concatenate([train, rows[alone]]), valid) if alone.any() else (train, valid)
 
 
 def rows_at(X, index: np.ndarray):

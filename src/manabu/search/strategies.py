@@ -32,6 +32,9 @@ class Strategy(Protocol):
         """How ``candidate`` went: ``value`` is its score with higher better (None when it has
         none); ``state`` is "ok", "pruned", "failed" or "skipped"."""
 
+    def drop(self, family: str) -> None:
+        """Propose no more candidates of ``family`` (it fails whatever its settings)."""
+
 
 def make_strategy(name: str, entries: list[ModelEntry], seed: int, counts: dict[str, int]) -> Strategy:
     """``counts`` numbers candidates per family ("lightgbm #4"), shared with the portfolio."""
@@ -63,6 +66,9 @@ class RandomStrategy:
     def tell(self, candidate, value, state, step_values=None) -> None:
         pass  # random search learns nothing from results
 
+    def drop(self, family: str) -> None:
+        self.entries = [e for e in self.entries if e.name != family]
+
 
 class GridStrategy:
     def __init__(self, entries: list[ModelEntry], seed: int, counts: dict[str, int]) -> None:
@@ -81,6 +87,10 @@ class GridStrategy:
 
     def tell(self, candidate, value, state, step_values=None) -> None:
         pass
+
+    def drop(self, family: str) -> None:
+        self.walks = [(entry, walk) for entry, walk in self.walks if entry.name != family]
+        self.turn = itertools.cycle(range(len(self.walks))) if self.walks else iter(())
 
 
 def _shuffled_grid(entry: ModelEntry, rng: np.random.Generator) -> Iterator[Params]:
@@ -113,14 +123,19 @@ class BayesStrategy:
         self.study = optuna.create_study(direction="maximize", sampler=sampler)
         self.family_choice = optuna.distributions.CategoricalDistribution(sorted(self.entries) or [""])
         self.pending: dict[int, Any] = {}  # id(candidate) -> its Optuna trial
+        self.dropped: set[str] = set()
 
     def propose(self) -> Candidate | None:
-        if not self.entries:
+        if not set(self.entries) - self.dropped:
             return None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", self.optuna.exceptions.ExperimentalWarning)
             trial = self.study.ask()
             family = trial.suggest_categorical("family", self.family_choice.choices)
+            while family in self.dropped:  # the sampler learns from these failures to avoid it
+                self.study.tell(trial, state=self.optuna.trial.TrialState.FAIL)
+                trial = self.study.ask()
+                family = trial.suggest_categorical("family", self.family_choice.choices)
             entry = self.entries[family]
             params = {name: _suggest(trial, f"{family}.{name}", dimension)
                       for name, dimension in entry.space.items()}
@@ -145,6 +160,9 @@ class BayesStrategy:
             self.study.tell(trial, float(value))  # a costly proposal scores the worst seen
         else:
             self.study.tell(trial, state=states.FAIL)
+
+    def drop(self, family: str) -> None:
+        self.dropped.add(family)
 
     def _add_finished(self, candidate: Candidate, value, state, step_values) -> None:
         entry = self.entries.get(candidate.family)
