@@ -3,10 +3,17 @@ errors into one message and an exit status, and the helpers that say, write and 
 
 The command modules (``train``, ``ship``, ``text``, ``unsupervised``) register their commands on
 ``app``; ``manabu.cli`` imports them all and runs the app.
+
+Only Typer, Rich and manabu's errors and messages are imported at the top of the command
+modules: ``manabu --help`` builds the app from them alone, and each command imports pandas, the
+data readers or the training machinery when it runs, reading its data first, so that a bad
+file is refused before scikit-learn and the model families load
+(``tests/cli/test_startup.py``).
 """
 from __future__ import annotations
 
 import functools
+import os
 import signal
 import sys
 import threading
@@ -17,7 +24,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.text import Text
@@ -127,7 +133,7 @@ def split(value: str | None) -> tuple[str, ...] | None:
 def default_output(data) -> Path:
     """A new folder under ./manabu-models named after the data and the time (-2, -3 … when two
     runs start in the same second)."""
-    stem = Path(str(data)).stem if not isinstance(data, pd.DataFrame) else "data"
+    stem = Path(data).stem if isinstance(data, (str, os.PathLike)) else "data"  # a data frame: "data"
     stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem) or "model"
     base = Path("manabu-models") / f"{stem}-{datetime.now():%Y%m%d-%H%M%S}"
     path, n = base, 1

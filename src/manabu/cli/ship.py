@@ -16,7 +16,6 @@ from manabu.base.errors import ConfigError
 from manabu.base.i18n import t
 from manabu.cli.common import (LEADERBOARD_ROWS, Debug, Lang, app, command, err, language, out, say,
                                sigterm_as_interrupt, write_atomically)
-from manabu.training.progress import RichListener
 
 RegistryOption = Annotated[str | None, typer.Option(
     "--registry", envvar="MANABU_REGISTRY", show_default=False,
@@ -251,6 +250,7 @@ def retrain(
     The production version's settings are used; both versions are scored on held-out new rows."""
     def run() -> None:
         from manabu.serve.retrain import retrain as run_retrain
+        from manabu.training.progress import RichListener
         opened = _registry(registry, store)
         production = opened.version(name, "production")
         say(t("retrain.training", name=name, version=production.version, mode=mode))

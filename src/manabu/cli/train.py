@@ -2,15 +2,15 @@
 
 ``train`` runs ``manabu.api.TrainRun`` (what ``manabu.fit(..., output=...)`` runs) step by step
 and shows each step: the progress, the leaderboard, where the model and its report were written.
+The data is read before the training machinery is imported, so that a bad file is refused at once.
 """
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -20,8 +20,10 @@ from manabu.base.i18n import t
 from manabu.cli.common import (LEADERBOARD_ROWS, LOCAL_TRACKING, Debug, Lang, app, cannot_write, command,
                                default_output, err, language, out, print_notices, progress, say,
                                sigterm_as_interrupt, split, write_atomically)
-from manabu.training.config import DEFAULT_TIME_LIMIT, TrainConfig
-from manabu.training.progress import RichListener
+from manabu.training.config import DEFAULT_TIME_LIMIT
+
+if TYPE_CHECKING:
+    from manabu.training.config import TrainConfig
 
 
 @app.command()
@@ -67,8 +69,10 @@ def train(
 def train_and_show(data, config: TrainConfig, output: Path | None, overwrite: bool, *,
                    table: str | None = None, query: str | None = None, name: str | None = None,
                    resume: bool = False, track: str | None = None):
-    """``manabu train``: the steps of ``TrainRun``, each shown as it comes."""
+    """``manabu train``: the steps of ``TrainRun``, each shown as it comes (``TrainRun`` reads the
+    data before it imports the search, so that a bad file is refused at once)."""
     from manabu.api import TrainRun
+    from manabu.training.progress import RichListener
 
     destination = output or default_output(name or (f"{data}-{table}" if table else data))
     run = TrainRun(data, config, destination, overwrite=overwrite, resume=resume, table=table, query=query,
@@ -101,6 +105,8 @@ def train_and_show(data, config: TrainConfig, output: Path | None, overwrite: bo
 
 def print_leaderboard(predictor) -> None:
     """The first ``LEADERBOARD_ROWS`` rows of the leaderboard, the chosen model in green."""
+    import pandas as pd
+
     board = predictor.leaderboard()
     metric = predictor.metric
     table_ = Table(title=escape(t("cli.leaderboard_title", metric=metric,
@@ -138,13 +144,15 @@ def predict(
 
 def _predict(model_dir: Path, data: str, output: Path | None, *, table=None, query=None) -> None:
     """Predict chunk by chunk (CSV and Parquet stream), so that a file larger than memory can be
-    scored; the rows go out as they are predicted, to a partial file renamed at the end."""
+    scored; the rows go out as they are predicted, to a partial file renamed at the end. The data is
+    opened first (a CSV or Parquet file only up to its first rows), so that a bad file is refused
+    before the model and its libraries load."""
     from manabu.api import load
     from manabu.data.read import read_chunks
 
-    predictor = load(model_dir)  # a trained model, or a clustering
     options = {name: value for name, value in (("table", table), ("query", query)) if value is not None}
     chunks = read_chunks(data, **options)
+    predictor = load(model_dir)  # a trained model, or a clustering
     print_notices(chunks.notices)
     column = predictor.prediction_column
 
@@ -274,6 +282,7 @@ def quickstart(
 
 def _quickstart(output: Path | None, time_limit: float) -> None:
     from manabu.data.datasets import load_quickstart
+    from manabu.training.config import TrainConfig
 
     frame, target, description = load_quickstart()
     say(description.render(), console=out)

@@ -8,9 +8,8 @@ Each reads the data as ``train`` does, shows what it found, writes every row wit
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -18,6 +17,9 @@ from rich.table import Table
 from manabu.base.i18n import t
 from manabu.cli.common import (Debug, Lang, app, command, default_output, err, out, print_notices, say,
                                write_atomically)
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 Seed = Annotated[int, typer.Option(help="Random seed.")]
@@ -45,8 +47,8 @@ def cluster(
 ) -> None:
     """Group similar rows into clusters, say what sets each apart, and save the clustering."""
     def run() -> None:
+        frame = _read(data)  # first: a bad file is refused before scikit-learn loads
         from manabu.unsupervised.model import cluster as run_cluster
-        frame = _read(data)
         with err.status(t("cluster.clustering", rows=len(frame), columns=frame.shape[1], method=method)):
             model = run_cluster(frame, k=k, method=method, seed=seed)
         _print_clusters(model.record)
@@ -98,8 +100,8 @@ def anomalies(
 ) -> None:
     """Score how unusual each row is, show the most unusual ones and why, and save the detector."""
     def run() -> None:
+        frame = _read(data)  # first: a bad file is refused before scikit-learn loads
         from manabu.unsupervised.model import anomalies as run_anomalies
-        frame = _read(data)
         with err.status(t("anomalies.scoring", rows=len(frame))):
             model = run_anomalies(frame, method=method, eval_label=eval_label, top=top, seed=seed)
         _print_anomalies(model.record, eval_label)
@@ -144,8 +146,8 @@ def reduce(
 ) -> None:
     """See many columns as a few: PCA with explained variance and loadings, UMAP or t-SNE."""
     def run() -> None:
+        frame = _read(data)  # first: a bad file is refused before scikit-learn loads
         from manabu.unsupervised.model import reduce as run_reduce
-        frame = _read(data)
         with err.status(t("reduce.reducing", rows=len(frame), columns=frame.shape[1], dims=dims, method=method)):
             model = run_reduce(frame, method=method, dims=dims, seed=seed)
         if model.record.get("components"):

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from manabu.base.errors import ConfigError
-from manabu.data.language import TOKENIZER_CHOICES as TOKENIZERS
 from manabu.training.presets import get_preset
 
 DEFAULT_TIME_LIMIT = 60.0
@@ -49,6 +48,9 @@ class TrainConfig:
             object.__setattr__(self, "models", tuple(self.models))
         if self.text_model is not None:  # a Path from the CLI or a notebook: kept as text in the manifest
             object.__setattr__(self, "text_model", str(self.text_model))
+        # imported here: any module of manabu.data loads pandas (manabu.data reads tables), and the
+        # command line imports this module to build ``manabu --help``
+        from manabu.data.language import TOKENIZER_CHOICES as TOKENIZERS
         if self.tokenizer not in TOKENIZERS:
             raise ConfigError("text.unknown_tokenizer", value=self.tokenizer, choices=", ".join(TOKENIZERS))
 
