@@ -30,7 +30,7 @@ from manabu.search.crossval import (
     predict_scores,
 )
 from manabu.search.listener import SearchListener
-from manabu.search.memory import fits_in_memory, release_free_memory, return_large_blocks
+from manabu.search.memory import memory_problem, release_free_memory, return_large_blocks
 from manabu.search.pool import ensemble_pool
 from manabu.search.pruning import FoldPruner
 from manabu.search.strategies import Strategy, make_strategy
@@ -80,6 +80,7 @@ class SearchSettings:
     refit_reserve_models: int = 1        # how many of the best models the final refit may need
     reserve_seconds: float = 0.0         # set aside for work after the search (ensemble selection)
     keep_predictions: int = 1            # out-of-fold predictions kept for this many of the best models
+    memory_limit: int | None = None      # bytes the process may reach: a fit that would pass it is skipped
 
 
 @dataclass
@@ -198,17 +199,18 @@ class _Run:
             self.strategy.tell(candidate, self._value(earlier), earlier.status if earlier.ok else "failed")
             return False
         reason = None
-        problem = self.problem
-        if not fits_in_memory(candidate.entry, candidate.params, problem.data_bytes, len(problem.y),
-                              max(problem.n_classes, 1)):
-            reason = "search.skipped_memory"
+        problem, limit = self.problem, self.settings.memory_limit
+        memory = memory_problem(candidate.entry, candidate.params, problem.data_bytes, len(problem.y),
+                                max(problem.n_classes, 1), limit)
+        if memory is not None:
+            reason = "search.skipped_memory" if memory == "free" else "search.skipped_memory_limit"
         elif not self.affordable(candidate):
             reason = "search.skipped_budget"
         if reason is None:
             return True
         if (candidate.family, reason) not in self.warned:
             self.warned.add((candidate.family, reason))
-            self.notify(Message(reason, {"model": candidate.name}))
+            self.notify(Message(reason, {"model": candidate.name, "limit_mb": round((limit or 0) / 2**20)}))
         self.strategy.tell(candidate, self._worst_value(), "skipped")
         return False
 

@@ -23,9 +23,26 @@ def fit_bytes(entry: ModelEntry, params: Params, data_bytes: int, rows: int, val
     return entry.memory_factor * data_bytes + entry.model_bytes(params, rows, values)
 
 
-def fits_in_memory(entry: ModelEntry, params: Params, data_bytes: int, rows: int, values: int) -> bool:
-    """Whether one fit should fit in the free memory, with headroom left to the machine."""
-    return fit_bytes(entry, params, data_bytes, rows, values) <= HEADROOM * available_bytes()
+def process_bytes() -> int:
+    """The resident memory of this process now."""
+    return int(psutil.Process().memory_info().rss)
+
+
+def default_memory_limit() -> int:
+    """The process's memory now and HEADROOM of what is free: ``--memory-limit``'s default."""
+    return process_bytes() + int(HEADROOM * available_bytes())
+
+
+def memory_problem(entry: ModelEntry, params: Params, data_bytes: int, rows: int, values: int,
+                   limit: int | None = None) -> str | None:
+    """Why one fit would not fit in memory ("free": not in the free memory, with headroom left to
+    the machine; "limit": the process would pass ``limit`` bytes), or None when it fits."""
+    need = fit_bytes(entry, params, data_bytes, rows, values)
+    if need > HEADROOM * available_bytes():
+        return "free"
+    if limit is not None and process_bytes() + need > limit:
+        return "limit"
+    return None
 
 
 @functools.cache

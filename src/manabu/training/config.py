@@ -30,6 +30,9 @@ class TrainConfig:
     max_latency_ms: float | None = None     # keep only models that predict one row this fast
     tokenizer: str = "auto"                 # the word analyser of Japanese text (features.tokenize)
     text_model: str | Path | None = None    # a local Transformer checkpoint to fine-tune on the text
+    # bytes the training process may reach ("4G", "500MB" are read too); None: what it holds at the
+    # start and 80% of the memory free then
+    memory_limit: int | str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.time_limit, (int, float)) or not math.isfinite(self.time_limit) \
@@ -46,6 +49,8 @@ class TrainConfig:
             raise ConfigError("search.bad_max_latency", value=self.max_latency_ms)
         if self.models is not None:
             object.__setattr__(self, "models", tuple(self.models))
+        if self.memory_limit is not None:
+            object.__setattr__(self, "memory_limit", memory_bytes(self.memory_limit))
         if self.text_model is not None:  # a Path from the CLI or a notebook: kept as text in the manifest
             object.__setattr__(self, "text_model", str(self.text_model))
         # imported here: any module of manabu.data loads pandas (manabu.data reads tables), and the
@@ -62,3 +67,22 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+_UNITS = {"": 1, "B": 1, "K": 2**10, "KB": 2**10, "KIB": 2**10, "M": 2**20, "MB": 2**20, "MIB": 2**20,
+          "G": 2**30, "GB": 2**30, "GIB": 2**30, "T": 2**40, "TB": 2**40, "TIB": 2**40}
+
+
+def memory_bytes(size: int | float | str) -> int:
+    """Bytes from a size as people write it: 4G, 4 GB, 4GiB, 512M, 1.5g, or a number of bytes
+    (units are powers of 1,024, as ``free -h`` shows them)."""
+    text = str(size).strip().upper().replace(" ", "")
+    number = text.rstrip("KMGTIB")
+    unit = text[len(number):]
+    try:
+        value = float(number) * _UNITS[unit]
+    except (ValueError, KeyError):
+        raise ConfigError("search.bad_memory_limit", value=size) from None
+    if not math.isfinite(value) or value < 2**20:
+        raise ConfigError("search.bad_memory_limit", value=size)
+    return int(value)

@@ -39,6 +39,7 @@ from manabu.search.choice import quickest_within_one_standard_error, refit_in_ti
 from manabu.search.crossval import median_ms
 from manabu.search.leaderboard import leaderboard_records
 from manabu.search.loop import SearchSettings
+from manabu.search.memory import default_memory_limit
 from manabu.search.pool import POOL_SIZE
 from manabu.training.numbers import report_numbers
 
@@ -214,7 +215,8 @@ def _settings(config: TrainConfig, preset, n_rows: int, metric: Metric) -> Searc
                           max_latency_ms=config.max_latency_ms,
                           refit_reserve_models=preset.refit_reserve_models,
                           reserve_seconds=selection_seconds(n_rows, metric) if preset.ensemble else 0.0,
-                          keep_predictions=POOL_SIZE if preset.ensemble else 1)
+                          keep_predictions=POOL_SIZE if preset.ensemble else 1,
+                          memory_limit=config.memory_limit or default_memory_limit())
 
 
 def _best_or_raise(outcome, config: TrainConfig, metric):
