@@ -63,3 +63,17 @@ def test_a_search_whose_boosting_runs_out_of_time_keeps_it_and_says_so(monkeypat
     keys = [notice.key for notice in predictor.record.notices]
     assert "search.stopped_at_deadline" in keys
     assert predictor.predict_proba(slow_frame(200, seed=1)).shape == (200, 2)
+
+
+def test_data_large_for_its_budget_starts_the_boosting_families_with_larger_steps():
+    from manabu.models.zoo import portfolio
+    from manabu.search.loop import TIGHT_CELLS_PER_SECOND, budget_facts
+    from tests.search.conftest import small_problem
+
+    problem = small_problem(300)
+    cells = len(problem.y) * len(problem.schema.features)
+    assert budget_facts(problem, 60) == frozenset()
+    assert budget_facts(problem, cells / TIGHT_CELLS_PER_SECOND / 2) == {"tight_budget"}
+    for family in ("lightgbm", "xgboost", "catboost"):
+        usual, tight = portfolio(family)[0], portfolio(family, frozenset({"tight_budget"}))[0]
+        assert tight["learning_rate"] > usual["learning_rate"], family
