@@ -160,12 +160,20 @@ def bars(names: Sequence[str], values: Sequence[float], errors: Sequence[float |
         ax.barh(positions, scores, xerr=whiskers, color=colors, error_kw={"linewidth": 0.8, "capsize": 2})
         ax.set_yticks(positions, [_short(n, 24) for n in names])
         ax.set_xlabel(x_label)
-        low = min(score - e for score, e in zip(scores, spread))
-        high = max(score + e for score, e in zip(scores, spread))
-        pad = (high - low) * 0.08 or abs(high) * 0.05 or 1.0
-        # counts and shares start at zero; scores are zoomed in, where their differences are
-        ax.set_xlim(0 if from_zero else low - pad, high + pad)
+        ax.set_xlim(*bar_limits(scores, spread, from_zero))
     return svg(draw, height=max(1.8, 0.24 * len(names) + 0.9))
+
+
+def bar_limits(values: Sequence[float], spread: Sequence[float], from_zero: bool) -> tuple[float, float]:
+    """The value axis of ``bars``. Importances, counts and shares start at zero, since a bar's
+    length is read as its value (a bar from 1.96 would make 2.0 look twice 1.98); below zero
+    where some are negative. Scores are zoomed in, where their differences are."""
+    low = min(v - e for v, e in zip(values, spread))
+    high = max(v + e for v, e in zip(values, spread))
+    if from_zero:
+        low, high = min(low, 0.0), max(high, 0.0)
+    pad = (high - low) * 0.08 or abs(high) * 0.05 or 1.0
+    return (0.0 if from_zero and low == 0.0 else low - pad), high + pad
 
 
 def curves(lines: Sequence[tuple[str, Sequence[float], Sequence[float]]], *, x_label: str, y_label: str,

@@ -52,6 +52,20 @@ def figure(svg: str, caption_key: str, **params: Any) -> str:
     return f'<figure>{svg}<figcaption>{both(caption_key, **params)}</figcaption></figure>'
 
 
+def panel(title: str, explanation: str, body: str) -> str:
+    """One chart (or small table) with its heading and explanation, to sit beside another in
+    ``panels``. Always three children, so that side by side their headings, explanations and
+    charts line up (the rows of a CSS subgrid)."""
+    return f'<div class="panel"><h3>{title}</h3><div>{explanation}</div><div>{body}</div></div>'
+
+
+def panels(items: Iterable[str]) -> str:
+    """Panels two to a row where the page is wide enough (one on a phone), instead of a column
+    of charts each filling part of the width."""
+    shown = [item for item in items if item]
+    return f'<div class="panels">{"".join(shown)}</div>' if shown else ""
+
+
 def table(header: list[str], rows: Iterable[list[str]], css: str = "") -> str:
     """A table that scrolls sideways when wide; the cells are markup already (escaped by the caller)."""
     head = "".join(f"<th>{h}</th>" for h in header)
@@ -154,6 +168,7 @@ h3 { font-size: 1rem; margin: 20px 0 4px; }
 .switch button.active { background: var(--accent); color: white; }
 html[lang="ja"] body [lang="en"], html[lang="en"] body [lang="ja"] { display: none; }
 .explain p { color: var(--muted); margin: 4px 0 8px; }
+ul.explain { color: var(--muted); margin: 0 0 8px; padding-left: 1.4em; }
 .warnings { border-left: 4px solid var(--warn); padding: 4px 12px; background: #fff8c5; }
 .verdict { border-left: 4px solid var(--accent); padding: 2px 12px; background: #eef4fb; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; }
@@ -163,11 +178,17 @@ dd { margin: 0; }
 table { border-collapse: collapse; font-size: 0.9rem; margin: 8px 0; }
 th, td { border-bottom: 1px solid var(--line); padding: 3px 10px; text-align: left; white-space: nowrap; }
 td:not(:first-child) { font-variant-numeric: tabular-nums; }
+table.examples { width: 100%; }
+table.examples td:first-child { white-space: normal; overflow-wrap: anywhere; min-width: 12em; }
 figure { margin: 8px 0 16px; }
 figcaption { color: var(--muted); font-size: 0.85rem; }
 svg.chart { width: 100%; max-width: 560px; height: auto; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 8px 16px; }
 .grid svg.chart { max-width: 100%; }
+.panels { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 420px), 1fr)); gap: 0 24px; }
+.panel { display: grid; grid-row: span 3; grid-template-rows: subgrid; grid-template-columns: minmax(0, 1fr); }
+.panel > h3:empty { margin: 0; }
+.panel svg.chart { max-width: 100%; }
 footer { margin-top: 40px; color: var(--muted); font-size: 0.8rem; }
 @media print {
   .switch { display: none; }

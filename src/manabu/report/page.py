@@ -12,7 +12,8 @@ import html
 from typing import Any
 
 from manabu.report import charts
-from manabu.report.markup import both, explain, figure, message, number, page, section, table
+from manabu.report.learning import learning_section
+from manabu.report.markup import both, explain, figure, message, number, page, panel, panels, section, table
 from manabu.report.text import text_section
 
 MAX_COLUMN_CHARTS = 24   # per-column distribution charts; the table lists every column kept
@@ -25,7 +26,8 @@ def render_report(record: dict[str, Any], lang: str) -> str:
     numbers it holds (``manabu.training.numbers``; none in a model saved before reports)."""
     report = record.get("report") or {}
     sections = [_summary(record), _data_section(report.get("profile")), _models_section(record),
-                _best_section(record, report.get("diagnostics")), _learning_section(report.get("learning")),
+                _best_section(record, report.get("diagnostics")),
+                learning_section(report.get("learning"), report.get("shap"), measured="shap" in report),
                 text_section(report.get("text")), _notices_section(record)]
     return page(f"manabu — {record.get('config', {}).get('target', '')}", sections, lang)
 
@@ -70,11 +72,16 @@ def _data_section(profile: dict[str, Any] | None) -> str:
     if missing:
         parts.append(figure(charts.missing_bars([c["name"] for c in missing], [c["missing_fraction"] for c in missing]),
                             "report.missing_caption"))
-    target = profile.get("target")
+    target, shown = profile.get("target"), []
     if target and target.get("distribution"):
-        parts.append(f"<h3>{both('report.target_title')}</h3>" + explain("report.target_explain"))
-        parts.append(figure(_distribution_chart(target["distribution"], color=charts.PALETTE[1]),
-                            "report.target_caption", name=target.get("name", "")))
+        shown.append(panel(both("report.target_title"), explain("report.target_explain"), figure(
+            _distribution_chart(target["distribution"], color=charts.PALETTE[1]), "report.target_caption",
+            name=target.get("name", ""))))
+    correlation = profile.get("correlation")
+    if correlation and len(correlation.get("columns", [])) >= 2:
+        shown.append(panel(both("report.correlation_title"), explain("report.correlation_explain"), figure(
+            charts.heatmap(correlation["columns"], correlation["matrix"]), "report.correlation_caption")))
+    parts.append(panels(shown))
     charted = [c for c in columns if c.get("distribution")][:MAX_COLUMN_CHARTS]
     if charted:
         parts.append(f"<h3>{both('report.distributions_title')}</h3>" + explain("report.distributions_explain"))
@@ -83,10 +90,6 @@ def _data_section(profile: dict[str, Any] | None) -> str:
         parts.append(f'<div class="grid">{figures}</div>')
         if len(columns) > len(charted):
             parts.append(explain("report.distributions_limited", shown=len(charted), total=len(columns)))
-    correlation = profile.get("correlation")
-    if correlation and len(correlation.get("columns", [])) >= 2:
-        parts.append(f"<h3>{both('report.correlation_title')}</h3>" + explain("report.correlation_explain"))
-        parts.append(figure(charts.heatmap(correlation["columns"], correlation["matrix"]), "report.correlation_caption"))
     return section("data", "report.data_title", "\n".join(parts))
 
 
@@ -143,39 +146,38 @@ def _best_section(record: dict[str, Any], diagnostics: dict[str, Any] | None) ->
 
 
 def _classification(d: dict[str, Any]) -> str:
-    parts = []
+    shown = []
     confusion = d.get("confusion")
     if confusion:
-        parts.append(f"<h3>{both('report.confusion_title')}</h3>" + explain("report.confusion_explain"))
-        parts.append(figure(charts.heatmap(confusion["labels"], confusion["matrix"], signed=False,
-                                           row_title="実際 / actual", column_title="予測 / predicted"),
-                            "report.confusion_caption"))
+        shown.append(panel(both("report.confusion_title"), explain("report.confusion_explain"), figure(
+            charts.heatmap(confusion["labels"], confusion["matrix"], signed=False, row_title="実際 / actual",
+                           column_title="予測 / predicted"), "report.confusion_caption")))
     report = d.get("report")
     if report:
         classes = [c for c in report if isinstance(report[c], dict) and c not in ("macro avg", "weighted avg")]
         rows = [[html.escape(c), *(number(report[c].get(k), 3) for k in ("precision", "recall", "f1")),
                  number(report[c].get("support"))] for c in classes + ["macro avg", "weighted avg"] if c in report]
-        parts.append(f"<h3>{both('report.class_report_title')}</h3>" + explain("report.class_report_explain",
-                                                                                  accuracy=number(report.get("accuracy"), 4)))
-        parts.append(table(["", "precision", "recall", "F1", "support"], rows))
-    parts.append(_curves(d.get("roc"), "fpr", "tpr", "report.roc", diagonal=True))
-    parts.append(_curves(d.get("pr"), "recall", "precision", "report.pr"))
+        shown.append(panel(both("report.class_report_title"),
+                           explain("report.class_report_explain", accuracy=number(report.get("accuracy"), 4)),
+                           table(["", "precision", "recall", "F1", "support"], rows)))
+    shown.append(_curves(d.get("roc"), "fpr", "tpr", "report.roc", diagonal=True))
+    shown.append(_curves(d.get("pr"), "recall", "precision", "report.pr"))
     calibration = d.get("calibration")
     if calibration and calibration.get("mean_predicted"):
-        parts.append(f"<h3>{both('report.calibration_title')}</h3>" + explain("report.calibration_explain",
-                                                                                 brier=number(calibration.get("brier"), 4)))
-        parts.append(figure(charts.curves([("model", calibration["mean_predicted"], calibration["fraction_positive"])],
-                                          x_label="予測確率 / predicted probability",
-                                          y_label="実際の割合 / observed share", diagonal=True),
-                            "report.calibration_caption"))
+        chart = charts.curves([("model", calibration["mean_predicted"], calibration["fraction_positive"])],
+                              x_label="予測確率 / predicted probability", y_label="実際の割合 / observed share",
+                              diagonal=True)
+        shown.append(panel(both("report.calibration_title"), explain(
+            "report.calibration_explain", brier=number(calibration.get("brier"), 4)),
+            figure(chart, "report.calibration_caption")))
     threshold = d.get("threshold")
     if threshold and threshold.get("thresholds"):
-        parts.append(f"<h3>{both('report.threshold_title')}</h3>" + explain(
-            "report.threshold_explain", best=number(threshold.get("best_f1_threshold"), 3)))
         lines = [(name, threshold["thresholds"], threshold[name]) for name in ("precision", "recall", "f1")]
-        parts.append(figure(charts.curves(lines, x_label="しきい値 / threshold", y_label="", square=True),
-                            "report.threshold_caption"))
-    return "\n".join(p for p in parts if p)
+        shown.append(panel(both("report.threshold_title"), explain(
+            "report.threshold_explain", best=number(threshold.get("best_f1_threshold"), 3)),
+            figure(charts.curves(lines, x_label="しきい値 / threshold", y_label="", square=True),
+                   "report.threshold_caption")))
+    return panels(shown)
 
 
 def _curves(block: dict[str, Any] | None, x: str, y: str, key: str, diagonal: bool = False) -> str:
@@ -193,71 +195,31 @@ def _curves(block: dict[str, Any] | None, x: str, y: str, key: str, diagonal: bo
         return ""
     labels = {"fpr": "偽陽性率 / false positive rate", "tpr": "真陽性率 / true positive rate",
               "recall": "再現率 / recall", "precision": "適合率 / precision"}
-    return (f"<h3>{both(key + '_title')}</h3>" + explain(key + "_explain", score=number(score, 4))
-            + figure(charts.curves(lines, x_label=labels[x], y_label=labels[y], diagonal=diagonal), key + "_caption"))
+    return panel(both(key + "_title"), explain(key + "_explain", score=number(score, 4)), figure(
+        charts.curves(lines, x_label=labels[x], y_label=labels[y], diagonal=diagonal), key + "_caption"))
 
 
 def _regression(d: dict[str, Any]) -> str:
-    parts = []
+    shown = []
     summary = d.get("summary") or {}
     points = d.get("points")
     if points and points.get("actual"):
-        parts.append(f"<h3>{both('report.actual_title')}</h3>" + explain(
+        shown.append(panel(both("report.actual_title"), explain(
             "report.actual_explain", rmse=number(summary.get("rmse")), mae=number(summary.get("mae")),
-            r2=number(summary.get("r2"), 3)))
-        parts.append(figure(charts.scatter(points["actual"], points["predicted"], x_label="実際 / actual",
-                                           y_label="予測 / predicted", identity=True), "report.actual_caption"))
+            r2=number(summary.get("r2"), 3)), figure(charts.scatter(
+                points["actual"], points["predicted"], x_label="実際 / actual", y_label="予測 / predicted",
+                identity=True), "report.actual_caption")))
     residuals = d.get("residuals")
     if residuals and residuals.get("counts"):
-        parts.append(f"<h3>{both('report.residuals_title')}</h3>" + explain(
-            "report.residuals_explain", mean=number(summary.get("mean_residual"))))
-        parts.append(figure(charts.histogram(residuals["edges"], residuals["counts"]), "report.residuals_caption"))
-    by_predicted = d.get("by_predicted")
-    if by_predicted and by_predicted.get("centers"):
-        parts.append(figure(charts.curves([("mean", by_predicted["centers"], by_predicted["mean"])],
-                                          x_label="予測 / predicted", y_label="残差 / residual", square=False),
-                            "report.bias_caption"))
-    return "\n".join(parts)
-
-
-def _learning_section(learning: dict[str, Any] | None) -> str:
-    """The learning curve with its verdict, and the columns the model relies on."""
-    if not learning:
-        return section("learning", "report.learning_title", explain("report.learning_missing"))
-    if "skipped_seconds" in learning:
-        return section("learning", "report.learning_title", explain(
-            "report.learning_skipped", model=learning["model"], seconds=learning["skipped_seconds"]))
-    parts = []
-    curve, metric = learning["curve"], learning.get("metric", "")
-    parts.append(explain("report.learning_explain", model=learning["model"], metric=metric))
-    lines = [("train / 学習", curve["rows"], curve["train"]), ("validation / 検証", curve["rows"], curve["valid"])]
-    parts.append(figure(charts.curves(lines, x_label="学習に使った行数 / training rows", y_label=metric,
-                                      square=False, log_x=True), "report.learning_caption"))
-    if curve.get("verdict"):
-        parts.append(f'<div class="verdict">{both("report.verdict_" + curve["verdict"], "p")}</div>')
-    importance = learning.get("importance")
-    if importance and importance.get("columns"):
-        parts.append(f"<h3>{both('report.importance_title')}</h3>" + explain(
-            "report.importance_explain", rows=number(importance.get("rows")), metric=metric))
-        parts.append(figure(charts.bars(importance["columns"], importance["mean"], importance["std"],
-                                        f"{metric} の悪化 / drop in {metric}"), "report.importance_caption"))
-    shap = learning.get("shap")
-    parts.append(f"<h3>{both('report.shap_title')}</h3>")
-    if shap and shap.get("columns"):
-        parts.append(explain("report.shap_explain", rows=number(shap.get("rows"))))
-        parts.append(figure(charts.bars(shap["columns"], shap["mean_abs"], [None] * len(shap["columns"]),
-                                        "平均 |SHAP| / mean |SHAP|"), "report.shap_caption"))
-    else:
-        parts.append(explain("report.shap_absent", model=learning["model"]))
-    shown = [d for d in learning.get("dependence") or [] if d.get("grid")]
-    if shown:
-        parts.append(f"<h3>{both('report.dependence_title')}</h3>" + explain("report.dependence_explain"))
-        label = "予測 / prediction" if not shown[0].get("outputs") else "確率 / probability"
-        figures = "".join(
-            f'<figure>{charts.dependence(d["grid"], d["average"], d.get("outputs"), categorical=d["categorical"], y_label=label)}'
-            f'<figcaption>{html.escape(str(d["column"]))}</figcaption></figure>' for d in shown)
-        parts.append(f'<div class="grid">{figures}</div>')
-    return section("learning", "report.learning_title", "\n".join(parts))
+        body = figure(charts.histogram(residuals["edges"], residuals["counts"]), "report.residuals_caption")
+        by_predicted = d.get("by_predicted")
+        if by_predicted and by_predicted.get("centers"):  # the same errors, against the prediction
+            body += figure(charts.curves([("mean", by_predicted["centers"], by_predicted["mean"])],
+                                         x_label="予測 / predicted", y_label="残差 / residual", square=False),
+                           "report.bias_caption")
+        shown.append(panel(both("report.residuals_title"), explain(
+            "report.residuals_explain", mean=number(summary.get("mean_residual"))), body))
+    return panels(shown)
 
 
 def _notices_section(record: dict[str, Any]) -> str:

@@ -1,8 +1,9 @@
 """The numbers the report draws (``manabu.report``), taken at the end of training while the
 data, the folds and the chosen model's out-of-fold predictions are at hand: the data's profile
-(``manabu.data.profile``), the model's errors (``manabu.evaluate.diagnostics``) and how it
-learns (``manabu.evaluate.learning``). They are kept in the manifest, so the report can be
-drawn again without the data."""
+(``manabu.data.profile``), the model's errors (``manabu.evaluate.diagnostics``), how it
+learns (``manabu.evaluate.learning``) and which columns move its answers
+(``manabu.evaluate.explain``). They are kept in the manifest, so the report can be drawn
+again without the data."""
 from __future__ import annotations
 
 import logging
@@ -16,8 +17,9 @@ from manabu.data.schema import ColumnType
 from manabu.ensemble.selection import EnsembleCandidate
 from manabu.evaluate.drift import reference
 from manabu.evaluate.diagnostics import classification_diagnostics, regression_diagnostics
-from manabu.evaluate.learning import (MAX_IMPORTANCE_ROWS, REPEATS, SHARES, column_importance, dependence,
-                                      learning_curve, tree_contributions)
+from manabu.ensemble.model import Ensemble
+from manabu.evaluate.explain import ensemble_contributions, model_contributions, ranked
+from manabu.evaluate.learning import MAX_IMPORTANCE_ROWS, REPEATS, SHARES, column_importance, dependence, learning_curve
 from manabu.evaluate.metrics import signed
 from manabu.evaluate.text import class_words
 from manabu.features.tokenize import tokenizer_of
@@ -49,6 +51,7 @@ def report_numbers(frame: pd.DataFrame, best, problem: SearchProblem, config: Tr
         diagnostics = guarded(classification_diagnostics, np.asarray(y), np.asarray(oof, dtype=float), list(classes or []))
     return {"profile": guarded(profile_data, frame, problem.schema, task), "diagnostics": diagnostics,
             "learning": guarded(_learning, best, problem, config, classes) if learn else None,
+            "shap": guarded(_shap, model, best, problem) if model is not None and learn else None,
             "drift_reference": guarded(_drift_reference, problem, oof, classes),
             "text": guarded(_text, model, problem, oof, classes) if model is not None and learn else None}
 
@@ -184,5 +187,20 @@ def _learning(best, problem: SearchProblem, config: TrainConfig, classes: list |
     categorical = {c for c in drawable if types[c] not in (ColumnType.NUMERIC,)}
     return {"model": model.candidate.name, "metric": problem.metric.name, "curve": curve, "importance": importance,
             "dependence": dependence(fitted, X_valid, drawable[:TOP_DEPENDENCE], categorical,
-                                     [str(c) for c in classes] if classes else None, problem.seed),
-            "shap": tree_contributions(fitted, X_valid, problem.seed)}
+                                     [str(c) for c in classes] if classes else None, problem.seed)}
+
+
+def _shap(model, best, problem: SearchProblem) -> dict | None:
+    """Mean |SHAP| per data column of the model kept (refit on all rows), whatever it is
+    (``manabu.evaluate.explain``): an averaging ensemble through its members, weighted as it
+    weighs them; a stacked one, whose stacker is not a weighted mean, as a whole."""
+    def predict(pipeline):
+        return lambda rows: predict_scores(pipeline, rows, problem.task, problem.n_classes)
+
+    if isinstance(model, Ensemble) and model.stacker is None:
+        members = [(name, pipeline, predict(pipeline)) for name, pipeline in model.members]
+        result = ensemble_contributions(members, model.weights, problem.X, problem.seed)
+    else:
+        unit = "value" if problem.task == "regression" else "probability"
+        result = model_contributions(model, problem.X, predict(model), problem.seed, unit=unit)
+    return None if result is None else {"model": best.candidate.name, **ranked(result)}
