@@ -13,12 +13,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from time import monotonic  # fit() has an argument named time
+from typing import TYPE_CHECKING, Any
 
 from manabu.training.config import DEFAULT_TIME_LIMIT, TrainConfig
 from manabu.base.errors import ArtifactError, ConfigError
-from manabu.training.predictor import Predictor
-from manabu.training.run import train as run_training
+
+# The training machinery (the search, the zoo: scikit-learn, LightGBM, ...) is imported when a
+# function needs it, so that reading the settings and the data, and their errors, come first
+# and fast (``manabu train bad.csv``).
+if TYPE_CHECKING:
+    from manabu.training.predictor import Predictor
 
 
 def fit(data, target: str, *, time_limit: float = DEFAULT_TIME_LIMIT, metric: str | None = None,
@@ -26,8 +31,8 @@ def fit(data, target: str, *, time_limit: float = DEFAULT_TIME_LIMIT, metric: st
         group: str | None = None, time: str | None = None, seed: int = 0,
         max_trials: int | None = None, preset: str = "balanced", search: str = "bayes",
         max_latency_ms: float | None = None, tokenizer: str = "auto", text_model: str | Path | None = None,
-        output: str | Path | None = None, overwrite: bool = False, report: bool = True,
-        track: str | bool | None = None, table: str | None = None, query: str | None = None,
+        memory_limit: int | str | None = None, output: str | Path | None = None, overwrite: bool = False,
+        report: bool = True, track: str | bool | None = None, table: str | None = None, query: str | None = None,
         checkpoint: str | Path | None = None, resume: bool = False, verbose: bool = True) -> Predictor:
     """Train the best model found within ``time_limit`` seconds and return its Predictor.
 
@@ -36,6 +41,9 @@ def fit(data, target: str, *, time_limit: float = DEFAULT_TIME_LIMIT, metric: st
     ``tokenizer`` reads the words of Japanese text ("sudachi", "fugashi", "janome"; "auto" takes
     the first installed), and ``text_model`` is a local Transformer checkpoint to fine-tune on
     the text beside the other families.
+    ``memory_limit`` is the memory the training may reach, in bytes or as "4G" or "512M" (by
+    default what the process holds at the start and 80% of the memory free then): a model whose fit
+    would pass it is skipped, with a notice.
     ``output`` is a model folder to save the predictor in, with its ``report.html`` (unless
     ``report=False``), as ``manabu train`` does; an existing folder is replaced only with
     ``overwrite=True``. The search's progress is then kept beside the folder, so that after
@@ -45,6 +53,7 @@ def fit(data, target: str, *, time_limit: float = DEFAULT_TIME_LIMIT, metric: st
     the search saved there (after Ctrl-C, say) instead of starting again.
     """
     config = config_of({**locals(), "models": tuple(models) if models else None})
+    started = monotonic()  # the time limit counts the reading of the data too
     listener = None
     if verbose:
         from manabu.training.progress import RichListener
@@ -67,7 +76,8 @@ def fit(data, target: str, *, time_limit: float = DEFAULT_TIME_LIMIT, metric: st
     if table is not None or query is not None:
         from manabu.data.read import read
         data = read(data, table=table, query=query)
-    return run_training(data, config, listener, checkpoint=saved_search, resume=resume)
+    from manabu.training.run import train as run_training
+    return run_training(data, config, listener, checkpoint=saved_search, resume=resume, started=started)
 
 
 def config_of(arguments: dict[str, Any]) -> TrainConfig:
@@ -93,8 +103,8 @@ class TrainRun:
                  table: str | None = None, query: str | None = None, checkpoint: str | Path | None = None,
                  lang: str | None = None) -> None:
         from manabu.data.read import read
-        from manabu.search.checkpoint import Checkpoint, checkpoint_folder
 
+        self.started = monotonic()  # the time limit counts the reading of the data too
         self.config = config
         self.output = Path(output)
         self.overwrite = overwrite or resume  # a resumed search replaces the folder it was stopped for
@@ -105,6 +115,7 @@ class TrainRun:
         self.frame = read(data, table=table, query=query) if isinstance(data, (str, Path)) else data
         if self.output.exists() and not self.overwrite:
             raise ArtifactError("artifact.exists", path=str(self.output))
+        from manabu.search.checkpoint import Checkpoint, checkpoint_folder  # after the data's errors
         self.checkpoint = Checkpoint(checkpoint if checkpoint is not None else checkpoint_folder(self.output), {})
         self.predictor: Predictor | None = None
         self.page: bytes | None = None
@@ -113,9 +124,10 @@ class TrainRun:
 
     def train(self, listener=None) -> Predictor:
         """Search and refit; Ctrl-C keeps the best model so far (raises when there is none)."""
+        from manabu.training.run import train as run_training
         try:
             self.predictor = run_training(self.frame, self.config, listener, checkpoint=self.checkpoint,
-                                          resume=self.resume)
+                                          resume=self.resume, started=self.started)
         except KeyboardInterrupt:
             if not self.resume:
                 self.checkpoint.remove()  # stopped before any model was scored: nothing worth resuming
@@ -165,5 +177,13 @@ def _interrupts_deferred() -> Iterator[threading.Event]:
 def load(path: str | Path):
     """A saved model (a ``Predictor``, a ``ClusterModel`` or an ``AnomalyModel``), after its files
     have been checked against the manifest."""
-    from manabu.unsupervised.model import load_unsupervised
-    return load_unsupervised(path) or Predictor.load(path)
+    from manabu.artifact import read_manifest
+    from manabu.training.predictor import Predictor
+    # Only the unsupervised models record a "kind" at the top of their manifest: their modules
+    # (clustering, anomalies, projections) are imported for them alone.
+    if "kind" in read_manifest(path):
+        from manabu.unsupervised.model import load_unsupervised
+        loaded = load_unsupervised(path)
+        if loaded is not None:
+            return loaded
+    return Predictor.load(path)

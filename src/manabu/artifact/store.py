@@ -30,7 +30,7 @@ from .manifest import (
     read_manifest,
 )
 from .sidecar import qualname
-from .skops_codec import check_skops, dump_skops, load_skops
+from .skops_codec import audit_skops, check_skops, checked, dump_skops, load_skops
 
 
 def save_model(path: str | Path, pipeline: Any, metadata: dict[str, Any], *, overwrite: bool = False,
@@ -93,7 +93,7 @@ def verify(path: str | Path) -> dict[str, Any]:
 
     Returns the manifest with ``load_warnings`` (a list of Notice dicts) added.
     """
-    manifest, _ = _verified(Path(path))
+    manifest, _ = _verified(Path(path), build=False)
     return manifest
 
 
@@ -101,17 +101,24 @@ def load_model(path: str | Path) -> tuple[Any, dict[str, Any]]:
     """The pipeline (or the combined model, an ensemble say) saved in the folder ``path`` and its
     manifest, after ``verify``'s checks.
 
-    The files are read once; the bytes that were checked are the bytes that are deserialised.
+    The files are read once; the bytes that were checked are the bytes that are deserialised,
+    and each file is checked once: its sha256 here, its types by ``check_skops`` here, and skops'
+    own audit of them by ``skops.io.loads`` as it builds them.
     """
     folder = Path(path)
-    manifest, blobs = _verified(folder)
+    manifest, blobs = _verified(folder, build=True)
     description = manifest["pipeline"]
     if "kind" in description:  # read_manifest checked that a codec knows the kind
         return container_codec(description["kind"]).decode(description, blobs, str(folder)), manifest
     return decode_pipeline(description, blobs, "", str(folder)), manifest
 
 
-def _verified(folder: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
+def _verified(folder: Path, build: bool) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The manifest and every listed file's bytes, after the checks. Every skops file is
+    walked (``check_skops``) before any is built; with ``build`` its bytes come back as
+    ``CheckedSkops``, which ``load_skops`` builds without walking them again, and skops' own
+    audit is left to ``skops.io.loads``, which does it while building. Without ``build``
+    (``verify``) skops' audit runs here, since nothing will be built."""
     manifest = read_manifest(folder)
     listed: dict[str, str] = manifest["files"]
     # the sub-folders that hold listed files (an ensemble's members/0, ...) are expected too
@@ -138,8 +145,12 @@ def _verified(folder: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
         blobs[name] = data
     notices = check_versions(manifest, folder)
     for name, data in blobs.items():
-        if name.endswith(".skops"):
-            check_skops(data, name, str(folder))
+        if not name.endswith(".skops"):
+            continue
+        if build:
+            blobs[name] = checked(data, name, str(folder))
+        else:
+            audit_skops(data, name, str(folder), check_skops(data, name, str(folder)))
     manifest["load_warnings"] = [notice.to_dict() for notice in notices]
     return manifest, blobs
 

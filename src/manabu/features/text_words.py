@@ -9,13 +9,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
-from manabu.features.text import column_texts
+from manabu.features.text import CompactVocabularies, column_texts
 from manabu.features.tokenize import CHARS, joined_words, normalise
 
 LONG_TEXT = 300  # mean characters per document above which TextTfidf reads single words only
 
 
-class TextTfidf(TransformerMixin, BaseEstimator):
+class TextTfidf(CompactVocabularies, TransformerMixin, BaseEstimator):
     """Word and character n-gram TF-IDF of one text column, kept sparse, for linear models and
     Naive Bayes: the strong, fast baseline of text classification.
 
@@ -27,6 +27,8 @@ class TextTfidf(TransformerMixin, BaseEstimator):
     4,700 livedoor articles (1,200 characters each) the character 1-3-grams took 15 s a fit and
     word pairs 5 s, single words 0.7 s, and the topic is in the words.
     """
+
+    VECTORIZERS = ("word_", "char_")
 
     def __init__(self, tokenizer: str = "english", word_ngrams: tuple[int, int] = (1, 2),
                  char_ngrams: tuple[int, int] = (1, 3), char_analyzer: str = "char",

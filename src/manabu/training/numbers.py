@@ -7,6 +7,7 @@ again without the data."""
 from __future__ import annotations
 
 import logging
+import time
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ from manabu.ensemble.selection import EnsembleCandidate
 from manabu.evaluate.drift import reference
 from manabu.evaluate.diagnostics import classification_diagnostics, regression_diagnostics
 from manabu.ensemble.model import Ensemble
-from manabu.evaluate.explain import ensemble_contributions, model_contributions, ranked
+from manabu.evaluate.explain import EXPLAIN_SECONDS, ensemble_contributions, model_contributions, ranked
 from manabu.evaluate.learning import MAX_IMPORTANCE_ROWS, REPEATS, SHARES, column_importance, dependence, learning_curve
 from manabu.evaluate.metrics import signed
 from manabu.evaluate.text import class_words
@@ -31,11 +32,14 @@ log = logging.getLogger(__name__)
 
 
 def report_numbers(frame: pd.DataFrame, best, problem: SearchProblem, config: TrainConfig,
-                   classes: list | None, *, learn: bool, model=None) -> dict:
+                   classes: list | None, *, learn: bool, model=None, deadline: float | None = None) -> dict:
     """What the report draws (``manabu.report``), taken while the data and the chosen model's
     out-of-fold predictions are at hand: the data's profile, the model's errors, how it learns.
     A part that fails is None, and the report says it is missing: it is not worth the model
-    just trained. No learning curve and no words of the text after Ctrl-C: the user asked to stop."""
+    just trained. No learning curve and no words of the text after Ctrl-C: the user asked to stop.
+    The learning curve and the SHAP values share what is left until ``deadline`` (time.monotonic(),
+    the end of --time-limit less the drawing of the report), and are skipped, saying why, where
+    they would pass it."""
     def guarded(make, *args):
         try:
             return make(*args)
@@ -50,10 +54,40 @@ def report_numbers(frame: pd.DataFrame, best, problem: SearchProblem, config: Tr
     elif oof is not None:
         diagnostics = guarded(classification_diagnostics, np.asarray(y), np.asarray(oof, dtype=float), list(classes or []))
     return {"profile": guarded(profile_data, frame, problem.schema, task), "diagnostics": diagnostics,
-            "learning": guarded(_learning, best, problem, config, classes) if learn else None,
-            "shap": guarded(_shap, model, best, problem) if model is not None and learn else None,
+            "learning": guarded(_learning, best, problem, config, classes, _seconds(deadline, LEARNING_PART))
+            if learn else None,
+            "shap": guarded(_shap, model, best, problem, _seconds(deadline, 1.0))
+            if model is not None and learn else None,
             "drift_reference": guarded(_drift_reference, problem, oof, classes),
             "text": guarded(_text, model, problem, oof, classes) if model is not None and learn else None}
+
+
+def _seconds(deadline: float | None, part: float) -> float | None:
+    """``part`` of the time left until ``deadline`` (None: no deadline)."""
+    return None if deadline is None else max(0.0, part * (deadline - time.monotonic()))
+
+
+# What follows the search within --time-limit, besides the refit: the report's measurements (the
+# learning curve first, then SHAP in what is left), its charts and the save. The search ends this
+# much before the limit (``after_search_seconds``).
+AFTER_SEARCH_SHARE = 0.1     # of the limit, for the learning curve and the SHAP values
+LEARNING_PART = 0.6          # of the time left for them, that the learning curve may take
+DRAW_SECONDS = 1.0           # drawing the report and saving the folder: a fixed part,
+DRAW_SECONDS_PER_CHART = 0.15  # and one per chart (about one per feature, up to MAX_CHARTED)
+MAX_CHARTED = 30
+
+
+MAX_AFTER_SEARCH_SHARE = 0.3  # of the limit: a short one goes to the models first
+
+
+def after_search_seconds(time_limit: float, n_features: int) -> float:
+    """What the search leaves, at its end, for the report and the save (its numbers, drawing)."""
+    return min(AFTER_SEARCH_SHARE * time_limit + draw_seconds(n_features), MAX_AFTER_SEARCH_SHARE * time_limit)
+
+
+def draw_seconds(n_features: int) -> float:
+    """About how long drawing the report and saving the model folder take."""
+    return DRAW_SECONDS + DRAW_SECONDS_PER_CHART * (min(n_features, MAX_CHARTED) + 8)
 
 
 MAX_TEXT_COLUMNS = 3  # text columns whose words the report shows
@@ -145,15 +179,17 @@ def _drift_reference(problem: SearchProblem, oof, classes: list | None) -> dict:
     return reference(problem.X.iloc[rows], problem.schema, predictions, classes)
 
 
-# The learning curve runs after the search and the refit, beyond --time-limit: it may take this
-# long, or 5% of the limit, and is skipped (the report says why) where it would take longer.
+# Without a deadline (numbers taken again for a saved model), the learning curve may take this
+# long, or 5% of the limit; within a training run, its part of the time left (LEARNING_PART). It
+# is skipped (the report says why) where it would take longer.
 LEARNING_SECONDS = 5.0
 LEARNING_SHARE = 0.05
 TOP_DEPENDENCE = 3  # partial dependence of the most important columns
 MIN_LEARNING_ROWS = 20  # validation rows below which a learning curve says nothing
 
 
-def _learning(best, problem: SearchProblem, config: TrainConfig, classes: list | None) -> dict | None:
+def _learning(best, problem: SearchProblem, config: TrainConfig, classes: list | None,
+              seconds: float | None = None) -> dict | None:
     """The report's learning curve, column importances and partial dependence of the top columns
     for the chosen model (an ensemble's heaviest member), measured on the first validation fold
     (``manabu.evaluate.learning``).
@@ -166,7 +202,7 @@ def _learning(best, problem: SearchProblem, config: TrainConfig, classes: list |
     shuffled_rows = min(len(valid), MAX_IMPORTANCE_ROWS) / len(valid)
     cost = (sum(SHARES) * model.fit_seconds
             + REPEATS * len(problem.schema.features) * model.predict_seconds * shuffled_rows)
-    allowed = max(LEARNING_SECONDS, LEARNING_SHARE * config.time_limit)
+    allowed = max(LEARNING_SECONDS, LEARNING_SHARE * config.time_limit) if seconds is None else seconds
     if cost > allowed:
         return {"model": model.candidate.name, "skipped_seconds": round(cost, 1)}
 
@@ -190,17 +226,18 @@ def _learning(best, problem: SearchProblem, config: TrainConfig, classes: list |
                                      [str(c) for c in classes] if classes else None, problem.seed)}
 
 
-def _shap(model, best, problem: SearchProblem) -> dict | None:
+def _shap(model, best, problem: SearchProblem, seconds: float | None = None) -> dict | None:
     """Mean |SHAP| per data column of the model kept (refit on all rows), whatever it is
     (``manabu.evaluate.explain``): an averaging ensemble through its members, weighted as it
     weighs them; a stacked one, whose stacker is not a weighted mean, as a whole."""
     def predict(pipeline):
         return lambda rows: predict_scores(pipeline, rows, problem.task, problem.n_classes)
 
+    budget = {} if seconds is None else {"seconds": min(EXPLAIN_SECONDS, seconds)}
     if isinstance(model, Ensemble) and model.stacker is None:
         members = [(name, pipeline, predict(pipeline)) for name, pipeline in model.members]
-        result = ensemble_contributions(members, model.weights, problem.X, problem.seed)
+        result = ensemble_contributions(members, model.weights, problem.X, problem.seed, **budget)
     else:
         unit = "value" if problem.task == "regression" else "probability"
-        result = model_contributions(model, problem.X, predict(model), problem.seed, unit=unit)
+        result = model_contributions(model, problem.X, predict(model), problem.seed, unit=unit, **budget)
     return None if result is None else {"model": best.candidate.name, **ranked(result)}

@@ -15,16 +15,22 @@ from manabu.data.read import read
 from manabu.data.schema import ColumnType, Schema
 from manabu.data.task import Task
 from manabu.base.errors import ConfigError, SchemaError
-from manabu.evaluate.metrics import compute_all
 from manabu.base.i18n import Message
 from manabu.inference import NotCovered, row_path_or_none
-from manabu.search.leaderboard import leaderboard_frame
 from manabu.training.record import TrainingRecord
+
+# The search (``leaderboard``) and the metrics (``evaluate``) are imported where they are used:
+# loading a model to predict needs neither, and the search's package imports every family.
 
 if TYPE_CHECKING:
     from manabu.evaluate.text import TextExplanation
 
 ROW_PATH_MAX_ROWS = 256  # inputs of at most this many rows take the row path, when there is one
+# Building the row path (compiling, then checking it against the pipeline) costs more than the
+# pipeline answering a few hundred rows once: a first call of more rows than this is answered by
+# the pipeline (``manabu predict`` on a small file calls once); the row path is built on a first
+# call of a few rows (a server's, a loop's) or on the second call, when the model is being reused.
+ROW_PATH_BUILD_ROWS = 16
 _ROW_PATH_LOCK = threading.Lock()  # one row path built at a time
 
 
@@ -63,6 +69,7 @@ class Predictor:
         return self.record.notices
 
     def leaderboard(self) -> pd.DataFrame:
+        from manabu.search.leaderboard import leaderboard_frame
         return leaderboard_frame(self.record.leaderboard)
 
     def _repr_html_(self) -> str:
@@ -139,6 +146,17 @@ class Predictor:
                     self._cache["row_path"] = built
         return built[1]
 
+    def _row_path_if_worth(self, rows: int):
+        """The row path when it is built, or worth building now (``ROW_PATH_BUILD_ROWS``)."""
+        built = self._cache.get("row_path")
+        if built is not None and built[0] is self.pipeline:
+            return built[1]
+        first = not self._cache.get("answered")
+        self._cache["answered"] = True
+        if first and rows > ROW_PATH_BUILD_ROWS:
+            return None
+        return self.row_path()
+
     @property
     def _cache(self) -> "_Transient":
         return self.__dict__.setdefault("_transient", _Transient())
@@ -170,7 +188,7 @@ class Predictor:
         the pipeline must answer: too many rows, no row path, or rows it does not cover."""
         if not 0 < len(frame) <= ROW_PATH_MAX_ROWS:
             return None
-        path = self.row_path()
+        path = self._row_path_if_worth(len(frame))
         if path is None:
             return None
         values = self.schema.prepare_values(frame, where=_where(frame))
@@ -227,6 +245,7 @@ class Predictor:
 
     def evaluate(self, data) -> dict[str, float]:
         """Every metric that applies, on data that holds the target column."""
+        from manabu.evaluate.metrics import compute_all
         frame = read(data)
         if self.target not in frame.columns:
             raise SchemaError("predict.target_needed", target=self.target)

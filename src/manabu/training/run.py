@@ -19,7 +19,7 @@ from manabu.ensemble.model import Ensemble
 from manabu.ensemble.selection import (EnsembleCandidate, Limits, build_ensembles,
                                       ensemble_on_equal_terms, honest_single_score, selection_seconds)
 from manabu.base.errors import DataError, TrainingError
-from manabu.evaluate.metrics import Metric, get_metric, signed
+from manabu.evaluate.metrics import get_metric, signed
 from manabu.base.i18n import Message
 from manabu.features.tokenize import assign_tokenizers
 from manabu.models.entry import ModelEntry, stopped_at_deadline
@@ -41,23 +41,27 @@ from manabu.search.leaderboard import leaderboard_records
 from manabu.search.loop import SearchSettings
 from manabu.search.memory import default_memory_limit
 from manabu.search.pool import POOL_SIZE
-from manabu.training.numbers import report_numbers
+from manabu.training.numbers import after_search_seconds, draw_seconds, report_numbers
 
 
 def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
-          checkpoint: Checkpoint | None = None, resume: bool = False) -> Predictor:
+          checkpoint: Checkpoint | None = None, resume: bool = False, started: float | None = None) -> Predictor:
     """Search within ``config.time_limit`` seconds (refit included) and refit the best on all rows.
 
     Ctrl-C during the search keeps the best model found so far; Ctrl-C before any model was
     scored raises ``KeyboardInterrupt``, so the caller saves nothing. With a ``checkpoint``, every
     result is saved as it comes, and ``resume=True`` continues the search saved there.
+    ``started`` (time.monotonic()) is when the caller's clock started (before it read the data);
+    the search leaves time within the limit for the report's numbers, drawing and the save.
     """
     listener = listener or SilentListener()
-    budget = Budget(config.time_limit)
+    budget = Budget(config.time_limit) if started is None else Budget(config.time_limit, started)
     prepared = _prepare(data, config)
     outcome = _search(prepared, config, budget, listener, checkpoint, resume)
-    best = _choose(prepared, outcome, config, budget)
-    model, record = _refit_and_record(prepared, outcome, best, config, budget, listener)
+    # the choice and the refit end where the report's numbers, drawing and the save begin
+    refit_budget = Budget(budget.time_limit - _after_search(prepared, config), budget.started)
+    best = _choose(prepared, outcome, config, refit_budget)
+    model, record = _refit_and_record(prepared, outcome, best, config, budget, refit_budget.deadline, listener)
     if checkpoint is not None and not outcome.interrupted:
         checkpoint.remove()  # finished: nothing left to resume
     return Predictor(model, prepared.schema, record)
@@ -141,7 +145,7 @@ def _search(prepared: _Prepared, config: TrainConfig, budget: Budget, listener: 
             prepared.notices.append(Message("search.resumed", {"n": len(previous)}))
         else:
             checkpoint.start()
-    settings = _settings(config, prepared.preset, len(prepared.problem.y), prepared.problem.metric)
+    settings = _settings(config, prepared, _after_search(prepared, config))
     outcome = run_search(prepared.problem, prepared.entries, budget, listener, settings, previous,
                          on_result=checkpoint.record if checkpoint is not None else None)
     prepared.notices += outcome.notices
@@ -161,17 +165,24 @@ def _choose(prepared: _Prepared, outcome, config: TrainConfig, budget: Budget):
     return best
 
 
+def _after_search(prepared: _Prepared, config: TrainConfig) -> float:
+    """What the search and the refit leave to the report's numbers, its drawing and the save."""
+    return after_search_seconds(config.time_limit, len(prepared.schema.features))
+
+
 def _refit_and_record(prepared: _Prepared, outcome, best, config: TrainConfig, budget: Budget,
-                      listener: SearchListener):
-    """The chosen model refit on all rows, and the record of the run with the report's numbers."""
+                      refit_deadline: float, listener: SearchListener):
+    """The chosen model refit on all rows (by ``refit_deadline`` where it can stop), and the record
+    of the run with the report's numbers, taken in the time left for them."""
     try:  # the refit and the report's numbers take a while after the bar has gone: say so
         listener.stage(Message("search.stage_refit", {"model": best.candidate.name}))
         refit_start = time.monotonic()
-        model = _refit(best, prepared.problem, config.seed, budget.deadline, prepared.notices)
+        model = _refit(best, prepared.problem, config.seed, refit_deadline, prepared.notices)
         record = _record(prepared, outcome, best, config, budget, refit_start)
         listener.stage(Message("search.stage_report"))
+        deadline = budget.deadline - draw_seconds(len(prepared.schema.features))
         record.report = report_numbers(prepared.raw, best, prepared.problem, config, prepared.classes,
-                                       learn=not outcome.interrupted, model=model)
+                                       learn=not outcome.interrupted, model=model, deadline=deadline)
     finally:
         listener.stage(None)
     return model, record
@@ -210,11 +221,13 @@ def _read_row_ms(schema, frame: pd.DataFrame) -> float:
     return median_ms(lambda: schema.prepare_values(row))
 
 
-def _settings(config: TrainConfig, preset, n_rows: int, metric: Metric) -> SearchSettings:
+def _settings(config: TrainConfig, prepared: _Prepared, after_search: float) -> SearchSettings:
+    preset, n_rows, metric = prepared.preset, len(prepared.problem.y), prepared.problem.metric
     return SearchSettings(strategy=config.search, max_trials=config.max_trials,
                           max_latency_ms=config.max_latency_ms,
                           refit_reserve_models=preset.refit_reserve_models,
-                          reserve_seconds=selection_seconds(n_rows, metric) if preset.ensemble else 0.0,
+                          reserve_seconds=(selection_seconds(n_rows, metric) if preset.ensemble else 0.0)
+                          + after_search,
                           keep_predictions=POOL_SIZE if preset.ensemble else 1,
                           memory_limit=config.memory_limit or default_memory_limit())
 
