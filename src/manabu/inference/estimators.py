@@ -286,7 +286,7 @@ class Calibrated:
 
 def _calibrated(estimator: Any) -> Any:
     from sklearn.calibration import CalibratedClassifierCV
-    if type(estimator) is not CalibratedClassifierCV:
+    if not isinstance(estimator, CalibratedClassifierCV):  # a subclass that fits otherwise answers alike
         return None
     parts = []
     for calibrated in estimator.calibrated_classifiers_:
