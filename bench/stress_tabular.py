@@ -9,8 +9,8 @@ show too rarely for the search to be tuned on them (issue 20):
 - ``tiny_class``: 3,772 rows with a class of 2 rows and one of 14: a family's inner validation
   (early stopping, calibration) must cope;
 - ``rare_classes``: 58,000 rows, 7 very unequal classes (from 78% down to 0.02%);
-- ``adult_x25`` (``--large``): the public adult set repeated 25 times with 1% jitter on its
-  numbers (976,825 rows), at 120 s: the target is a test ROC-AUC of at least 0.921 (what
+- ``adult_x25``: the public adult set's training rows repeated 25 times with 1% jitter on their
+  numbers (976,825 rows), scored on adult's own test rows, at 120 s: the target is a test ROC-AUC of at least 0.921 (what
   AutoGluon reached with the same budget), with a boosting model or an ensemble chosen, in time.
 
 Each set is split 80/20 with a fixed seed; the metric is the public bench's (binary ROC-AUC,
@@ -80,9 +80,10 @@ def rare_classes(seed: int = 0) -> tuple[pd.DataFrame, str]:
 
 
 def adult_x25(seed: int = 0) -> tuple[pd.DataFrame, str]:
+    """adult's training rows, 25 jittered copies of them (its test rows stay apart: a random split
+    of the copies would test on near-copies of training rows)."""
     meta = json.loads((ADULT / "meta.json").read_text())
-    adult = pd.concat([pd.read_parquet(ADULT / "train.parquet"), pd.read_parquet(ADULT / "test.parquet")],
-                      ignore_index=True)
+    adult = pd.read_parquet(ADULT / "train.parquet")
     rng = np.random.default_rng(seed)
     copies = []
     for _ in range(25):
@@ -159,6 +160,8 @@ def run_baseline(name: str) -> dict:
 
 def _made(name: str) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     frame, target = MAKERS[name]()
+    if name == "adult_x25":  # adult's own test rows, as on the public bench
+        return frame, pd.read_parquet(ADULT / "test.parquet"), target
     train, test = split(frame, target)
     return train, test, target
 

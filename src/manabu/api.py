@@ -77,7 +77,8 @@ def fit(data, target: str, *, time_limit: float = DEFAULT_TIME_LIMIT, metric: st
         from manabu.data.read import read
         data = read(data, table=table, query=query)
     from manabu.training.run import train as run_training
-    return run_training(data, config, listener, checkpoint=saved_search, resume=resume, started=started)
+    return run_training(data, config, listener, checkpoint=saved_search, resume=resume, started=started,
+                        report=False)  # nothing is drawn or saved here: the search may use that time
 
 
 def config_of(arguments: dict[str, Any]) -> TrainConfig:
@@ -127,7 +128,7 @@ class TrainRun:
         from manabu.training.run import train as run_training
         try:
             self.predictor = run_training(self.frame, self.config, listener, checkpoint=self.checkpoint,
-                                          resume=self.resume, started=self.started)
+                                          resume=self.resume, started=self.started, report=self.report)
         except KeyboardInterrupt:
             if not self.resume:
                 self.checkpoint.remove()  # stopped before any model was scored: nothing worth resuming

@@ -80,14 +80,15 @@ MAX_CHARTED = 30
 MAX_AFTER_SEARCH_SHARE = 0.3  # of the limit: a short one goes to the models first
 
 
-def after_search_seconds(time_limit: float, n_features: int) -> float:
-    """What the search leaves, at its end, for the report and the save (its numbers, drawing)."""
-    return min(AFTER_SEARCH_SHARE * time_limit + draw_seconds(n_features), MAX_AFTER_SEARCH_SHARE * time_limit)
+def after_search_seconds(time_limit: float, n_features: int, draws: bool = True) -> float:
+    """What the search leaves, at its end, for the report's numbers, and for drawing it and saving
+    the folder where the caller does (``draws``)."""
+    return min(AFTER_SEARCH_SHARE * time_limit + draw_seconds(n_features, draws), MAX_AFTER_SEARCH_SHARE * time_limit)
 
 
-def draw_seconds(n_features: int) -> float:
-    """About how long drawing the report and saving the model folder take."""
-    return DRAW_SECONDS + DRAW_SECONDS_PER_CHART * (min(n_features, MAX_CHARTED) + 8)
+def draw_seconds(n_features: int, draws: bool = True) -> float:
+    """About how long drawing the report and saving the model folder take (0 where neither is done)."""
+    return DRAW_SECONDS + DRAW_SECONDS_PER_CHART * (min(n_features, MAX_CHARTED) + 8) if draws else 0.0
 
 
 MAX_TEXT_COLUMNS = 3  # text columns whose words the report shows

@@ -45,18 +45,21 @@ from manabu.training.numbers import after_search_seconds, draw_seconds, report_n
 
 
 def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
-          checkpoint: Checkpoint | None = None, resume: bool = False, started: float | None = None) -> Predictor:
+          checkpoint: Checkpoint | None = None, resume: bool = False, started: float | None = None,
+          report: bool = True) -> Predictor:
     """Search within ``config.time_limit`` seconds (refit included) and refit the best on all rows.
 
     Ctrl-C during the search keeps the best model found so far; Ctrl-C before any model was
     scored raises ``KeyboardInterrupt``, so the caller saves nothing. With a ``checkpoint``, every
     result is saved as it comes, and ``resume=True`` continues the search saved there.
     ``started`` (time.monotonic()) is when the caller's clock started (before it read the data);
-    the search leaves time within the limit for the report's numbers, drawing and the save.
+    the search leaves time within the limit for the report's numbers, and for drawing the report
+    and saving the folder where the caller does (``report``: ``manabu train``, ``fit(output=...)``).
     """
     listener = listener or SilentListener()
     budget = Budget(config.time_limit) if started is None else Budget(config.time_limit, started)
     prepared = _prepare(data, config)
+    prepared.draws_report = report
     outcome = _search(prepared, config, budget, listener, checkpoint, resume)
     # the choice and the refit end where the report's numbers, drawing and the save begin
     refit_budget = Budget(budget.time_limit - _after_search(prepared, config), budget.started)
@@ -82,6 +85,7 @@ class _Prepared:
     entries: list[ModelEntry]
     preset: Preset
     notices: list[Message]
+    draws_report: bool = True  # the caller draws the report and saves the folder within the limit
 
 
 def _prepare(data, config: TrainConfig) -> _Prepared:
@@ -167,7 +171,7 @@ def _choose(prepared: _Prepared, outcome, config: TrainConfig, budget: Budget):
 
 def _after_search(prepared: _Prepared, config: TrainConfig) -> float:
     """What the search and the refit leave to the report's numbers, its drawing and the save."""
-    return after_search_seconds(config.time_limit, len(prepared.schema.features))
+    return after_search_seconds(config.time_limit, len(prepared.schema.features), prepared.draws_report)
 
 
 def _refit_and_record(prepared: _Prepared, outcome, best, config: TrainConfig, budget: Budget,
@@ -180,7 +184,7 @@ def _refit_and_record(prepared: _Prepared, outcome, best, config: TrainConfig, b
         model = _refit(best, prepared.problem, config.seed, refit_deadline, prepared.notices)
         record = _record(prepared, outcome, best, config, budget, refit_start)
         listener.stage(Message("search.stage_report"))
-        deadline = budget.deadline - draw_seconds(len(prepared.schema.features))
+        deadline = budget.deadline - draw_seconds(len(prepared.schema.features), prepared.draws_report)
         record.report = report_numbers(prepared.raw, best, prepared.problem, config, prepared.classes,
                                        learn=not outcome.interrupted, model=model, deadline=deadline)
     finally:
