@@ -34,7 +34,8 @@ class Candidate:
         """A fresh, unfitted pipeline and the fit parameters it needs.
 
         ``n_rows`` sets the threads of models that have them; ``deadline`` (time.monotonic())
-        makes models that can stop mid-training raise ``DeadlineExceeded`` when it passes.
+        stops models that can stop mid-training when it passes: with what they built
+        (``ModelEntry.keeps_partial``), or by raising ``DeadlineExceeded``.
         """
         preprocessor = build_preprocessor(schema, self.entry.preprocess, task, seed,
                                           sparse=self.entry.sparse_input)
