@@ -171,7 +171,9 @@ def _choose(prepared: _Prepared, outcome, config: TrainConfig, budget: Budget):
 
 def _after_search(prepared: _Prepared, config: TrainConfig) -> float:
     """What the search and the refit leave to the report's numbers, its drawing and the save."""
-    return after_search_seconds(config.time_limit, len(prepared.schema.features), prepared.draws_report)
+    schema = prepared.schema
+    return after_search_seconds(config.time_limit, len(schema.features), prepared.draws_report,
+                                len(schema.of_type(ColumnType.TEXT)))
 
 
 def _refit_and_record(prepared: _Prepared, outcome, best, config: TrainConfig, budget: Budget,
