@@ -47,6 +47,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from sections import write_section  # bench/sections.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "bench" / "results" / "load.txt"  # --results to write elsewhere
@@ -230,23 +232,8 @@ def uptime() -> str:
         return "load average: " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def write_section(label: str, body: str, results: Path = RESULTS) -> None:
-    """Replace the section ``## label`` of the results file, keeping the others."""
-    heading = f"## {label}"
-    sections: dict[str, str] = {}
-    preamble = ("manabu.load and manabu predict, each in a fresh process (bench/load.py).\n"
-                "Median of repeated runs; cProfile sorted by cumulative time.\n")
-    if results.is_file():
-        current = None
-        for line in results.read_text("utf-8").splitlines():
-            if line.startswith("## "):
-                current = line
-                sections[current] = ""
-            elif current is not None:
-                sections[current] += line + "\n"
-    sections[heading] = "\n" + body.rstrip() + "\n\n"
-    results.parent.mkdir(parents=True, exist_ok=True)
-    results.write_text(preamble + "\n" + "".join(f"{h}\n{b}" for h, b in sections.items()), "utf-8")
+PREAMBLE = ("manabu.load and manabu predict, each in a fresh process (bench/load.py).\n"
+            "Median of repeated runs; cProfile sorted by cumulative time.\n")
 
 
 def main() -> None:
@@ -265,7 +252,7 @@ def main() -> None:
         models = {args.only: models[args.only]}
     body = run(models, args.repeat, args.top)
     print(body)
-    write_section(args.label, body, args.results)
+    write_section(args.results, PREAMBLE, args.label, body)
     print(f"\nwritten to {args.results}")
 
 

@@ -40,6 +40,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sections import write_section  # bench/sections.py, beside this script
+
 RESULTS = Path(__file__).resolve().parent / "results" / "startup.txt"
 PREAMBLE = ("Startup of the manabu command: wall time of fresh `python -m manabu.cli ARGS` processes, and\n"
             "the imports that cost the most (python bench/startup.py; issue 20, \"Fast start\").\n")
@@ -169,23 +171,6 @@ def measure(runs: int, top: int, src: Path | None) -> str:
     return "\n".join(lines)
 
 
-def write_section(path: Path, label: str, body: str) -> None:
-    """Replace the section ``## label`` of the results file, keeping the others."""
-    heading = f"## {label}"
-    sections: dict[str, str] = {}
-    if path.is_file():
-        current = None
-        for line in path.read_text("utf-8").splitlines():
-            if line.startswith("## "):
-                current = line
-                sections[current] = ""
-            elif current is not None:
-                sections[current] += line + "\n"
-    sections[heading] = "\n" + body.rstrip() + "\n\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(PREAMBLE + "\n" + "".join(f"{h}\n{b}" for h, b in sections.items()), "utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10, help="fresh processes per command")
@@ -196,7 +181,7 @@ def main() -> None:
     args = parser.parse_args()
     body = measure(args.runs, args.top, args.src.resolve() if args.src else None)
     print(body)
-    write_section(args.output, args.label, body)
+    write_section(args.output, PREAMBLE, args.label, body)
     print(f"\nwritten to {args.output}")
 
 
