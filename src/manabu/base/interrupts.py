@@ -2,10 +2,13 @@
 their callbacks ("Exception ignored in: '_catboost._CallbackAfterIteration'", "Exception ignored
 on calling ctypes callback function"), so a Ctrl-C landing there was lost and the search ran on to
 its time limit. While ``interrupts_noted`` is active, the SIGINT handler also notes the interrupt;
-the search checks the note between candidates, and CatBoost's callbacks stop on it."""
+the search checks the note between candidates, and CatBoost's callbacks stop on it. The library's
+"Exception ignored" traceback of such a Ctrl-C is not printed: the interrupt is noted, and the user
+sees one line about it instead of a traceback that reads like a crash."""
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,12 +32,22 @@ def interrupts_noted() -> Iterator[None]:
         else:
             raise KeyboardInterrupt
 
+    previous_unraisable = sys.unraisablehook
+
+    def quiet_about_interrupts(unraisable) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            INTERRUPTED.set()
+            return
+        previous_unraisable(unraisable)
+
     INTERRUPTED.clear()
     signal.signal(signal.SIGINT, note)
+    sys.unraisablehook = quiet_about_interrupts
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = previous_unraisable
         noted = INTERRUPTED.is_set()
         INTERRUPTED.clear()  # what comes after (the refit, the save) is not interrupted by it
     if noted:
