@@ -32,3 +32,30 @@ def test_an_interrupt_inside_a_c_callback_is_noted_without_a_traceback():
     assert child.stdout.strip() == "raised False", "raised on leaving, the note cleared after"
     assert child.stderr.count("Traceback") == 1, child.stderr
     assert "ValueError: a real bug" in child.stderr, "other errors in callbacks are still shown"
+
+
+DEFERRED = textwrap.dedent("""
+    import os, signal, threading, time
+    import numpy as np
+    from manabu.base.interrupts import INTERRUPTED
+    from manabu.models.xgboost.family import EarlyStoppingXGBClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20_000, 20))
+    y = (X[:, 0] + rng.normal(size=20_000) > 0).astype(int)
+    model = EarlyStoppingXGBClassifier(n_estimators=100_000, learning_rate=1e-4, max_depth=8)
+    threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()
+    started = time.monotonic()
+    try:
+        model.fit(X, y)
+    except KeyboardInterrupt:
+        print("raised after", round(time.monotonic() - started), "s; noted", INTERRUPTED.is_set())
+""")
+
+
+def test_a_ctrl_c_during_an_xgboost_fit_stops_it_at_the_next_round_and_raises_after():
+    child = subprocess.run([sys.executable, "-c", DEFERRED], capture_output=True, text=True, timeout=120)
+    said = child.stdout.strip()
+    assert said.startswith("raised after") and said.endswith("noted False"), (said, child.stderr)
+    assert int(said.split()[2]) < 30, "the fit stopped at the round after the Ctrl-C"
+    assert "Traceback" not in child.stderr and child.returncode == 0, child.stderr

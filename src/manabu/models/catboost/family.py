@@ -9,8 +9,7 @@ import pandas as pd
 from catboost import CatBoostClassifier, CatBoostRegressor, Pool
 
 from manabu.base.trust import register_moved, register_trusted
-from manabu.base.interrupts import INTERRUPTED as _INTERRUPTED
-from manabu.base.interrupts import raise_if_interrupted
+from manabu.base.interrupts import INTERRUPTED, interrupts_deferred
 from manabu.models.early_stopping import PATIENCE, SMALL_DATA_TREES, holdout_split, rows_at
 from manabu.models.entry import Params
 from manabu.models.space import Choice, Integer, Real
@@ -49,10 +48,10 @@ class _Deadline:
 
 
 class _StopOnInterrupt:
-    """Ends the loop once a Ctrl-C was noted (``manabu.base.interrupts``), which CatBoost may swallow."""
+    """Ends the loop once a Ctrl-C was noted (``interrupts_deferred``)."""
 
     def after_iteration(self, info) -> bool:
-        return not _INTERRUPTED.is_set()
+        return not INTERRUPTED.is_set()
 
 
 def category_frame(X, cat_features: Sequence[int] | None):
@@ -91,13 +90,13 @@ class _EarlyStopping:
         y = np.asarray(y)
         X = category_frame(X, self._init_params.get("cat_features"))
         split = holdout_split(y, isinstance(self, CatBoostClassifier), self._init_params.get("random_seed"))
-        if split is None:
-            super().fit(X, y, callbacks=[*callbacks, _StopAfter(SMALL_DATA_TREES)], **kwargs)
-        else:
-            train, valid = split
-            super().fit(rows_at(X, train), y[train], eval_set=(rows_at(X, valid), y[valid]),
-                        early_stopping_rounds=PATIENCE, use_best_model=True, callbacks=callbacks, **kwargs)
-        raise_if_interrupted()  # a Ctrl-C that CatBoost swallowed (manabu.base.interrupts)
+        with interrupts_deferred():  # CatBoost calls the callbacks from C++ and swallows their errors
+            if split is None:
+                super().fit(X, y, callbacks=[*callbacks, _StopAfter(SMALL_DATA_TREES)], **kwargs)
+            else:
+                train, valid = split
+                super().fit(rows_at(X, train), y[train], eval_set=(rows_at(X, valid), y[valid]),
+                            early_stopping_rounds=PATIENCE, use_best_model=True, callbacks=callbacks, **kwargs)
         self.stopped_at_deadline_ = bool(stop and stop.passed)
         return self
 

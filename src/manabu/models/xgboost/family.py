@@ -10,6 +10,7 @@ import numpy as np
 from xgboost import XGBClassifier, XGBRegressor
 from xgboost.callback import TrainingCallback
 
+from manabu.base.interrupts import INTERRUPTED, interrupts_deferred
 from manabu.base.trust import register_moved, register_trusted
 from manabu.models.early_stopping import PATIENCE, SMALL_DATA_TREES, holdout_split, rows_at
 from manabu.models.entry import Params
@@ -43,6 +44,13 @@ class _Deadline(TrainingCallback):
         return self.passed
 
 
+class _StopOnInterrupt(TrainingCallback):
+    """Ends training once a Ctrl-C was noted (``interrupts_deferred``)."""
+
+    def after_iteration(self, model, epoch: int, evals_log) -> bool:
+        return INTERRUPTED.is_set()
+
+
 class _EarlyStopping:
     """XGBoost that picks its own number of rounds: it holds out 10% of the rows it is given
     and stops when they stop improving (at most ``n_estimators`` rounds); on data too small to
@@ -60,7 +68,7 @@ class _EarlyStopping:
         """``deadline`` (time.monotonic()): end there with the rounds built so far."""
         y = np.asarray(y)
         stop = _Deadline(deadline) if deadline is not None else None
-        callbacks = [*(callbacks or []), *([stop] if stop else [])]
+        callbacks = [*(callbacks or []), _StopOnInterrupt(), *([stop] if stop else [])]
         # XGBoost's fit also rewrites ``objective`` (binary to multiclass): a refit on other
         # classes would then fail, so it is put back too
         settings: dict[str, Any] = {"callbacks": [*(self.callbacks or []), *(callbacks or [])],
@@ -71,12 +79,12 @@ class _EarlyStopping:
         split = holdout_split(y, isinstance(self, XGBClassifier), self.random_state)
         if split is None:
             settings["callbacks"].append(_StopAfter(SMALL_DATA_TREES))
-            with _temporarily(self, settings):
+            with _temporarily(self, settings), interrupts_deferred():
                 super().fit(X, y, verbose=False, **kwargs)
         else:
             train, valid = split
             settings["early_stopping_rounds"] = PATIENCE
-            with _temporarily(self, settings):
+            with _temporarily(self, settings), interrupts_deferred():
                 super().fit(rows_at(X, train), y[train], eval_set=[(rows_at(X, valid), y[valid])],
                             verbose=False, **kwargs)
         self.stopped_at_deadline_ = bool(stop and stop.passed)
