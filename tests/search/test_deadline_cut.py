@@ -55,8 +55,11 @@ def test_a_search_whose_boosting_runs_out_of_time_keeps_it_and_says_so(monkeypat
 
     monkeypatch.setattr(loop, "portfolio", lambda family, facts=frozenset():
                         [SLOW] if family == "lightgbm" else zoo.portfolio(family, facts))
+    started = time.monotonic()
     predictor = manabu.fit(slow_frame(), target="y", models=["lightgbm", "decision_tree"], time_limit=8,
                            preset="fast", validation="3", verbose=False)
+    # its refit and its TreeSHAP on 2,000 slow trees once took 48 s after an 8 s search
+    assert time.monotonic() - started < 8 + 4, "the refit and the report fit in the limit (slack for a busy core)"
     board = predictor.leaderboard().set_index("model")
     assert board.loc["lightgbm", "status"] == "ok"
     assert predictor.record.best_model == "lightgbm"

@@ -24,7 +24,7 @@ CHILD = textwrap.dedent('''
     frame = mixed_frame(40_000, "regression", seed=1)
     manabu.fit(mixed_frame(300), target="y", models=["linear"], max_trials=1, verbose=False)  # imports, warm
     limit = process_bytes() + int(sys.argv[1]) * 2**20
-    predictor = manabu.fit(frame, target="y", time_limit=40, memory_limit=limit, report=False,
+    predictor = manabu.fit(frame, target="y", time_limit=15, memory_limit=limit, report=False, max_trials=6,
                            models=["random_forest", "extra_trees", "linear", "lightgbm"], verbose=False)
     # VmHWM, the peak of this process's own memory: ru_maxrss would keep the parent's (the test
     # runner's) peak, which Linux carries over fork and exec

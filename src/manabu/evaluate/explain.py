@@ -42,7 +42,7 @@ def model_contributions(model: Any, X: pd.DataFrame, predict: Predict, seed: int
                         seconds: float = EXPLAIN_SECONDS, unit: str = "value") -> dict[str, Any] | None:
     """One pipeline's mean |SHAP| per data column: TreeSHAP where its library has it (exact and
     quick), else KernelSHAP on a sample, through ``predict`` (the pipeline's answer in ``unit``)."""
-    exact = tree_contributions(model, X, seed, top=len(X.columns))
+    exact = tree_contributions(model, X, seed, top=len(X.columns), seconds=seconds)
     if exact is not None:
         return {"values": dict(zip(exact["columns"], exact["mean_abs"])), "method": "tree", "unit": "raw",
                 "rows": exact["rows"], "background": None}
@@ -60,7 +60,7 @@ def ensemble_contributions(members: Sequence[tuple[str, Any, Predict]], weights:
     Shares, since members answer in different units (TreeSHAP in log-odds, KernelSHAP in
     probabilities) that cannot be added; the shares of an averaging ensemble say what part of
     its answers' movement each column accounts for. Members without TreeSHAP share ``seconds``
-    equally."""
+    equally, and each member with TreeSHAP may take as long."""
     kept = [(member, float(w)) for member, w in zip(members, weights) if w > 0]
     share = seconds / max(sum(1 for (_, model, _), _ in kept if not _has_tree_shap(model)), 1)
     total: dict[str, float] = {}
