@@ -16,6 +16,8 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+from manabu.features.shared_fits import fit_shared, transform_shared
+
 
 class CompactVocabularies:
     """Keeps the vocabulary of each fitted vectorizer named in ``VECTORIZERS`` as one JSON list of
@@ -78,6 +80,10 @@ class TextEmbedding(CompactVocabularies, TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         texts = column_texts(X)
+        fit_shared(self, texts, lambda: self._fit(texts))
+        return self
+
+    def _fit(self, texts: list[str]) -> None:
         self.vectorizer_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3),
                                            max_features=self.max_features, sublinear_tf=True,
                                            dtype=np.float64)
@@ -86,11 +92,11 @@ class TextEmbedding(CompactVocabularies, TransformerMixin, BaseEstimator):
         self.svd_ = TruncatedSVD(n_components=n_components, random_state=self.random_state)
         self.svd_.fit(tfidf)
         self.n_features_out_ = n_components
-        return self
 
     def transform(self, X):
         check_is_fitted(self, "svd_")
-        return self.svd_.transform(self.vectorizer_.transform(column_texts(X)))
+        texts = column_texts(X)
+        return transform_shared(self.svd_, texts, lambda: self.svd_.transform(self.vectorizer_.transform(texts)))
 
     def get_feature_names_out(self, input_features=None):
         check_is_fitted(self, "svd_")

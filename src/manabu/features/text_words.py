@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+from manabu.features.shared_fits import fit_shared, transform_shared
 from manabu.features.text import CompactVocabularies, column_texts
 from manabu.features.tokenize import CHARS, joined_words, normalise
 
@@ -42,6 +43,10 @@ class TextTfidf(CompactVocabularies, TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         texts = column_texts(X)
+        fit_shared(self, texts, lambda: self._fit(texts))
+        return self
+
+    def _fit(self, texts: list[str]) -> None:
         # on a few dozen rows a word seen once is still most of what there is to learn from
         min_df = self.min_df if len(texts) >= 20 * self.min_df else 1
         words = self.tokenizer != CHARS
@@ -58,18 +63,21 @@ class TextTfidf(CompactVocabularies, TransformerMixin, BaseEstimator):
                 min_df=min_df, max_features=self.max_features, sublinear_tf=True, dtype=np.float64),
                 _normalised(texts))
         self.n_features_out_ = sum(len(v.vocabulary_) for v in self._parts()) or 1
-        return self
 
     def transform(self, X):
         check_is_fitted(self, "n_features_out_")
         texts = column_texts(X)
+        parts = self._parts()
+        if not parts:  # nothing to learn from (every text empty): one column of zeros
+            return sparse.csr_matrix((len(texts), 1))
+        return transform_shared(parts[0], texts, lambda: self._transform(texts))
+
+    def _transform(self, texts: list[str]):
         blocks = []
         if self.word_ is not None:
             blocks.append(self.word_.transform(self._words(texts)))
         if self.char_ is not None:
             blocks.append(self.char_.transform(_normalised(texts)))
-        if not blocks:  # nothing to learn from (every text empty): one column of zeros
-            return sparse.csr_matrix((len(texts), 1))
         return sparse.hstack(blocks, format="csr")
 
     def get_feature_names_out(self, input_features=None):

@@ -17,6 +17,7 @@ from manabu.base.errors import ConfigError, Terminated
 from manabu.evaluate.metrics import Metric, signed
 from manabu.base.i18n import Message
 from manabu.base.interrupts import interrupts_noted, raise_if_interrupted
+from manabu.features.shared_fits import shared_text_fits
 from manabu.models.entry import DeadlineExceeded, ModelEntry
 from manabu.models.zoo import portfolio
 from manabu.search.budget import REFIT_SAFETY, Budget, CostModel
@@ -125,7 +126,7 @@ def run_search(problem: SearchProblem, entries: list[ModelEntry], budget: Budget
         run.learn(result)
     listener.search_started(budget)
     try:
-        with interrupts_noted():
+        with interrupts_noted(), shared_text_fits():  # a fold's text features, counted once
             run.loop(on_result)
     except KeyboardInterrupt as stop:
         outcome.interrupted = True
