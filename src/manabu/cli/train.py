@@ -128,6 +128,11 @@ def print_leaderboard(predictor) -> None:
     if len(board) > len(shown):
         say(t("cli.more_rows", n=len(board) - len(shown)), console=out)
     say(t("cli.best", model=predictor.record.best_model, seconds=f"{predictor.record.seconds:.1f}"), console=out)
+    from manabu.training.timings import time_spent_parts  # after training: imported by then
+
+    parts = time_spent_parts(predictor.record.timings)
+    if parts:
+        say(t("cli.time_spent", parts=" · ".join(t(key, **values) for key, values in parts)), console=out)
 
 
 @app.command()

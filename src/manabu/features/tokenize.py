@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import threading
+import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
@@ -235,6 +236,12 @@ def japanese_stop_words() -> frozenset[str]:
 
 _cache: OrderedDict[tuple[str, str], str] = OrderedDict()
 _cached_chars = 0
+_analysed_seconds = 0.0  # spent analysing texts not remembered, in this process
+
+
+def analysis_seconds() -> float:
+    """Seconds this process has spent analysing texts into words (``manabu.training.timings``)."""
+    return _analysed_seconds
 
 
 def joined_words(name: str, text: str) -> str:
@@ -243,15 +250,17 @@ def joined_words(name: str, text: str) -> str:
     Every fold of every candidate reads the same texts again, and analysing Japanese is most of
     a text model's time, so each text's words are remembered (the most recent CACHE_CHARS
     characters of text)."""
-    global _cached_chars
+    global _cached_chars, _analysed_seconds
     key = (name, text)
     with _lock:
         found = _cache.get(key)
         if found is not None:
             _cache.move_to_end(key)
             return found
+    started = time.perf_counter()
     words = " ".join(w.replace(" ", "_") for w in analyser(name).words(text) if w.strip())
     with _lock:
+        _analysed_seconds += time.perf_counter() - started
         _cache[key] = words
         _cached_chars += len(text)
         while _cached_chars > CACHE_CHARS and _cache:

@@ -15,6 +15,7 @@ from manabu.report import charts
 from manabu.report.learning import learning_section
 from manabu.report.markup import both, explain, figure, message, number, page, panel, panels, section, table
 from manabu.report.text import text_section
+from manabu.training.timings import time_spent_parts
 
 MAX_COLUMN_CHARTS = 24   # per-column distribution charts; the table lists every column kept
 MAX_LEADERBOARD_BARS = 15
@@ -45,6 +46,9 @@ def _summary(record: dict[str, Any]) -> str:
         ("report.validation", message(record.get("validation_text", {}))),
         ("report.seconds", number(record.get("seconds"), 3)),
     ]
+    spent = time_spent_parts(record.get("timings"))
+    if spent:
+        facts.append(("time.title", " · ".join(both(key, **values) for key, values in spent)))
     items = "".join(f"<dt>{both(key)}</dt><dd>{value}</dd>" for key, value in facts)
     return section("summary", "report.summary_title", explain("report.summary_explain") + f"<dl>{items}</dl>")
 

@@ -33,6 +33,8 @@ class TrainingRecord:
     # the file trained on (path, format, encoding, sep, sheet), for ``manabu export-code``;
     # None when the rows came from a data frame or a database
     source: dict[str, Any] | None = None
+    # seconds per step of the run and per family in the search (``manabu.training.timings``)
+    timings: dict[str, Any] | None = None
 
     @property
     def best_row(self) -> dict[str, Any]:
@@ -47,6 +49,7 @@ class TrainingRecord:
             "n_rows": self.n_rows, "seconds": self.seconds, "refit_seconds": self.refit_seconds,
             "data_fingerprint": self.fingerprint, "interrupted": self.interrupted,
             "notices": [n.to_dict() for n in self.notices], "report": self.report, "source": self.source,
+            "timings": self.timings,
         }
 
     @classmethod
@@ -58,7 +61,7 @@ class TrainingRecord:
             n_rows=d["n_rows"], seconds=d["seconds"], refit_seconds=d["refit_seconds"],
             fingerprint=d["data_fingerprint"], interrupted=d.get("interrupted", False),
             notices=[_message(n) for n in d.get("notices", [])], report=d.get("report"),
-            source=d.get("source"),
+            source=d.get("source"), timings=d.get("timings"),
         )
 
 

@@ -42,6 +42,7 @@ from manabu.search.loop import SearchSettings
 from manabu.search.memory import default_memory_limit
 from manabu.search.pool import POOL_SIZE
 from manabu.training.numbers import after_search_seconds, draw_seconds, report_numbers
+from manabu.training.timings import Stopwatch
 
 
 def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
@@ -58,13 +59,17 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
     """
     listener = listener or SilentListener()
     budget = Budget(config.time_limit) if started is None else Budget(config.time_limit, started)
+    stopwatch = Stopwatch(budget.started)
     prepared = _prepare(data, config)
     prepared.draws_report = report
+    stopwatch.lap("reading")
     outcome = _search(prepared, config, budget, listener, checkpoint, resume)
     # the choice and the refit end where the report's numbers, drawing and the save begin
     refit_budget = Budget(budget.time_limit - _after_search(prepared, config), budget.started)
     best = _choose(prepared, outcome, config, refit_budget)
-    model, record = _refit_and_record(prepared, outcome, best, config, budget, refit_budget.deadline, listener)
+    stopwatch.lap("search")  # the ensembles' selection with it
+    model, record = _refit_and_record(prepared, outcome, best, config, budget, refit_budget.deadline, listener,
+                                      stopwatch)
     if checkpoint is not None and not outcome.interrupted:
         checkpoint.remove()  # finished: nothing left to resume
     return Predictor(model, prepared.schema, record)
@@ -177,18 +182,21 @@ def _after_search(prepared: _Prepared, config: TrainConfig) -> float:
 
 
 def _refit_and_record(prepared: _Prepared, outcome, best, config: TrainConfig, budget: Budget,
-                      refit_deadline: float, listener: SearchListener):
+                      refit_deadline: float, listener: SearchListener, stopwatch: Stopwatch):
     """The chosen model refit on all rows (by ``refit_deadline`` where it can stop), and the record
     of the run with the report's numbers, taken in the time left for them."""
     try:  # the refit and the report's numbers take a while after the bar has gone: say so
         listener.stage(Message("search.stage_refit", {"model": best.candidate.name}))
         refit_start = time.monotonic()
         model = _refit(best, prepared.problem, config.seed, refit_deadline, prepared.notices)
+        stopwatch.lap("refit")
         record = _record(prepared, outcome, best, config, budget, refit_start)
         listener.stage(Message("search.stage_report"))
         deadline = budget.deadline - draw_seconds(len(prepared.schema.features), prepared.draws_report)
         record.report = report_numbers(prepared.raw, best, prepared.problem, config, prepared.classes,
                                        learn=not outcome.interrupted, model=model, deadline=deadline)
+        stopwatch.lap("report")
+        record.timings = stopwatch.timings(outcome.results)
     finally:
         listener.stage(None)
     return model, record
