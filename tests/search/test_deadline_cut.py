@@ -68,15 +68,18 @@ def test_a_search_whose_boosting_runs_out_of_time_keeps_it_and_says_so(monkeypat
     assert predictor.predict_proba(slow_frame(200, seed=1)).shape == (200, 2)
 
 
-def test_data_large_for_its_budget_starts_the_boosting_families_with_larger_steps():
-    from manabu.models.zoo import portfolio
-    from manabu.search.loop import TIGHT_CELLS_PER_SECOND, budget_facts
+def test_data_large_for_its_budget_starts_with_the_strong_families():
+    from manabu.models.zoo import ZOO
+    from manabu.search.loop import TIGHT_CELLS_PER_SECOND, _portfolio_candidates, budget_facts
     from tests.search.conftest import small_problem
 
     problem = small_problem(300)
     cells = len(problem.y) * len(problem.schema.features)
     assert budget_facts(problem, 60) == frozenset()
-    assert budget_facts(problem, cells / TIGHT_CELLS_PER_SECOND / 2) == {"tight_budget"}
-    for family in ("lightgbm", "xgboost", "catboost"):
-        usual, tight = portfolio(family)[0], portfolio(family, frozenset({"tight_budget"}))[0]
-        assert tight["learning_rate"] > usual["learning_rate"], family
+    tight = budget_facts(problem, cells / TIGHT_CELLS_PER_SECOND / 2)
+    assert tight == {"tight_budget"}
+    entries = [ZOO[name] for name in ("linear", "decision_tree", "lightgbm", "random_forest", "xgboost")]
+    usual = [c.family for c in _portfolio_candidates(entries, frozenset())]
+    first = [c.family for c in _portfolio_candidates(entries, tight)]
+    assert usual[:2] == ["linear", "decision_tree"], "cheap first where time allows"
+    assert first[:2] == ["lightgbm", "xgboost"] and first[2:5] == ["linear", "decision_tree", "random_forest"]

@@ -188,11 +188,11 @@ def _refit_and_record(prepared: _Prepared, outcome, best, config: TrainConfig, b
     try:  # the refit and the report's numbers take a while after the bar has gone: say so
         listener.stage(Message("search.stage_refit", {"model": best.candidate.name}))
         refit_start = time.monotonic()
-        model = _refit(best, prepared.problem, config.seed, refit_deadline, prepared.notices)
+        deadline = budget.deadline - draw_seconds(len(prepared.schema.features), prepared.draws_report)
+        model = _refit(best, prepared.problem, config.seed, refit_deadline, deadline, prepared.notices)
         stopwatch.lap("refit")
         record = _record(prepared, outcome, best, config, budget, refit_start)
         listener.stage(Message("search.stage_report"))
-        deadline = budget.deadline - draw_seconds(len(prepared.schema.features), prepared.draws_report)
         record.report = report_numbers(prepared.raw, best, prepared.problem, config, prepared.classes,
                                        learn=not outcome.interrupted, model=model, deadline=deadline)
         stopwatch.lap("report")
@@ -320,25 +320,26 @@ def _quickest(outcome, best, problem: SearchProblem, budget: Budget, notices: li
     return quick
 
 
-def _refit(best, problem: SearchProblem, seed: int, deadline: float, notices: list[Message]):
+def _refit(best, problem: SearchProblem, seed: int, deadline: float, latest: float, notices: list[Message]):
     """The chosen model trained on all rows: one pipeline, or every member of an ensemble.
 
     A family that keeps what it built (``keeps_partial``) is stopped at ``deadline``, an
     ensemble's members each at their share of the time left (in proportion to their expected
     refit), so that a boosting model whose folds were cut at their share cannot run on unbounded.
-    Each gets at least its expected refit time, even past ``deadline``: a booster of a few trees
-    would be worse than a late one."""
+    Each gets at least its expected refit time, even past ``deadline`` (a booster of a few trees
+    would be worse than a late one), but never past ``latest``, the end of the time limit less
+    drawing and saving the report: the report's measurements are skipped instead, and say so."""
     candidate = best.candidate
     if not isinstance(candidate, EnsembleCandidate):
-        return _refit_one(candidate, problem, seed, max(deadline, time.monotonic() + problem.refit_seconds(best)),
-                          notices)
+        floor = min(time.monotonic() + problem.refit_seconds(best), latest)
+        return _refit_one(candidate, problem, seed, max(deadline, floor), notices)
     expected = [problem.refit_seconds(member) for member in candidate.members]
     members = []
     for i, member in enumerate(candidate.members):
         left = max(0.0, deadline - time.monotonic())
         share = max(left * expected[i] / max(sum(expected[i:]), 1e-9), expected[i])
-        members.append((member.candidate.name, _refit_one(member.candidate, problem, seed,
-                                                          time.monotonic() + share, notices)))
+        until = min(time.monotonic() + share, max(latest, time.monotonic()))
+        members.append((member.candidate.name, _refit_one(member.candidate, problem, seed, until, notices)))
     return Ensemble(members, list(candidate.weights), problem.task, problem.n_classes, candidate.stacker)
 
 
