@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from manabu.features.preprocess import PreprocessKind
 from manabu.models import zoo
 from manabu.models.entry import ALL_TASKS, ModelEntry
-from manabu.search import loop
+from manabu.search import opening
 
 
 class Raising(ClassifierMixin, BaseEstimator):
@@ -32,7 +32,7 @@ class RaisingRegressor(RegressorMixin, Raising):
 @pytest.fixture
 def inject_family(monkeypatch):
     """``inject_family(name, error)`` adds a family whose fit raises ``error`` to the zoo."""
-    original_portfolio = loop.portfolio
+    original_portfolio = opening.portfolio
 
     def inject(name: str, error: type[BaseException]) -> ModelEntry:
         def make(task, params, seed):
@@ -43,7 +43,7 @@ def inject_family(monkeypatch):
         def only_default(family, facts=frozenset()):
             return [{}] if family == name else original_portfolio(family, facts)
 
-        monkeypatch.setattr(loop, "portfolio", only_default)
+        monkeypatch.setattr(opening, "portfolio", only_default)
         return entry
 
     return inject

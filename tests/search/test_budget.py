@@ -72,3 +72,29 @@ def test_only_a_strong_start_takes_the_larger_share():
     run.costs = CostModel()
     run.costs.observe("random_forest", rows=rows, seconds=MAX_SHARE * 0.9 * 100.0 / len(problem.folds))
     assert run.affordable(Candidate("random_forest", forest, {}, "portfolio")), "within the common share"
+
+
+def test_a_strong_family_that_cannot_finish_on_all_rows_runs_on_a_sample_that_fits():
+    """Issue 20: when no strong family can finish on all rows, it is fitted on the share of them
+    that fits its time (folds and refit), and scored on all the validation rows."""
+    from manabu.search.loop import MIN_SAMPLE_ROWS
+    problem = small_problem(30_000)
+    linear, hgb, forest = get_entries(["linear", "hist_gradient_boosting", "random_forest"], "binary")
+    outcome = SearchOutcome()
+    run = _Run(problem, [hgb, forest], Budget(100.0), SilentListener(), SearchSettings(), outcome)
+    outcome.results.append(CandidateResult(Candidate("linear", linear, {}, "portfolio"), "ok", 0.8))
+    rows = len(problem.folds[0][0])
+    for family in ("hist_gradient_boosting", "random_forest"):
+        run.costs.observe(family, rows=rows, seconds=25.0)  # three folds on all rows: past its share
+    sampled = run.runnable(Candidate("hist_gradient_boosting", hgb, {}, "portfolio"))
+    assert sampled is not None and 0 < sampled.row_fraction < 1
+    assert sampled.row_fraction * rows >= MIN_SAMPLE_ROWS
+    assert sampled.name == f"hist_gradient_boosting ({sampled.row_fraction:.0%} rows)"
+    needed = run.costs.estimate("hist_gradient_boosting", int(rows * sampled.row_fraction)) * len(problem.folds)
+    assert needed <= FIRST_SHARE * 100.0, "its folds fit the share of the first default of a strong family"
+    assert [n.key for n in outcome.notices] == ["search.sampled"]
+    assert run.runnable(Candidate("random_forest", forest, {}, "portfolio")) is None, "not a strong start"
+    assert outcome.notices[-1].key == "search.skipped_budget"
+    train, _ = problem.folds[0]
+    assert len(sampled.rows_of(train, 0)) == round(len(train) * sampled.row_fraction)
+    assert set(sampled.rows_of(train, 0)) <= set(train)

@@ -51,9 +51,9 @@ def test_a_fold_cut_at_its_share_is_scored_on_the_trees_it_built(family):
 
 def test_a_search_whose_boosting_runs_out_of_time_keeps_it_and_says_so(monkeypatch):
     from manabu.models import zoo
-    from manabu.search import loop
+    from manabu.search import opening
 
-    monkeypatch.setattr(loop, "portfolio", lambda family, facts=frozenset():
+    monkeypatch.setattr(opening, "portfolio", lambda family, facts=frozenset():
                         [SLOW] if family == "lightgbm" else zoo.portfolio(family, facts))
     started = time.monotonic()
     predictor = manabu.fit(slow_frame(), target="y", models=["lightgbm", "decision_tree"], time_limit=8,
@@ -70,7 +70,7 @@ def test_a_search_whose_boosting_runs_out_of_time_keeps_it_and_says_so(monkeypat
 
 def test_data_large_for_its_budget_starts_with_the_strong_families():
     from manabu.models.zoo import ZOO
-    from manabu.search.loop import TIGHT_CELLS_PER_SECOND, _portfolio_candidates, budget_facts
+    from manabu.search.opening import TIGHT_CELLS_PER_SECOND, budget_facts, portfolio_candidates
     from tests.search.conftest import small_problem
 
     problem = small_problem(300)
@@ -79,7 +79,27 @@ def test_data_large_for_its_budget_starts_with_the_strong_families():
     tight = budget_facts(problem, cells / TIGHT_CELLS_PER_SECOND / 2)
     assert tight == {"tight_budget"}
     entries = [ZOO[name] for name in ("linear", "decision_tree", "lightgbm", "random_forest", "xgboost")]
-    usual = [c.family for c in _portfolio_candidates(entries, frozenset())]
-    first = [c.family for c in _portfolio_candidates(entries, tight)]
+    usual = [c.family for c in portfolio_candidates(entries, frozenset())]
+    first = [c.family for c in portfolio_candidates(entries, tight)]
     assert usual[:2] == ["linear", "decision_tree"], "cheap first where time allows"
     assert first[:2] == ["lightgbm", "xgboost"] and first[2:5] == ["linear", "decision_tree", "random_forest"]
+
+
+def test_a_sampled_candidate_learns_on_part_of_each_fold_and_is_scored_on_all_of_it():
+    import dataclasses
+
+    from manabu.search.loop import refit_seconds
+
+    frame = slow_frame(3000)
+    schema = infer_schema(frame, "y")
+    X, y = schema.prepare(frame), (frame["y"] == "yes").to_numpy(int)
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))
+    full = Candidate("hist_gradient_boosting", ZOO["hist_gradient_boosting"], {}, "portfolio")
+    half = dataclasses.replace(full, row_fraction=0.5, name="hist_gradient_boosting (50% rows)")
+    results = [cross_validate(c, X, y, folds, schema=schema, task="binary", metric=get_metric("roc_auc", "binary"),
+                              n_classes=2, seed=0, deadline=time.monotonic() + 60) for c in (full, half)]
+    assert results[1].rows_per_fold == round(results[0].rows_per_fold / 2)
+    assert np.isfinite(results[1].oof).all(), "every validation row is scored"
+    assert results[1].score > 0.75
+    assert refit_seconds(results[1], len(y)) < refit_seconds(results[0], len(y)) * 0.75 + 0.05, \
+        "its refit also takes half of the rows"

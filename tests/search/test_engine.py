@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 import manabu
 from manabu.ensemble.model import Ensemble
 from manabu.models import zoo
-from manabu.search import loop
+from manabu.search import opening
 from tests.frames import mixed_frame
 
 
@@ -90,7 +90,7 @@ def slow_family(monkeypatch):
     linear = zoo.ZOO["linear"]
     entry = dataclasses.replace(linear, name="slow", make=lambda task, params, seed: SlowLogistic())
     monkeypatch.setitem(zoo.ZOO, "slow", entry)
-    monkeypatch.setattr(loop, "portfolio",
+    monkeypatch.setattr(opening, "portfolio",
                         lambda family, facts=frozenset(): [{}] if family == "slow" else zoo.portfolio(family, facts))
 
 
@@ -121,7 +121,7 @@ def test_once_a_model_exists_no_candidate_runs_past_its_share_of_the_budget(monk
     linear = zoo.ZOO["linear"]
     monkeypatch.setitem(zoo.ZOO, "sleepy", dataclasses.replace(linear, name="sleepy",
                                                                make=lambda task, params, seed: SlowToFit()))
-    monkeypatch.setattr(loop, "portfolio",
+    monkeypatch.setattr(opening, "portfolio",
                         lambda family, facts=frozenset(): [{}] if family == "sleepy" else zoo.portfolio(family, facts))
     predictor = quick(mixed_frame(300, "binary"), models=["linear", "sleepy"], max_trials=2, preset="fast",
                       validation="5", time_limit=40)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from sklearn.pipeline import Pipeline
 
 from manabu.data.schema import Schema
@@ -17,6 +18,9 @@ class Candidate:
     entry: ModelEntry
     params: Params
     origin: str        # "portfolio" (known-good default) or "random" (random search)
+    # the share of the rows it is fitted on, in each fold and in the refit: a strong family that
+    # cannot finish on all of them in its time is fitted on a sample (``manabu.search.loop``)
+    row_fraction: float = 1.0
 
     @property
     def family(self) -> str:
@@ -28,6 +32,13 @@ class Candidate:
         settings more than others (``ModelEntry.work``)."""
         trees = self.params.get("n_estimators")
         return (1.0 if trees is None else trees / 300.0) * self.entry.work(self.params)
+
+    def rows_of(self, rows: np.ndarray, seed: int) -> np.ndarray:
+        """``rows`` (positions), or a seeded sample of ``row_fraction`` of them, in order."""
+        if self.row_fraction >= 1.0:
+            return rows
+        size = max(1, int(round(len(rows) * self.row_fraction)))
+        return np.sort(np.random.default_rng(seed).choice(rows, size=size, replace=False))
 
     def build(self, schema: Schema, task: str, seed: int, *, n_rows: int = 0,
               deadline: float | None = None) -> tuple[Pipeline, dict[str, Any]]:

@@ -85,7 +85,7 @@ class Checkpoint:
                 "fit_seconds": result.fit_seconds, "predict_seconds": result.predict_seconds,
                 "rows_per_fold": result.rows_per_fold, "latency_ms": _number(result.latency_ms),
                 "eligible": result.eligible, "error": result.error, "oof": has_oof,
-                "stopped_at_deadline": result.stopped_at_deadline}
+                "stopped_at_deadline": result.stopped_at_deadline, "row_fraction": c.row_fraction}
         with open(self.folder / RESULTS, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
             handle.flush()
@@ -100,7 +100,8 @@ class Checkpoint:
                 oof = np.load(self.folder / f"oof-{record['index']}.npy", allow_pickle=False)
             except (OSError, ValueError) as error:
                 raise ConfigError("search.resume_corrupt", path=str(self.folder), error=str(error)) from error
-        candidate = Candidate(record["name"], entry, record["params"], record["origin"])
+        candidate = Candidate(record["name"], entry, record["params"], record["origin"],
+                              float(record.get("row_fraction", 1.0)))
         return CandidateResult(candidate, record["status"], _float(record["score"]),
                                [_float(s) for s in record["fold_scores"]], fit_seconds=record["fit_seconds"],
                                predict_seconds=record["predict_seconds"], rows_per_fold=record["rows_per_fold"],

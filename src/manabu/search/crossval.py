@@ -98,7 +98,10 @@ def cross_validate(candidate: Candidate, X: pd.DataFrame, y: np.ndarray, folds: 
     covered = np.zeros(len(y), dtype=bool)
     fold_scores, fit_times, predict_times = [], [], []
     cut = False
+    trained_rows = []
     for i, (train, valid) in enumerate(folds):
+        train = candidate.rows_of(train, seed + i)  # all of them, or its sample of them
+        trained_rows.append(len(train))
         fold_deadline = deadline
         if candidate.entry.keeps_partial:  # the folds left (fit, then predict), and its refit after them
             shares = (len(folds) - i) * (1 + PREDICT_ALLOWANCE) + REFIT_SAFETY * len(y) / max(len(train), 1)
@@ -129,7 +132,7 @@ def cross_validate(candidate: Candidate, X: pd.DataFrame, y: np.ndarray, folds: 
     score = score_predictions(metric, task, y[covered], oof[covered], n_classes)
     return CandidateResult(candidate, "ok", score, fold_scores, fit_seconds=float(np.mean(fit_times)),
                            predict_seconds=float(np.mean(predict_times)),
-                           rows_per_fold=int(np.mean([len(t) for t, _ in folds])), oof=oof,
+                           rows_per_fold=int(np.mean(trained_rows)), oof=oof,
                            latency_ms=single_row_latency(pipeline, X.iloc[valid[:1]], task, n_classes),
                            stopped_at_deadline=cut)
 

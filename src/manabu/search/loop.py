@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -19,7 +19,6 @@ from manabu.base.i18n import Message
 from manabu.base.interrupts import interrupts_noted, raise_if_interrupted
 from manabu.features.shared_fits import shared_text_fits
 from manabu.models.entry import DeadlineExceeded, ModelEntry
-from manabu.models.zoo import portfolio
 from manabu.search.budget import REFIT_SAFETY, Budget, CostModel
 from manabu.search.candidate import Candidate
 from manabu.search.crossval import (
@@ -32,6 +31,7 @@ from manabu.search.crossval import (
 )
 from manabu.search.listener import SearchListener
 from manabu.search.memory import memory_problem, release_free_memory, return_large_blocks
+from manabu.search.opening import budget_facts, check_sizes, portfolio_candidates, usable_entries
 from manabu.search.pool import ensemble_pool
 from manabu.search.pruning import FoldPruner
 from manabu.search.strategies import Strategy, make_strategy
@@ -40,13 +40,10 @@ PROBE_ROWS = 1_000          # rows used to time a family before trusting it with
 MAX_SKIPS_IN_A_ROW = 200    # proposals that all miss the budget: the time left fits nothing, so stop
 MAX_SHARE = 0.25            # once a model exists, no candidate may take more of the budget than this,
 FIRST_SHARE = 0.6           # except the first default of a family with a strong start, which may take this
+MIN_SAMPLE_ROWS = 5_000     # a strong family on fewer rows than this is not tried on a sample
+SAMPLE_MARGIN = 0.8         # of the time a sampled candidate may take, that its sample is sized to
 EXTRA_REFIT_SHARE = 0.05   # of the budget reserved for the refit of each model after the best (ensembles)
 LEADING_FAMILIES = 3        # only these families get their second and later default configurations
-# Above this many cells (rows x columns) per second of the budget ("tight_budget"), the time is
-# short for the data: the families with a strong start go first. adult at 60 s has 9,000; 54,000
-# rows x 42 columns at 60 s, 38,000. (Larger learning rates for them were tried too, and cost
-# 0.018 of log loss on the second and 0.002 of ROC-AUC on adult x 25 at 120 s.)
-TIGHT_CELLS_PER_SECOND = 20_000
 
 
 @dataclass
@@ -120,10 +117,10 @@ def run_search(problem: SearchProblem, entries: list[ModelEntry], budget: Budget
     """``previous`` are results of an earlier, stopped search on the same data (``--resume``):
     they count as tried, and the search goes on from them. ``on_result`` hears every new result
     (to save a checkpoint)."""
-    _check_sizes(entries, len(problem.y))
+    check_sizes(entries, len(problem.y))
     return_large_blocks()
     outcome = SearchOutcome()
-    run = _Run(problem, _usable(entries, len(problem.y), outcome), budget, listener, settings, outcome)
+    run = _Run(problem, usable_entries(entries, len(problem.y), outcome.notices), budget, listener, settings, outcome)
     for result in previous:
         run.learn(result)
     listener.search_started(budget)
@@ -147,7 +144,7 @@ class _Run:
         self.settings, self.outcome = settings, outcome
         self.costs = CostModel()
         self.counts: dict[str, int] = {}
-        self.queue = _portfolio_candidates(entries, problem.facts | budget_facts(problem, budget.time_limit))
+        self.queue = portfolio_candidates(entries, problem.facts | budget_facts(problem, budget.time_limit))
         self.strategy: Strategy = make_strategy(settings.strategy, entries, problem.seed, self.counts)
         self.pruner = FoldPruner(len(problem.folds)) if settings.prune else None
         self.tried: dict[str, CandidateResult] = {}
@@ -168,7 +165,8 @@ class _Run:
             candidate = self.next_candidate()
             if candidate is None:
                 return
-            if not self.worth_running(candidate):
+            candidate = self.runnable(candidate)
+            if candidate is None:
                 skips += 1
                 continue
             skips = 0
@@ -198,13 +196,15 @@ class _Run:
             best[r.candidate.family] = max(best.get(r.candidate.family, -np.inf), value)
         return set(sorted(best, key=lambda family: -best[family])[:LEADING_FAMILIES])
 
-    def worth_running(self, candidate: Candidate) -> bool:
-        """False (with a notice, once per family and reason) for a repeat, or a candidate that
-        would not fit the time or memory left."""
+    def runnable(self, candidate: Candidate) -> Candidate | None:
+        """The candidate; or, for a strong family that would not finish on all rows in time, the
+        candidate on a sample of them that fits (``on_a_sample``); or None (with a notice, once
+        per family and reason) for a repeat, or a candidate that would not fit the time or
+        memory left."""
         earlier = self.tried.get(_key(candidate))
         if earlier is not None:  # the strategy proposed a configuration it already has
             self.strategy.tell(candidate, self._value(earlier), earlier.status if earlier.ok else "failed")
-            return False
+            return None
         reason = None
         problem, limit = self.problem, self.settings.memory_limit
         memory = memory_problem(candidate.entry, candidate.params, problem.data_bytes, len(problem.y),
@@ -212,14 +212,41 @@ class _Run:
         if memory is not None:
             reason = "search.skipped_memory" if memory == "free" else "search.skipped_memory_limit"
         elif not self.affordable(candidate):
+            sampled = self.on_a_sample(candidate)
+            if sampled is not None:
+                return sampled
             reason = "search.skipped_budget"
         if reason is None:
-            return True
+            return candidate
         if (candidate.family, reason) not in self.warned:
             self.warned.add((candidate.family, reason))
             self.notify(Message(reason, {"model": candidate.name, "limit_mb": round((limit or 0) / 2**20)}))
         self.strategy.tell(candidate, self._worst_value(), "skipped")
-        return False
+        return None
+
+    def on_a_sample(self, candidate: Candidate) -> Candidate | None:
+        """The first default of a family with a strong start, fitted on the share of the rows
+        whose folds and refit fit in its time (its cost grows as rows ** cost_exponent), and
+        scored on all the validation rows; None for other candidates, or where the sample would
+        be under MIN_SAMPLE_ROWS. A strong model on part of the rows often beats a weak one on
+        all of them, and the scores, on the same validation rows, say whether it does."""
+        entry, problem = candidate.entry, self.problem
+        if not (entry.strong_start and candidate.origin == "portfolio" and _number(candidate.name) == 1):
+            return None
+        rows = len(problem.folds[0][0])
+        per_fold = self.costs.estimate(candidate.family, rows, candidate.size_scale, entry.cost_exponent)
+        time_left = min(_share(candidate) * self.budget.time_limit, self.search_deadline() - time.monotonic())
+        if per_fold is None or time_left <= 0:
+            return None
+        # the folds, and the refit on the same share of all the rows
+        allowed = SAMPLE_MARGIN * time_left / (len(problem.folds) + REFIT_SAFETY * len(problem.y) / rows)
+        fraction = min(1.0, (allowed / per_fold) ** (1.0 / entry.cost_exponent))
+        if fraction * rows < MIN_SAMPLE_ROWS or fraction >= 1.0:
+            return None
+        sampled = replace(candidate, row_fraction=round(fraction, 4), name=f"{candidate.name} ({fraction:.0%} rows)")
+        self.notify(Message("search.sampled", {"model": candidate.name, "rows": f"{len(problem.y):,}",
+                                               "sample": f"{int(fraction * len(problem.y)):,}"}))
+        return sampled
 
     def evaluate(self, candidate: Candidate) -> CandidateResult:
         problem = self.problem
@@ -351,7 +378,8 @@ class _Run:
 def refit_seconds(result: CandidateResult, n_rows: int) -> float:
     """What refitting a candidate on all ``n_rows`` rows should take, with a safety margin."""
     exponent = result.candidate.entry.cost_exponent
-    return result.fit_seconds * (n_rows / max(result.rows_per_fold, 1)) ** min(exponent, 1.5) * REFIT_SAFETY
+    rows = n_rows * result.candidate.row_fraction
+    return result.fit_seconds * (rows / max(result.rows_per_fold, 1)) ** min(exponent, 1.5) * REFIT_SAFETY
 
 
 def _share(candidate: Candidate) -> float:
@@ -370,47 +398,3 @@ def _number(name: str) -> int:
 
 def _key(candidate: Candidate) -> str:
     return candidate.family + json.dumps(candidate.params, sort_keys=True, default=str)
-
-
-def _check_sizes(entries: list[ModelEntry], rows: int) -> None:
-    """Fail at once, naming the limit, when every family chosen is too small for the data."""
-    limits = [entry.max_rows for entry in entries]
-    if entries and all(limit is not None and rows > limit for limit in limits):
-        raise ConfigError("search.too_many_rows", models=", ".join(e.name for e in entries), rows=rows,
-                          max_rows=max(limits))
-
-
-def _usable(entries: list[ModelEntry], rows: int, outcome: SearchOutcome) -> list[ModelEntry]:
-    usable = []
-    for entry in entries:
-        if entry.max_rows is not None and rows > entry.max_rows:
-            outcome.notices.append(Message("search.skipped_rows", {"model": entry.name, "rows": rows,
-                                                                   "max_rows": entry.max_rows}))
-        else:
-            usable.append(entry)
-    return usable
-
-
-def budget_facts(problem: SearchProblem, time_limit: float) -> frozenset[str]:
-    """What the portfolio needs to know of the budget for this data (``zoo.portfolio``)."""
-    cells = len(problem.y) * max(1, len(problem.schema.features))
-    return frozenset({"tight_budget"}) if cells > TIGHT_CELLS_PER_SECOND * time_limit else frozenset()
-
-
-def _portfolio_candidates(entries: list[ModelEntry], facts: frozenset[str]) -> list[Candidate]:
-    """Every family's first known-good configuration (in the zoo's cheap-first order), then every
-    family's second, and so on: a usable model of each kind comes early.
-
-    Where the budget is tight for the data, the families with a strong start go first: on 976,825
-    rows at 120 s the linear model and a decision tree took 26 s before LightGBM began, and
-    LightGBM, cut at its share, scored 0.9201 where more trees would have scored higher."""
-    if "tight_budget" in facts:
-        entries = sorted(entries, key=lambda entry: not entry.strong_start)  # stable: cheap-first within
-    lists = [(entry, portfolio(entry.name, facts)) for entry in entries]
-    queue = []
-    for round_ in range(max((len(configs) for _, configs in lists), default=0)):
-        for entry, configs in lists:
-            if round_ < len(configs):
-                name = entry.name if round_ == 0 else f"{entry.name} #{round_ + 1}"
-                queue.append(Candidate(name, entry, configs[round_], "portfolio"))
-    return queue

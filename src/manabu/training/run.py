@@ -346,9 +346,11 @@ def _refit(best, problem: SearchProblem, seed: int, deadline: float, latest: flo
 def _refit_one(candidate, problem: SearchProblem, seed: int, deadline: float, notices: list[Message]):
     pipeline, fit_params = candidate.build(problem.schema, problem.task, seed, n_rows=len(problem.y),
                                            deadline=deadline if candidate.entry.keeps_partial else None)
+    rows = candidate.rows_of(np.arange(len(problem.y)), seed)
+    X, y = (problem.X, problem.y) if len(rows) == len(problem.y) else (problem.X.iloc[rows], problem.y[rows])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pipeline.fit(problem.X, problem.y, **fit_params)
+        pipeline.fit(X, y, **fit_params)
     if stopped_at_deadline(pipeline):
         notices.append(Message("search.refit_stopped_at_deadline", {"model": candidate.name}))
     return pipeline
