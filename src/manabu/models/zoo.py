@@ -9,9 +9,11 @@ from manabu.models import (boosting, catboost, lightgbm, linear, neighbors, neur
                            trees, xgboost)
 from manabu.models.entry import ModelEntry, Params, register_family
 
+# the text families first, the logistic regression before Naive Bayes: on chABSA at 30 s the one
+# that went first was the only one to finish, and the regression's log loss was 0.49 to 0.90
 ZOO: dict[str, ModelEntry] = {entry.name: entry for entry in (
-    text_linear.NAIVE_BAYES,
     text_linear.LINEAR,
+    text_linear.NAIVE_BAYES,
     text_linear.VECTORS,
     linear.ENTRY,
     trees.TREE,
