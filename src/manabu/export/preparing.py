@@ -115,6 +115,18 @@ _AS_FUNCTIONS = textwrap.dedent('''\
         return parsed.dt.tz_localize(None).astype("datetime64[ns]")''')
 
 
+# What a script defines in place of an import of manabu in a module it copies: the text
+# transformers share a fold's work between the candidates of a search, and a script fits one model.
+STANDALONE = {"from manabu.features.shared_fits import fit_shared, transform_shared": '''\
+def fit_shared(transformer, texts, fit):
+    """In manabu, candidates fitted on the same texts share the fit; here one model fits alone."""
+    fit()
+
+
+def transform_shared(fitted_part, texts, transform):
+    return transform()'''}
+
+
 def transformer_sections(schema: Schema, parts: ScriptParts) -> list[str]:
     """manabu's date and text transformers, copied whole, when the data has such columns."""
     modules = [(ColumnType.DATETIME, datetime_module), (ColumnType.TEXT, text_module)]
@@ -122,6 +134,8 @@ def transformer_sections(schema: Schema, parts: ScriptParts) -> list[str]:
     for column_type, module in modules:
         if schema.of_type(column_type):
             imports, body = module_body(module)
-            parts.need(*imports)
+            ours = [line for line in imports if line.startswith(("from manabu", "import manabu"))]
+            parts.need(*(line for line in imports if line not in ours))
+            sections += [STANDALONE[line] for line in ours]  # a KeyError names an import to stand in for
             sections.append(f"# ---- copied from {module.__name__}\n\n{body}")
     return sections
