@@ -40,6 +40,9 @@ DEFERRED = textwrap.dedent("""
     from manabu.base.interrupts import INTERRUPTED
     from manabu.models.xgboost.family import EarlyStoppingXGBClassifier
 
+    # as a terminal gives it: a test runner started as a background job ignores SIGINT, and its
+    # children inherit that (and so does this fit, which then never stops)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(20_000, 20))
     y = (X[:, 0] + rng.normal(size=20_000) > 0).astype(int)
