@@ -101,5 +101,6 @@ def test_a_sampled_candidate_learns_on_part_of_each_fold_and_is_scored_on_all_of
     assert results[1].rows_per_fold == round(results[0].rows_per_fold / 2)
     assert np.isfinite(results[1].oof).all(), "every validation row is scored"
     assert results[1].score > 0.75
-    assert refit_seconds(results[1], len(y)) < refit_seconds(results[0], len(y)) * 0.75 + 0.05, \
-        "its refit also takes half of the rows"
+    on_all_rows = dataclasses.replace(results[1], candidate=full)  # the same fold times, refit on every row
+    assert refit_seconds(results[1], len(y)) < refit_seconds(on_all_rows, len(y)) * 0.75, \
+        "its refit also takes half of the rows"  # compared on the same timings: fold times are noisy

@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-MAX_BYTES = 256 * 2**20  # of remembered outputs; fitted states are counted as their outputs'
+MAX_BYTES = 256 * 2**20  # of remembered outputs
+FITTED_STATE_BYTES = 1024  # what a fitted state counts for: its vocabulary is shared, not copied
 
 
 class _Memo:
@@ -87,7 +88,7 @@ def fit_shared(transformer: Any, texts: list[str], fit: Callable[[], None]) -> N
         return
     fit()
     fitted = {name: value for name, value in vars(transformer).items() if name.endswith("_")}
-    _active.put(key, fitted, size=1024)
+    _active.put(key, fitted, size=FITTED_STATE_BYTES)
 
 
 def transform_shared(fitted_part: Any, texts: list[str], transform: Callable[[], Any]) -> Any:

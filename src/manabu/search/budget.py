@@ -12,6 +12,13 @@ from dataclasses import dataclass, field
 REFIT_SAFETY = 1.3  # the refit sees all rows (more than a fold) and must not overrun
 
 
+def refit_in_folds(n_rows: int, fold_rows: int) -> float:
+    """The refit on all ``n_rows`` rows as a number of folds of ``fold_rows`` training rows, with
+    the safety margin: what a candidate that plans its own time sets aside for its refit. A
+    sampled candidate takes the same share of both, so the ratio holds for it too."""
+    return REFIT_SAFETY * n_rows / max(fold_rows, 1)
+
+
 @dataclass
 class Budget:
     time_limit: float

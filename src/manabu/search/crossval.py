@@ -11,9 +11,9 @@ import pandas as pd
 
 from manabu.data.schema import Schema
 from manabu.evaluate.metrics import Metric
-from manabu.search.budget import REFIT_SAFETY
 from manabu.models.entry import DeadlineExceeded, stopped_at_deadline
 from manabu.models.outputs import predict_scores
+from manabu.search.budget import refit_in_folds
 from manabu.search.candidate import Candidate
 
 Folds = list[tuple[np.ndarray, np.ndarray]]
@@ -100,16 +100,16 @@ def cross_validate(candidate: Candidate, X: pd.DataFrame, y: np.ndarray, folds: 
     cut = False
     trained_rows = []
     for i, (train, valid) in enumerate(folds):
-        train = candidate.rows_of(train, seed + i)  # all of them, or its sample of them
-        trained_rows.append(len(train))
         fold_deadline = deadline
         if candidate.entry.keeps_partial:  # the folds left (fit, then predict), and its refit after them
-            shares = (len(folds) - i) * (1 + PREDICT_ALLOWANCE) + REFIT_SAFETY * len(y) / max(len(train), 1)
+            shares = (len(folds) - i) * (1 + PREDICT_ALLOWANCE) + refit_in_folds(len(y), len(train))
             fold_deadline = time.monotonic() + max(0.0, deadline - time.monotonic()) / shares
         elif i:
             per_fold = float(np.mean(fit_times) + np.mean(predict_times))
             if time.monotonic() + (len(folds) - i) * per_fold > deadline:
                 raise OutOfTime(per_fold)
+        train = candidate.rows_of(train, seed + i)  # all of them, or its sample of them
+        trained_rows.append(len(train))
         pipeline = None  # the last fold's model goes before the next one grows: a forest is 100 MB
         pipeline, fit_params = candidate.build(schema, task, seed, n_rows=len(train), deadline=fold_deadline)
         start = time.monotonic()

@@ -19,7 +19,7 @@ from manabu.base.i18n import Message
 from manabu.base.interrupts import interrupts_noted, raise_if_interrupted
 from manabu.features.shared_fits import shared_text_fits
 from manabu.models.entry import DeadlineExceeded, ModelEntry
-from manabu.search.budget import REFIT_SAFETY, Budget, CostModel
+from manabu.search.budget import REFIT_SAFETY, Budget, CostModel, refit_in_folds
 from manabu.search.candidate import Candidate
 from manabu.search.crossval import (
     CandidateResult,
@@ -239,7 +239,7 @@ class _Run:
         if per_fold is None or time_left <= 0:
             return None
         # the folds, and the refit on the same share of all the rows
-        allowed = SAMPLE_MARGIN * time_left / (len(problem.folds) + REFIT_SAFETY * len(problem.y) / rows)
+        allowed = SAMPLE_MARGIN * time_left / (len(problem.folds) + refit_in_folds(len(problem.y), rows))
         fraction = min(1.0, (allowed / per_fold) ** (1.0 / entry.cost_exponent))
         if fraction * rows < MIN_SAMPLE_ROWS or fraction >= 1.0:
             return None

@@ -331,23 +331,31 @@ def _refit(best, problem: SearchProblem, seed: int, deadline: float, latest: flo
     drawing and saving the report: the report's measurements are skipped instead, and say so."""
     candidate = best.candidate
     if not isinstance(candidate, EnsembleCandidate):
-        floor = min(time.monotonic() + problem.refit_seconds(best), latest)
-        return _refit_one(candidate, problem, seed, max(deadline, floor), notices)
+        return _refit_one(candidate, problem, seed, max(deadline, _within(problem.refit_seconds(best), latest)),
+                          notices)
     expected = [problem.refit_seconds(member) for member in candidate.members]
     members = []
     for i, member in enumerate(candidate.members):
         left = max(0.0, deadline - time.monotonic())
         share = max(left * expected[i] / max(sum(expected[i:]), 1e-9), expected[i])
-        until = min(time.monotonic() + share, max(latest, time.monotonic()))
-        members.append((member.candidate.name, _refit_one(member.candidate, problem, seed, until, notices)))
+        members.append((member.candidate.name, _refit_one(member.candidate, problem, seed,
+                                                          _within(share, latest), notices)))
     return Ensemble(members, list(candidate.weights), problem.task, problem.n_classes, candidate.stacker)
+
+
+def _within(seconds: float, latest: float) -> float:
+    """The time.monotonic() ``seconds`` from now, or ``latest`` if that comes first (now, if passed)."""
+    now = time.monotonic()
+    return now + min(seconds, max(0.0, latest - now))
 
 
 def _refit_one(candidate, problem: SearchProblem, seed: int, deadline: float, notices: list[Message]):
     pipeline, fit_params = candidate.build(problem.schema, problem.task, seed, n_rows=len(problem.y),
                                            deadline=deadline if candidate.entry.keeps_partial else None)
-    rows = candidate.rows_of(np.arange(len(problem.y)), seed)
-    X, y = (problem.X, problem.y) if len(rows) == len(problem.y) else (problem.X.iloc[rows], problem.y[rows])
+    X, y = problem.X, problem.y
+    if candidate.row_fraction < 1.0:  # its sample of the rows, as in its folds
+        rows = candidate.rows_of(np.arange(len(y)), seed)
+        X, y = X.iloc[rows], y[rows]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pipeline.fit(X, y, **fit_params)

@@ -21,7 +21,7 @@ class Stopwatch:
 
     def lap(self, step: str) -> None:
         now = time.monotonic()
-        self.steps[step] = round(self.steps.get(step, 0.0) + now - self.last, 3)
+        self.steps[step] = round(now - self.last, 3)
         self.last = now
 
     def timings(self, results) -> dict[str, Any]:
