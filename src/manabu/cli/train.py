@@ -31,7 +31,7 @@ def train(
     data: Annotated[str, typer.Argument(metavar="DATA", help="Training data: CSV/TSV/Parquet/Excel/JSON lines file, or a SQLAlchemy URL with --table/--query.")],
     target: Annotated[str, typer.Option("--target", "-t", help="Column to predict.")],
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Model folder to write (default: a new folder under ./manabu-models).")] = None,
-    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds for the whole training, refit included.")] = DEFAULT_TIME_LIMIT,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds for the whole command: reading, search, refit, the report and the save.")] = DEFAULT_TIME_LIMIT,
     metric: Annotated[str | None, typer.Option(help="Metric to optimise (default: roc_auc, log_loss or rmse by task).")] = None,
     task: Annotated[str | None, typer.Option(help="binary, multiclass or regression (default: detected).")] = None,
     models: Annotated[str | None, typer.Option(help="Comma-separated model families to try (default: all).")] = None,
