@@ -339,7 +339,7 @@ def test_sigterm_keeps_the_best_model_and_resume_continues_the_search(tmp_path):
 
     resumed = subprocess.run(
         [sys.executable, "-m", "manabu.cli", "train", str(data), "--target", "y", "-o", str(out), "--resume",
-         "--time-limit", "10"], capture_output=True, text=True, encoding="utf-8", env=process_env(), timeout=120)
+         "--time-limit", "30"], capture_output=True, text=True, encoding="utf-8", env=process_env(), timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     assert "Resumed a stopped search" in resumed.stderr
     second = verify(out)["training"]
