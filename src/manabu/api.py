@@ -102,10 +102,12 @@ class TrainRun:
     def __init__(self, data, config: TrainConfig, output: str | Path, *, overwrite: bool = False,
                  resume: bool = False, report: bool = True, track: str | bool | None = None,
                  table: str | None = None, query: str | None = None, checkpoint: str | Path | None = None,
-                 lang: str | None = None) -> None:
+                 lang: str | None = None, started: float | None = None) -> None:
         from manabu.data.read import read
 
-        self.started = monotonic()  # the time limit counts the reading of the data too
+        # the time limit counts the reading of the data too; a command passes when its process
+        # started (``started``, time.monotonic()), since its user waits from then
+        self.started = monotonic() if started is None else started
         self.config = config
         self.output = Path(output)
         self.overwrite = overwrite or resume  # a resumed search replaces the folder it was stopped for

@@ -67,3 +67,20 @@ def test_manabu_train_returns_within_the_limit_with_a_core_busy(tmp_path, busy):
     assert run.returncode == 0, run.stderr[-2000:]
     assert took <= 1.05 * limit + 1.0, f"{took:.1f} s for --time-limit {limit:g}\n{run.stdout[-1500:]}"
     verify(tmp_path / "m")
+
+
+def test_the_command_of_a_process_counts_its_time_from_the_process_start():
+    """``manabu train`` as a process counts the interpreter's start and the imports against its
+    --time-limit (its user waits through them); run within a program, from the call."""
+    import time
+
+    import psutil
+
+    from manabu.cli.common import command_started, started_with_process
+
+    age = time.time() - psutil.Process().create_time()  # this pytest process: seconds at least
+    assert abs(command_started() - time.monotonic()) < 0.5  # nothing set: the call's own start
+    started_with_process()
+    start = command_started()
+    assert time.monotonic() - start >= min(age, 60.0) - 0.5
+    assert abs(command_started() - time.monotonic()) < 0.5, "taken once: the next command starts now"

@@ -13,11 +13,12 @@ from manabu.cli import train  # noqa: F401,I001  (each registers its commands, i
 from manabu.cli import ship  # noqa: F401
 from manabu.cli import text  # noqa: F401
 from manabu.cli import unsupervised  # noqa: F401
-from manabu.cli.common import app, with_track_value
+from manabu.cli.common import app, started_with_process, with_track_value
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
     """The ``manabu`` console script."""
+    started_with_process()
     app(args=with_track_value(sys.argv[1:]))

@@ -173,3 +173,37 @@ def with_track_value(argv: list[str]) -> list[str]:
         if arg == "--track" and (i + 1 == len(argv) or argv[i + 1].startswith("-")):
             filled.append(LOCAL_TRACKING)
     return filled
+
+
+_command_start: list[float] = []  # set by ``main``, the process's own entry, and taken once
+
+
+def started_with_process() -> None:
+    """The command is this process (``manabu``, ``python -m manabu.cli``): its time limit counts
+    from the process's start, since its user waits through the interpreter and the imports too
+    (a second or two with a core busy)."""
+    _command_start[:] = [process_started()]
+
+
+def command_started() -> float:
+    """When the running command started, on ``time.monotonic()``'s clock: the process's start
+    for the process's own command, now for a command run within a program (Typer's runner)."""
+    import time
+
+    return _command_start.pop() if _command_start else time.monotonic()
+
+
+def process_started() -> float:
+    """When this process started, on ``time.monotonic()``'s clock (now where the system does
+    not say)."""
+    import time
+
+    try:
+        import psutil
+        since = time.time() - psutil.Process().create_time()
+    except Exception:  # psutil cannot read it here (a sandbox without /proc, say)
+        return time.monotonic()
+    return time.monotonic() - min(max(since, 0.0), MAX_STARTUP_SECONDS)
+
+
+MAX_STARTUP_SECONDS = 60.0  # more is a clock that moved (NTP), not a start this slow

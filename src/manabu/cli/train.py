@@ -18,8 +18,8 @@ from rich.table import Table
 from manabu.base.errors import ConfigError, DataError
 from manabu.base.i18n import t
 from manabu.cli.common import (LEADERBOARD_ROWS, LOCAL_TRACKING, Debug, Lang, app, cannot_write, command,
-                               default_output, err, language, out, print_notices, progress, say,
-                               sigterm_as_interrupt, split, write_atomically)
+                               command_started, default_output, err, language, out, print_notices, progress,
+                               say, sigterm_as_interrupt, split, write_atomically)
 from manabu.training.config import DEFAULT_TIME_LIMIT
 
 if TYPE_CHECKING:
@@ -76,8 +76,9 @@ def train_and_show(data, config: TrainConfig, output: Path | None, overwrite: bo
     from manabu.training.progress import RichListener
 
     destination = output or default_output(name or (f"{data}-{table}" if table else data))
+    tracking = None if track is None else True if track == LOCAL_TRACKING else track
     run = TrainRun(data, config, destination, overwrite=overwrite, resume=resume, table=table, query=query,
-                   track=None if track is None else True if track == LOCAL_TRACKING else track)
+                   track=tracking, started=command_started())
     frame = run.frame
     say(t("cli.training", rows=len(frame), columns=frame.shape[1], target=config.target,
           seconds=f"{config.time_limit:g}"))
