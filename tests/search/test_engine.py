@@ -217,3 +217,23 @@ def test_a_positive_regression_target_also_gets_a_log_link_lightgbm(tmp_path):
     frame["y"] = frame["y"] - frame["y"].min()  # a zero: no log link
     params = quick(frame, models=["lightgbm"], max_trials=2).leaderboard()["params"]
     assert all(p.get("objective") is None for p in params)
+
+
+def test_a_search_left_no_time_by_a_busy_machine_still_gives_its_cheapest_model():
+    """The search's own end passed before a model was scored (the reading took it, a busy
+    machine): the cheapest family gets the time kept for the report, up to the limit itself;
+    past the limit nothing more is tried."""
+    from manabu.models.zoo import get_entries
+    from manabu.search.budget import Budget
+    from manabu.search.listener import SilentListener
+    from manabu.search.loop import SearchSettings, run_search
+    from tests.search.conftest import small_problem
+
+    problem = small_problem()
+    entries = get_entries(["decision_tree", "linear"], "binary")
+    reserved = SearchSettings(prune=False, reserve_seconds=100.0)  # the search's end is already behind
+    outcome = run_search(problem, entries, Budget(60.0), SilentListener(), reserved)
+    assert [(r.candidate.family, r.status) for r in outcome.results] == [("linear", "ok")]
+
+    past = Budget(1.0, started=time.monotonic() - 5.0)  # the limit itself has passed
+    assert run_search(problem, entries, past, SilentListener(), reserved).results == []

@@ -31,7 +31,8 @@ from manabu.search.crossval import (
 )
 from manabu.search.listener import SearchListener
 from manabu.search.memory import memory_problem, release_free_memory, return_large_blocks
-from manabu.search.opening import budget_facts, check_sizes, portfolio_candidates, usable_entries
+from manabu.search.opening import (budget_facts, check_sizes, cheapest_candidate, portfolio_candidates,
+                                   usable_entries)
 from manabu.search.pool import ensemble_pool
 from manabu.search.pruning import FoldPruner
 from manabu.search.strategies import Strategy, make_strategy
@@ -144,7 +145,8 @@ class _Run:
         self.settings, self.outcome = settings, outcome
         self.costs = CostModel()
         self.counts: dict[str, int] = {}
-        self.queue = portfolio_candidates(entries, problem.facts | budget_facts(problem, budget.time_limit))
+        self.entries, self.facts = entries, problem.facts | budget_facts(problem, budget.time_limit)
+        self.queue = portfolio_candidates(entries, self.facts)
         self.strategy: Strategy = make_strategy(settings.strategy, entries, problem.seed, self.counts)
         self.pruner = FoldPruner(len(problem.folds)) if settings.prune else None
         self.tried: dict[str, CandidateResult] = {}
@@ -161,6 +163,7 @@ class _Run:
             if max_trials is not None and len(self.outcome.results) >= max_trials:
                 return
             if self.search_deadline() <= time.monotonic():
+                self.last_chance(on_result)
                 return
             candidate = self.next_candidate()
             if candidate is None:
@@ -170,13 +173,26 @@ class _Run:
                 skips += 1
                 continue
             skips = 0
-            self.listener.candidate_started(candidate)
-            result = self.evaluate(candidate)
-            release_free_memory()
-            self.learn(result)
-            if on_result is not None:
-                on_result(result)
-            self.listener.candidate_finished(result, self.outcome.best(self.problem.metric))
+            self.run_one(candidate, on_result, self.search_deadline())
+
+    def run_one(self, candidate: Candidate, on_result, deadline: float) -> None:
+        self.listener.candidate_started(candidate)
+        result = self.evaluate(candidate, deadline)
+        release_free_memory()
+        self.learn(result)
+        if on_result is not None:
+            on_result(result)
+        self.listener.candidate_finished(result, self.outcome.best(self.problem.metric))
+
+    def last_chance(self, on_result) -> None:
+        """At the search's end with no model (a machine far busier than planned for, the reading
+        slower): the cheapest family's default may use the time kept for the refit and the
+        report, up to the limit. A model with a shorter report beats an error."""
+        if self.outcome.best(self.problem.metric) is not None or time.monotonic() >= self.budget.deadline:
+            return
+        candidate = cheapest_candidate(self.entries, self.facts)
+        if candidate is not None:
+            self.run_one(candidate, on_result, self.budget.deadline)
 
     def next_candidate(self) -> Candidate | None:
         while self.queue:
@@ -248,13 +264,12 @@ class _Run:
                                                "sample": f"{int(fraction * len(problem.y)):,}"}))
         return sampled
 
-    def evaluate(self, candidate: Candidate) -> CandidateResult:
+    def evaluate(self, candidate: Candidate, deadline: float) -> CandidateResult:
         problem = self.problem
         should_stop = None
         if self.pruner is not None and candidate.origin != "portfolio":
             pruner, metric = self.pruner, problem.metric
             should_stop = lambda step, score: pruner.should_stop(step, signed(metric, score))
-        deadline = self.search_deadline()
         if self.outcome.best(problem.metric) is not None:  # the share holds while it runs, not only in estimates
             deadline = min(deadline, time.monotonic() + _share(candidate) * self.budget.time_limit)
         try:

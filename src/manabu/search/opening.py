@@ -59,3 +59,12 @@ def portfolio_candidates(entries: list[ModelEntry], facts: frozenset[str]) -> li
                 name = entry.name if round_ == 0 else f"{entry.name} #{round_ + 1}"
                 queue.append(Candidate(name, entry, configs[round_], "portfolio"))
     return queue
+
+
+def cheapest_candidate(entries: list[ModelEntry], facts: frozenset[str]) -> Candidate | None:
+    """The first known-good configuration of the cheapest family (``ModelEntry.cost``): what a
+    search that has no model yet tries with the time it kept for the report."""
+    if not entries:
+        return None
+    cheapest = min(entries, key=lambda entry: entry.cost)
+    return next(iter(portfolio_candidates([cheapest], facts)), None)
