@@ -22,13 +22,15 @@ from scipy import sparse
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import (FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler,
-                                   TargetEncoder)
+from sklearn.preprocessing import (FunctionTransformer, MinMaxScaler, OneHotEncoder, OrdinalEncoder,
+                                   StandardScaler, TargetEncoder)
 
 from manabu.features.datetime import PARTS, DatetimeParts
 from manabu.features.text import TextEmbedding
+from manabu.features.text_words import TextTfidf
 from manabu.inference.errors import NotCovered, Unsupported
 from manabu.inference.text import TextVectors
+from manabu.inference.text_words import TextWords
 
 Values = dict[str, np.ndarray]  # prepared feature columns, as Schema.prepare_values gives them
 
@@ -140,7 +142,7 @@ def _compile_block(fitted: Any, cols: list[str]) -> tuple[Block, list[Any], int]
     first, rest = steps[0], steps[1:]
     if _identity(first):
         block: Block = Passthrough(cols)
-    elif isinstance(first, (SimpleImputer, StandardScaler)):  # numbers straight into float steps
+    elif isinstance(first, (SimpleImputer, StandardScaler, MinMaxScaler)):  # numbers straight into float steps
         block, rest = Passthrough(cols), steps
     elif isinstance(first, (OrdinalEncoder, OneHotEncoder, TargetEncoder)):
         block = Lookup.tabulate(first, cols)
@@ -148,6 +150,8 @@ def _compile_block(fitted: Any, cols: list[str]) -> tuple[Block, list[Any], int]
         block = DateParts.of(first, cols)
     elif isinstance(first, TextEmbedding):
         block = TextVectors.of(first, cols)
+    elif isinstance(first, TextTfidf):
+        block = TextWords.of(first, cols)
     else:
         raise Unsupported(f"transformer {type(first).__name__}")
     compiled = [_compile_step(step) for step in rest if step is not None and not _identity(step)]
@@ -333,6 +337,8 @@ def _compile_step(step: Any) -> Any:
         return Scale(step.mean_ if step.with_mean else None, step.scale_ if step.with_std else None)
     if isinstance(step, SimpleImputer):
         return Impute.of(step)
+    if isinstance(step, MinMaxScaler):
+        return MinMax.of(step)
     raise Unsupported(f"step {type(step).__name__}")
 
 
@@ -349,6 +355,31 @@ class Scale:
             X = X - self.mean
         if self.scale is not None:
             X = X / self.scale
+        return X
+
+
+@dataclass
+class MinMax:
+    """MinMaxScaler (Naive Bayes' numbers): ``X * scale_ + min_``, clipped into the range when
+    fitted with ``clip``, in scikit-learn's order."""
+
+    scale: np.ndarray
+    low: np.ndarray
+    clip: tuple[float, float] | None
+
+    @classmethod
+    def of(cls, step: MinMaxScaler) -> "MinMax":
+        clip = tuple(float(v) for v in step.feature_range) if step.clip else None
+        return cls(np.asarray(step.scale_, dtype=np.float64), np.asarray(step.min_, dtype=np.float64), clip)
+
+    def width_after(self, width: int) -> int:
+        return width
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        X = X * self.scale
+        X += self.low
+        if self.clip is not None:
+            np.clip(X, self.clip[0], self.clip[1], out=X)
         return X
 
 

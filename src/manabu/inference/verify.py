@@ -17,6 +17,7 @@ from manabu.inference.errors import NotCovered, Unsupported
 from manabu.inference.compiled import compiled_pipelines
 from manabu.inference.preprocess import DateParts, Lookup, Passthrough
 from manabu.inference.text import TextVectors
+from manabu.inference.text_words import TextWords
 
 TOLERANCE = 1e-6     # largest difference allowed between a row path's answer and the original's
 N_ROWS = 96          # random rows, besides the all-missing and all-unseen ones
@@ -114,6 +115,8 @@ def _hints(compiled: Any) -> dict[str, list[Any]]:
                               if origin is not None})
             elif isinstance(block, TextVectors):
                 hints[block.column] += list(block.vocabulary)
+            elif isinstance(block, TextWords):
+                hints[block.column] += block.sample_terms()
     return hints
 
 
