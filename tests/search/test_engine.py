@@ -221,8 +221,8 @@ def test_a_positive_regression_target_also_gets_a_log_link_lightgbm(tmp_path):
 
 def test_a_search_left_no_time_by_a_busy_machine_still_gives_its_cheapest_model():
     """The search's own end passed before a model was scored (the reading took it, a busy
-    machine): the cheapest family gets the time kept for the report, up to the limit itself;
-    past the limit nothing more is tried."""
+    machine): the cheapest family gets the time kept for the report, up to the limit, and
+    where the limit itself has passed, its slack (5% + 1 s)."""
     from manabu.models.zoo import get_entries
     from manabu.search.budget import Budget
     from manabu.search.listener import SilentListener
@@ -236,4 +236,5 @@ def test_a_search_left_no_time_by_a_busy_machine_still_gives_its_cheapest_model(
     assert [(r.candidate.family, r.status) for r in outcome.results] == [("linear", "ok")]
 
     past = Budget(1.0, started=time.monotonic() - 5.0)  # the limit itself has passed
-    assert run_search(problem, entries, past, SilentListener(), reserved).results == []
+    late = run_search(problem, entries, past, SilentListener(), reserved)
+    assert [(r.candidate.family, r.status) for r in late.results] == [("linear", "ok")]

@@ -45,6 +45,7 @@ MIN_SAMPLE_ROWS = 5_000     # a strong family on fewer rows than this is not tri
 SAMPLE_MARGIN = 0.8         # of the time a sampled candidate may take, that its sample is sized to
 EXTRA_REFIT_SHARE = 0.05   # of the budget reserved for the refit of each model after the best (ensembles)
 LEADING_FAMILIES = 3        # only these families get their second and later default configurations
+LAST_CHANCE_SLACK = (0.05, 1.0)  # (share of the limit, seconds): what a late first model may add
 
 
 @dataclass
@@ -185,14 +186,16 @@ class _Run:
         self.listener.candidate_finished(result, self.outcome.best(self.problem.metric))
 
     def last_chance(self, on_result) -> None:
-        """At the search's end with no model (a machine far busier than planned for, the reading
-        slower): the cheapest family's default may use the time kept for the refit and the
-        report, up to the limit. A model with a shorter report beats an error."""
-        if self.outcome.best(self.problem.metric) is not None or time.monotonic() >= self.budget.deadline:
+        """At the search's end with no model (a machine far busier than planned for, a slow
+        read): the cheapest family's default may use the time kept for the refit and the report,
+        up to the limit, or the limit's slack (LAST_CHANCE_SLACK) where the limit has passed. A
+        model with a shorter report beats an error."""
+        if self.outcome.best(self.problem.metric) is not None:
             return
         candidate = cheapest_candidate(self.entries, self.facts)
+        slack = time.monotonic() + LAST_CHANCE_SLACK[0] * self.budget.time_limit + LAST_CHANCE_SLACK[1]
         if candidate is not None:
-            self.run_one(candidate, on_result, self.budget.deadline)
+            self.run_one(candidate, on_result, max(self.budget.deadline, slack))
 
     def next_candidate(self) -> Candidate | None:
         while self.queue:
