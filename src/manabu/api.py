@@ -138,10 +138,14 @@ class TrainRun:
         return self.predictor
 
     def draw_report(self) -> bytes | None:
-        """The report page (None with ``report=False``)."""
+        """The report page (None with ``report=False``): its charts are drawn until the limit
+        less what the page's assembly and the save take (``SAVE_SECONDS``), the rest left out."""
         if self.report and self.page is None:
             from manabu.artifact.pages import page
-            self.page = page("training", self.predictor, self.lang)
+            from manabu.report.charts import drawing_until
+            from manabu.training.numbers import SAVE_SECONDS
+            with drawing_until(self.started + self.config.time_limit - SAVE_SECONDS):
+                self.page = page("training", self.predictor, self.lang)
         return self.page
 
     def save(self) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 import warnings
 
 import numpy as np
@@ -128,3 +129,31 @@ def test_notebooks_show_the_predictor_and_the_report_as_html(trained, tmp_path):
     assert shown.startswith("<iframe srcdoc=") and "<section" not in shown  # the page is quoted inside
     assert html.unescape(shown.split('srcdoc="', 1)[1].split('" title=', 1)[0]) == report.html
     assert report.save(tmp_path / "r.html").read_text("utf-8") == report.html
+
+
+def test_charts_asked_for_after_the_drawing_deadline_are_left_out_saying_so():
+    """A page drawn within --time-limit on a machine slower than planned for: the charts after
+    the deadline are a line in both languages, counted, instead of a late page."""
+    import time
+
+    with charts.drawing_until(time.monotonic() + 60) as ahead:
+        assert charts.histogram([0.0, 1.0, 2.0], [3, 4]).startswith("<svg")
+    assert ahead.left_out == 0
+    with charts.drawing_until(time.monotonic() - 1) as passed:
+        line = charts.histogram([0.0, 1.0, 2.0], [3, 4])
+        charts.levels(["a", "b"], [2, 1])
+    assert passed.left_out == 2 and "<svg" not in line
+    for lang in ("en", "ja"):
+        assert f'<span lang="{lang}">{catalogue(lang)["report.chart_left_out"]}</span>' in line
+    assert charts.histogram([0.0, 1.0], [3]).startswith("<svg"), "outside the block, no deadline"
+
+
+def test_a_training_run_past_its_limit_saves_a_shorter_report_not_a_late_one(tmp_path):
+    from manabu.api import TrainRun
+    from manabu.training.config import TrainConfig
+
+    run = TrainRun(_frame("binary"), TrainConfig(target="y", time_limit=3, models=("linear",), max_trials=1),
+                   tmp_path / "m", started=time.monotonic() - 100)  # the limit passed long ago
+    run.train()
+    page = run.draw_report().decode("utf-8")
+    assert "chart-left-out" in page and "<svg" not in page

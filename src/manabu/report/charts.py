@@ -11,8 +11,10 @@ from __future__ import annotations
 import importlib.util
 import io
 import re
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
@@ -21,6 +23,8 @@ import numpy as np
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+
+from manabu.base.i18n import LANGUAGES, t
 
 JAPANESE_FONT = "IPAexGothic"
 PALETTE = ("#3b6ea8", "#d9822b", "#4f9a5b", "#b5474b", "#7c5fa8", "#8c6d46", "#c76fa7", "#6d6d6d")
@@ -57,11 +61,50 @@ def _style() -> Iterator[None]:
         yield
 
 
+class _Deadline:
+    """Until when charts are drawn (time.monotonic()), and how many were left out after it."""
+
+    def __init__(self, until: float) -> None:
+        self.until = until
+        self.left_out = 0
+
+
+_deadline: ContextVar[_Deadline | None] = ContextVar("chart_deadline", default=None)
+
+
+@contextmanager
+def drawing_until(until: float | None) -> Iterator[_Deadline | None]:
+    """Charts asked for after ``until`` (time.monotonic(); None: no end) are not drawn: each
+    is a line that says so, in both languages. A page drawn within --time-limit uses this, so
+    that a machine slower than planned for shortens the report, not the user's wait."""
+    deadline = None if until is None else _Deadline(until)
+    token = _deadline.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _deadline.reset(token)
+
+
+def _left_out() -> str | None:
+    """The line that stands for a chart past the deadline (None: draw it)."""
+    deadline = _deadline.get()
+    if deadline is None or time.monotonic() < deadline.until:
+        return None
+    deadline.left_out += 1
+    return ('<p class="chart-left-out">'
+            + "".join(f'<span lang="{lang}">{t("report.chart_left_out", lang)}</span>' for lang in LANGUAGES)
+            + "</p>")
+
+
 def svg(draw: Callable[[Axes], None], *, width: float = WIDTH, height: float = HEIGHT) -> str:
-    """One chart as an ``<svg>`` element to put in the page (no XML prolog, no fixed size).
+    """One chart as an ``<svg>`` element to put in the page (no XML prolog, no fixed size), or
+    the line that says it was left out (``drawing_until``).
 
     A bare ``Figure``, not pyplot: no backend is chosen or changed, so building a report in a
     notebook leaves its inline plots alone."""
+    left_out = _left_out()
+    if left_out is not None:
+        return left_out
     with _style():
         figure = Figure(figsize=(width, height))
         draw(figure.subplots())

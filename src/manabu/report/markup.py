@@ -168,6 +168,7 @@ h3 { font-size: 1rem; margin: 20px 0 4px; }
 .switch button.active { background: var(--accent); color: white; }
 html[lang="ja"] body [lang="en"], html[lang="en"] body [lang="ja"] { display: none; }
 .explain p { color: var(--muted); margin: 4px 0 8px; }
+.chart-left-out { color: var(--muted); font-style: italic; }
 ul.explain { color: var(--muted); margin: 0 0 8px; padding-left: 1.4em; }
 .warnings { border-left: 4px solid var(--warn); padding: 4px 12px; background: #fff8c5; }
 .verdict { border-left: 4px solid var(--accent); padding: 2px 12px; background: #eef4fb; }

@@ -78,6 +78,10 @@ LEARNING_PART = 0.6          # of the time left for them, that the learning curv
 # Japanese font down to the page's characters, writing and checking the files: 3.9 s and 1.0 s
 # for 4,000 rows of 6 columns, profiled, where 1.0 s was reserved and a 10 s limit took 11.8 s)
 DRAW_SECONDS = 2.5
+# of which the page's assembly (the embedded font cut to the page's characters: 0.4 s) and the
+# save (skops' first import and the files: 0.7-1.2 s), measured for 4,000 rows of 6 columns:
+# charts asked for later than this before the limit are left out (``charts.drawing_until``)
+SAVE_SECONDS = 1.5
 DRAW_SECONDS_PER_CHART = 0.15  # and one per chart (about one per feature, up to MAX_CHARTED)
 MAX_CHARTED = 30
 
