@@ -158,6 +158,39 @@ def test_save_trains_on_every_row_and_keeps_the_model(shop_csv, tmp_path):
     assert np.allclose(proba.sum(axis=1), 1.0)
 
 
+def test_a_model_fitted_on_a_sample_is_scored_and_saved_on_the_same_sample(shop_csv, tmp_path, monkeypatch):
+    """A strong family that the search fitted on part of the rows (to finish in time): the script
+    takes the same seeded sample in each fold and for --save, so its score and model are manabu's."""
+    from dataclasses import replace
+
+    from manabu.search import loop
+
+    def on_half_the_rows(run, candidate):
+        return replace(candidate, row_fraction=0.5, name=f"{candidate.name} (50% rows)")
+    monkeypatch.setattr(loop._Run, "runnable", on_half_the_rows)
+    predictor = manabu.fit(shop_csv, target="購入", models=["lightgbm"], max_trials=1, time_limit=30, verbose=False)
+    row = best_single_row(predictor.record.to_dict())
+    assert row["row_fraction"] == 0.5
+    script = tmp_path / "train_best.py"
+    script.write_text(export_script(predictor.schema, predictor.record.to_dict()), encoding="utf-8")
+    result = run_without_manabu(script, "--save", tmp_path / "model.joblib")
+    assert result.returncode == 0, result.stderr
+    mine, leaderboard = printed_scores(result.stdout.split("saved /")[0])  # the score, before the save's line
+    assert mine == pytest.approx(row["score"], abs=NOISE + 1e-4), result.stdout
+    import joblib
+    sys.path.insert(0, str(tmp_path))
+    try:
+        saved = joblib.load(tmp_path / "model.joblib")
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("train_best", None)
+    exported = load(script.read_text("utf-8"))
+    frame = exported["read_data"](str(shop_csv))
+    proba = exported["predict"](saved["model"], exported["prepare"](frame), len(saved["classes"]))
+    ours = predictor.predict_proba(read(shop_csv).drop(columns="購入")).to_numpy()
+    np.testing.assert_allclose(proba, ours, atol=1e-9)
+
+
 # -- the pieces, against manabu's own ---------------------------------------------------------
 
 @pytest.mark.parametrize("kind, override, column", [

@@ -50,7 +50,7 @@ def export_script(schema: Schema, training: dict[str, Any], model_dir: str = "")
         fitting_section(fitting, task, parts),
         validation_section(plan, training["config"], parts),
         scoring_section(training["metric"], task, parts),
-        main_section(task, script_classes(schema)),
+        main_section(task, script_classes(schema), sampled=row.get("row_fraction", 1.0) < 1.0),
     ])
     parts.need(*annotation_imports(body))
     head = _docstring(training, row, model_dir) + "\n" + "\n".join(parts.import_lines()) + "\n"
@@ -96,6 +96,9 @@ def _docstring(training: dict[str, Any], row: dict[str, Any], model_dir: str) ->
     if chosen != row["model"]:
         lines += [f"manabu chose {chosen!r}, which combines several models; this script rebuilds the best",
                   "single model among them."]
+    if row.get("row_fraction", 1.0) < 1.0:
+        lines += [f"manabu fitted it on a seeded {row['row_fraction']:.0%} sample of the rows, to finish within its time",
+                  "limit; this script takes the same sample (ROW_FRACTION), in each fold and with --save."]
     text_model = _text_family_above(training, row)
     if text_model is not None:
         lines += [f"{text_model!r} ranked higher, but it reads words with manabu's Japanese/English analysers,",
@@ -123,6 +126,8 @@ def _settings(schema: Schema, training: dict[str, Any], row: dict[str, Any], see
         f"METRIC = {literal_value(training['metric'])}",
         f"SEED = {seed}",
         f"LEADERBOARD_SCORE = {row['score']!r}  # {row['model']} on manabu's leaderboard",
+        *([f"ROW_FRACTION = {row['row_fraction']!r}  # manabu fitted this model on a seeded sample of the rows"]
+          if row.get("row_fraction", 1.0) < 1.0 else []),
         "",
         "# The columns as manabu typed them; the model sees these and no others.",
     ]

@@ -120,7 +120,30 @@ def script_classes(schema: Schema) -> list[str]:
             if schema.of_type(column_type)]
 
 
-def main_section(task: str, classes: list[str]) -> str:
+def main_section(task: str, classes: list[str], sampled: bool = False) -> str:
+    """main(): read, score on manabu's folds, save with --save; ``sampled``: each fit takes the
+    seeded sample of its rows that manabu's took (``ROW_FRACTION``)."""
+    main = _main_template(task, classes)
+    if not sampled:
+        return main
+    main = main.replace("fitted = fit(X.iloc[train], y[train])",
+                        "train = sample(train, SEED + number - 1)  # manabu's sample of this fold's rows\n"
+                        "        fitted = fit(X.iloc[train], y[train])")
+    main = main.replace('model = {"model": fit(X, y),',
+                        'rows = sample(np.arange(len(y)), SEED)  # manabu refit on this sample of every row\n'
+                        '        model = {"model": fit(X.iloc[rows], y[rows]),')
+    return _SAMPLE + "\n\n\n" + main
+
+
+_SAMPLE = textwrap.dedent('''\
+    def sample(rows, seed):
+        """The seeded sample of ``rows`` (ROW_FRACTION of them, in order) that manabu fitted on:
+        its search fitted this model on part of the rows to finish within the time limit."""
+        size = max(1, int(round(len(rows) * ROW_FRACTION)))
+        return np.sort(np.random.default_rng(seed).choice(rows, size=size, replace=False))''')
+
+
+def _main_template(task: str, classes: list[str]) -> str:
     if task == "regression":
         target = textwrap.dedent('''\
             y = pd.to_numeric(frame[TARGET], errors="coerce").to_numpy(dtype=float)

@@ -35,8 +35,16 @@ def leaderboard_records(results: list[CandidateResult], metric: Metric) -> list[
             "status": r.status if r.eligible else "too_slow",
             "origin": r.candidate.origin,
             "params": r.candidate.params,
+            **_sample_of(r.candidate),
         })
     return records
+
+
+def _sample_of(candidate) -> dict[str, float]:
+    """``row_fraction`` for a model fitted on a sample of the rows (an exported script takes the
+    same sample); nothing for the others, ensembles among them."""
+    fraction = getattr(candidate, "row_fraction", 1.0)
+    return {"row_fraction": fraction} if fraction < 1.0 else {}
 
 
 def leaderboard_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
