@@ -176,3 +176,21 @@ def test_the_coalitions_take_every_column_alone_and_left_out():
     assert kernel_coalitions(1) == 2 and kernel_coalitions(3) == 6  # all 2**3 - 2
     for m in (5, 10, 21, 60):
         assert kernel_coalitions(m) >= 2 * m + m
+
+
+def test_shaps_own_import_counts_against_the_explainers_seconds():
+    """Importing shap takes about a second, once per process: with less than that left, the
+    model-agnostic explainer is skipped (saying how long it would take), not run late."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np, pandas as pd\n"
+            "from manabu.evaluate.explain import SHAP_IMPORT_SECONDS, kernel_contributions\n"
+            "X = pd.DataFrame({'a': np.arange(50.0), 'b': np.arange(50.0) % 3})\n"
+            "answer = lambda rows: rows['a'].to_numpy(dtype=float)\n"
+            "assert 'shap' not in sys.modules\n"
+            "print(kernel_contributions(answer, X, 0, seconds=0.5) == {'skipped_seconds': SHAP_IMPORT_SECONDS},\n"
+            "      'shap' in sys.modules, kernel_contributions(answer, X, 0, seconds=5.0)['method'])\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True", "False", "kernel"]

@@ -4,7 +4,7 @@ from manabu.search.budget import Budget, CostModel
 from manabu.search.candidate import Candidate
 from manabu.search.crossval import CandidateResult
 from manabu.search.listener import SilentListener
-from manabu.search.loop import FIRST_SHARE, MAX_SHARE, SearchOutcome, SearchSettings, _Run
+from manabu.search.loop import FIRST_SHARE, MAX_SHARE, PROBE_ROWS, SearchOutcome, SearchSettings, _Run
 from tests.search.conftest import small_problem
 
 
@@ -98,3 +98,18 @@ def test_a_strong_family_that_cannot_finish_on_all_rows_runs_on_a_sample_that_fi
     train, _ = problem.folds[0]
     assert len(sampled.rows_of(train, 0)) == round(len(train) * sampled.row_fraction)
     assert set(sampled.rows_of(train, 0)) <= set(train)
+
+
+def test_an_unseen_family_is_not_probed_when_even_its_probe_would_end_past_the_search():
+    """A probe of a family that cannot be stopped (a forest, an MLP) that began just before the
+    search's end ran on past it (3.7 s at --time-limit 6, with a core busy): its expected time is
+    the costliest family seen so far, per unit of ``ModelEntry.cost``, times its own cost."""
+    problem = small_problem(n=3_300)  # folds of 2,200 rows: unseen families are probed
+    linear, forest, mlp = get_entries(["linear", "random_forest", "mlp"], "binary")
+    outcome = SearchOutcome()
+    run = _Run(problem, [linear, forest, mlp], Budget(10.0), SilentListener(), SearchSettings(), outcome)
+    outcome.results.append(CandidateResult(Candidate("linear", linear, {}, "portfolio"), "ok", 0.8))
+    run.costs.observe("linear", rows=PROBE_ROWS, seconds=1.0)  # 5 s per unit of cost (linear's is 0.2)
+    assert run.probe_seconds(Candidate("mlp", mlp, {}, "portfolio")) == 1.0 / linear.cost * mlp.cost
+    assert not run.affordable(Candidate("random_forest", forest, {}, "portfolio"))  # 15 s: more than is left
+    assert not run.costs.knows("random_forest"), "skipped without its probe"

@@ -15,6 +15,7 @@ Every result is ``{"values": {column: mean |SHAP|}, "method", "unit", "rows", "b
 """
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -34,6 +35,7 @@ MAX_BACKGROUND = 30     # rows a masked column takes its values from (shap's "ba
 MIN_BACKGROUND = 8
 GIVE_UP_FACTOR = 2.0    # the smallest sample may take this many times the budget; skipped where longer
 MAX_CELLS = 20_000_000  # of the masked rows one explained row makes (coalitions × background × columns)
+SHAP_IMPORT_SECONDS = 1.3  # importing shap, once per process (with another process on the second core)
 
 Predict = Callable[[pd.DataFrame], np.ndarray]  # rows -> values (n,) or class probabilities (n, k)
 
@@ -95,6 +97,8 @@ def kernel_contributions(predict: Predict, X: pd.DataFrame, seed: int, seconds: 
     explained costs ``kernel_coalitions`` predictions on each background row, in one call. One
     row's cost, estimated from two timed predictions, sizes the background; the rows' own times
     then size the sample (``_explain_within``)."""
+    if "shap" not in sys.modules and seconds < SHAP_IMPORT_SECONDS:  # its import alone would use them up
+        return {"skipped_seconds": SHAP_IMPORT_SECONDS}
     table, n_background = _sample(X, seed)
     first_row = n_background  # of the rows to explain
     coalitions = kernel_coalitions(len(X.columns))

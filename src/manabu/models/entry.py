@@ -109,5 +109,16 @@ def threads_for(n_rows: int) -> int:
     return 1 if n_rows < 20_000 else 2
 
 
+def fit_with_threads(pipeline, X, y, **fit_params):
+    """``pipeline.fit``, its linear algebra (BLAS: the MLP, linear models, SVMs) on
+    ``threads_for`` threads as the families' own threads are: an MLP on 1,000 rows took 0.75 s
+    with two BLAS threads and 0.49 s with one, and with another process on the second core
+    1.29 s and 0.46 s."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(threads_for(len(y)), user_api="blas"):
+        return pipeline.fit(X, y, **fit_params)
+
+
 CLASSIFICATION = frozenset({"binary", "multiclass"})
 ALL_TASKS = frozenset({"binary", "multiclass", "regression"})

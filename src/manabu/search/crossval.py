@@ -11,7 +11,7 @@ import pandas as pd
 
 from manabu.data.schema import Schema
 from manabu.evaluate.metrics import Metric
-from manabu.models.entry import DeadlineExceeded, stopped_at_deadline
+from manabu.models.entry import DeadlineExceeded, fit_with_threads, stopped_at_deadline
 from manabu.models.outputs import predict_scores
 from manabu.search.budget import refit_in_folds
 from manabu.search.candidate import Candidate
@@ -116,7 +116,7 @@ def cross_validate(candidate: Candidate, X: pd.DataFrame, y: np.ndarray, folds: 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence chatter; the score tells the story
             try:
-                pipeline.fit(X.iloc[train], y[train], **fit_params)
+                fit_with_threads(pipeline, X.iloc[train], y[train], **fit_params)
             except DeadlineExceeded:
                 raise OutOfTime(time.monotonic() - start) from None
             fit_times.append(time.monotonic() - start)

@@ -18,7 +18,7 @@ from manabu.evaluate.metrics import Metric, signed
 from manabu.base.i18n import Message
 from manabu.base.interrupts import interrupts_noted, raise_if_interrupted
 from manabu.features.shared_fits import shared_text_fits
-from manabu.models.entry import DeadlineExceeded, ModelEntry
+from manabu.models.entry import DeadlineExceeded, ModelEntry, fit_with_threads
 from manabu.search.budget import REFIT_SAFETY, Budget, CostModel, refit_in_folds
 from manabu.search.candidate import Candidate
 from manabu.search.crossval import (
@@ -147,6 +147,7 @@ class _Run:
         self.costs = CostModel()
         self.counts: dict[str, int] = {}
         self.entries, self.facts = entries, problem.facts | budget_facts(problem, budget.time_limit)
+        self.entry_costs = {entry.name: entry.cost for entry in entries}
         self.queue = portfolio_candidates(entries, self.facts)
         self.strategy: Strategy = make_strategy(settings.strategy, entries, problem.seed, self.counts)
         self.pruner = FoldPruner(len(problem.folds)) if settings.prune else None
@@ -350,6 +351,8 @@ class _Run:
             return True  # no model yet: try rather than trust a probe's estimate (folds stop at the deadline)
         rows = len(self.problem.folds[0][0])
         if not self.costs.knows(candidate.family) and rows > 2 * PROBE_ROWS:
+            if time.monotonic() + self.probe_seconds(candidate) >= self.search_deadline():
+                return False  # not even its probe would end in time (a forest's cannot be stopped)
             self.probe(candidate)
         estimate = self.costs.estimate(candidate.family, rows, candidate.size_scale, candidate.entry.cost_exponent)
         if estimate is None:
@@ -357,6 +360,15 @@ class _Run:
         needed = estimate * len(self.problem.folds)
         return (needed <= _share(candidate) * self.budget.time_limit
                 and time.monotonic() + needed < self.search_deadline())
+
+    def probe_seconds(self, candidate: Candidate) -> float:
+        """About how long a probe of an unseen family takes: the costliest family seen so far,
+        per unit of ``ModelEntry.cost``, at PROBE_ROWS rows, times this family's cost. Probes
+        that began just before the search's end had run on past it by up to 3.7 s (an MLP's,
+        at --time-limit 6 with a core busy)."""
+        per_cost = [self.costs.estimate(family, PROBE_ROWS) / max(self.entry_costs.get(family, 1.0), 1e-9)
+                    for family in self.costs.observed]
+        return max(per_cost, default=0.0) * candidate.entry.cost
 
     def probe(self, candidate: Candidate) -> None:
         """Time the candidate on a small sample of the first fold, to extrapolate its cost. The
@@ -371,7 +383,7 @@ class _Run:
                                                n_rows=PROBE_ROWS, deadline=self.search_deadline())
         start = time.monotonic()
         try:
-            pipeline.fit(problem.X.iloc[sample], problem.y[sample], **fit_params)
+            fit_with_threads(pipeline, problem.X.iloc[sample], problem.y[sample], **fit_params)
             predict_scores(pipeline, problem.X.iloc[check], problem.task, problem.n_classes)
         except DeadlineExceeded:  # the probe alone outlasted the time left: its cost is at least this
             pass

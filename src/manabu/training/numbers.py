@@ -20,10 +20,11 @@ from manabu.evaluate.drift import reference
 from manabu.evaluate.diagnostics import classification_diagnostics, regression_diagnostics
 from manabu.ensemble.model import Ensemble
 from manabu.evaluate.explain import EXPLAIN_SECONDS, ensemble_contributions, model_contributions, ranked
-from manabu.evaluate.learning import MAX_IMPORTANCE_ROWS, REPEATS, SHARES, column_importance, dependence, learning_curve
+from manabu.evaluate.learning import column_importance, dependence, learning_curve, measuring_seconds
 from manabu.evaluate.metrics import signed
 from manabu.evaluate.text import class_words
 from manabu.features.tokenize import tokenizer_of
+from manabu.models.entry import fit_with_threads
 from manabu.models.outputs import predict_scores
 from manabu.search.crossval import score_predictions
 from manabu.search.loop import SearchProblem
@@ -219,16 +220,15 @@ def _learning(best, problem: SearchProblem, config: TrainConfig, classes: list |
     train, valid = problem.folds[0]
     if len(valid) < MIN_LEARNING_ROWS:  # leave-one-out and the like: one row scores nothing
         return None
-    shuffled_rows = min(len(valid), MAX_IMPORTANCE_ROWS) / len(valid)
-    cost = (sum(SHARES) * model.fit_seconds
-            + REPEATS * len(problem.schema.features) * model.predict_seconds * shuffled_rows)
+    cost = measuring_seconds(model.fit_seconds, model.predict_seconds, len(train), len(valid),
+                             len(problem.schema.features), TOP_DEPENDENCE)
     allowed = max(LEARNING_SECONDS, LEARNING_SHARE * config.time_limit) if seconds is None else seconds
     if cost > allowed:
         return {"model": model.candidate.name, "skipped_seconds": round(cost, 1)}
 
     def fit(X, y):
         pipeline, fit_params = model.candidate.build(problem.schema, problem.task, problem.seed, n_rows=len(y))
-        return pipeline.fit(X, y, **fit_params)
+        return fit_with_threads(pipeline, X, y, **fit_params)
 
     def score(fitted, X, y):
         predicted = predict_scores(fitted, X, problem.task, problem.n_classes)

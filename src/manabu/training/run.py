@@ -22,7 +22,7 @@ from manabu.base.errors import DataError, TrainingError
 from manabu.evaluate.metrics import get_metric, signed
 from manabu.base.i18n import Message
 from manabu.features.tokenize import assign_tokenizers
-from manabu.models.entry import ModelEntry, stopped_at_deadline
+from manabu.models.entry import ModelEntry, fit_with_threads, stopped_at_deadline
 from manabu.models.zoo import get_entries
 from manabu.training.predictor import Predictor, plain_label
 from manabu.training.presets import Preset, get_preset
@@ -358,7 +358,7 @@ def _refit_one(candidate, problem: SearchProblem, seed: int, deadline: float, no
         X, y = X.iloc[rows], y[rows]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pipeline.fit(X, y, **fit_params)
+        fit_with_threads(pipeline, X, y, **fit_params)
     if stopped_at_deadline(pipeline):
         notices.append(Message("search.refit_stopped_at_deadline", {"model": candidate.name}))
     return pipeline
