@@ -98,6 +98,15 @@ class Steps:
     def search_finished(self) -> None:
         self.watch.take()
 
+    def stage(self, message) -> None:
+        """The steps after the search (the refit, the report's measurements): each one's peak
+        is noted when the next begins."""
+        if getattr(self, "current", None) is not None:
+            self._note(self.current)
+        else:
+            self.watch.take()
+        self.current = None if message is None else message.key.rsplit(".", 1)[-1].replace("stage_", "")
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

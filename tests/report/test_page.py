@@ -157,3 +157,21 @@ def test_a_training_run_past_its_limit_saves_a_shorter_report_not_a_late_one(tmp
     run.train()
     page = run.draw_report().decode("utf-8")
     assert "chart-left-out" in page and "<svg" not in page
+
+
+def test_the_words_of_a_text_column_are_left_out_saying_so_when_the_limit_has_passed(tmp_path):
+    from manabu.api import TrainRun
+    from manabu.base.i18n import t
+    from manabu.training.config import TrainConfig
+
+    rng = np.random.default_rng(0)
+    good, bad = ["great", "lovely", "fast", "kind"], ["awful", "slow", "broken", "rude"]
+    label = rng.integers(0, 2, 120)
+    reviews = [" ".join(rng.choice(good if y else bad, 4)) + " delivery" for y in label]
+    frame = pd.DataFrame({"review": reviews, "stars": rng.integers(1, 6, 120), "y": np.where(label, "good", "bad")})
+    run = TrainRun(frame, TrainConfig(target="y", time_limit=3, models=("naive_bayes",), max_trials=1),
+                   tmp_path / "m", started=time.monotonic() - 100)  # the limit passed long ago
+    predictor = run.train()
+    assert predictor.record.report["text"] == {"skipped": True}
+    page = run.draw_report().decode("utf-8")
+    assert t("report.text_skipped", "en") in page and t("report.text_skipped", "ja") in page

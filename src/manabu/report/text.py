@@ -12,6 +12,8 @@ CHART_WORDS = 10  # words drawn per class
 
 
 def text_section(text: dict[str, Any] | None) -> str:
+    if text and text.get("skipped"):
+        return section("text", "report.text_title", explain("report.text_skipped"))
     if not text or not text.get("columns"):
         return ""
     parts = []

@@ -49,6 +49,7 @@ def report_numbers(frame: pd.DataFrame, best, problem: SearchProblem, config: Tr
             return None
 
     oof, task, y = getattr(best, "oof", None), problem.task, problem.y
+    end = deadline
     if deadline is not None:  # the text columns' words come after the learning curve and SHAP
         deadline -= text_words_seconds(len(problem.schema.of_type(ColumnType.TEXT)))
     diagnostics = None
@@ -62,7 +63,7 @@ def report_numbers(frame: pd.DataFrame, best, problem: SearchProblem, config: Tr
             "shap": guarded(_shap, model, best, problem, _seconds(deadline, 1.0))
             if model is not None and learn else None,
             "drift_reference": guarded(_drift_reference, problem, oof, classes),
-            "text": guarded(_text, model, problem, oof, classes) if model is not None and learn else None}
+            "text": guarded(_text, model, problem, oof, classes, end) if model is not None and learn else None}
 
 
 def _seconds(deadline: float | None, part: float) -> float | None:
@@ -115,12 +116,16 @@ MAX_TEXT_COLUMNS = 3  # text columns whose words the report shows
 EXAMPLE_CHARACTERS = 300  # of each example document shown
 
 
-def _text(model, problem: SearchProblem, oof, classes: list | None) -> dict | None:
+def _text(model, problem: SearchProblem, oof, classes: list | None, deadline: float | None = None) -> dict | None:
     """For each text column: the words that push towards each class (``evaluate.text``), and
-    example out-of-fold predictions."""
+    example out-of-fold predictions. Not begun past ``deadline`` (time.monotonic(), the end of
+    the report's measurements; they take 3 s on chABSA), so a run that the reading and the
+    search already took past its limit does not also pay for them: ``{"skipped": True}``."""
     names = problem.schema.of_type(ColumnType.TEXT)[:MAX_TEXT_COLUMNS]
     if not names:
         return None
+    if deadline is not None and time.monotonic() >= deadline:
+        return {"skipped": True}
     labels = [str(c) for c in classes] if classes else None
     X = problem.X
 
