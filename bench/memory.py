@@ -79,6 +79,7 @@ class Steps:
 
     def __init__(self, watch: PeakWatch, warm: float) -> None:
         self.watch, self.warm, self.rows = watch, warm, []
+        self.current: str | None = None  # the step after the search under way (refit, report)
 
     def _note(self, what: str) -> None:
         self.rows.append((what, self.watch.take() - self.warm))
@@ -101,7 +102,7 @@ class Steps:
     def stage(self, message) -> None:
         """The steps after the search (the refit, the report's measurements): each one's peak
         is noted when the next begins."""
-        if getattr(self, "current", None) is not None:
+        if self.current is not None:
             self._note(self.current)
         else:
             self.watch.take()

@@ -139,21 +139,27 @@ def test_a_model_trained_from_a_data_frame_asks_for_the_file(tmp_path):
     assert refused.returncode == 2 and "価格" in refused.stderr
 
 
+def saved_model_answers(script: Path, model_file: Path, data: Path) -> tuple[dict, np.ndarray, pd.DataFrame]:
+    """The model that ``script --save`` wrote, its answers on ``data`` through the script's own
+    reading, preparing and predict(), and the rows read."""
+    import joblib
+    sys.path.insert(0, str(script.parent))  # the model's date and text transformers are defined in the script
+    try:
+        saved = joblib.load(model_file)
+    finally:
+        sys.path.remove(str(script.parent))
+        sys.modules.pop(script.stem, None)
+    exported = load(script.read_text("utf-8"))
+    frame = exported["read_data"](str(data))
+    return saved, exported["predict"](saved["model"], exported["prepare"](frame), len(saved["classes"])), frame
+
+
 def test_save_trains_on_every_row_and_keeps_the_model(shop_csv, tmp_path):
     predictor = manabu.fit(shop_csv, target="購入", models=["lightgbm"], max_trials=1, time_limit=30, verbose=False)
     script = tmp_path / "train_best.py"
     script.write_text(export_script(predictor.schema, predictor.record.to_dict()), encoding="utf-8")
     assert run_without_manabu(script, "--save", tmp_path / "model.joblib").returncode == 0
-    import joblib
-    sys.path.insert(0, str(tmp_path))  # the model's date and text transformers are defined in the script
-    try:
-        saved = joblib.load(tmp_path / "model.joblib")
-    finally:
-        sys.path.remove(str(tmp_path))
-        sys.modules.pop("train_best", None)
-    exported = load(script.read_text("utf-8"))
-    frame = exported["read_data"](str(shop_csv))
-    proba = exported["predict"](saved["model"], exported["prepare"](frame), len(saved["classes"]))
+    saved, proba, frame = saved_model_answers(script, tmp_path / "model.joblib", shop_csv)
     assert saved["classes"] == ["しない", "する"] and proba.shape == (len(frame), 2)
     assert np.allclose(proba.sum(axis=1), 1.0)
 
@@ -177,16 +183,7 @@ def test_a_model_fitted_on_a_sample_is_scored_and_saved_on_the_same_sample(shop_
     assert result.returncode == 0, result.stderr
     mine, leaderboard = printed_scores(result.stdout.split("saved /")[0])  # the score, before the save's line
     assert mine == pytest.approx(row["score"], abs=NOISE + 1e-4), result.stdout
-    import joblib
-    sys.path.insert(0, str(tmp_path))
-    try:
-        saved = joblib.load(tmp_path / "model.joblib")
-    finally:
-        sys.path.remove(str(tmp_path))
-        sys.modules.pop("train_best", None)
-    exported = load(script.read_text("utf-8"))
-    frame = exported["read_data"](str(shop_csv))
-    proba = exported["predict"](saved["model"], exported["prepare"](frame), len(saved["classes"]))
+    saved, proba, _ = saved_model_answers(script, tmp_path / "model.joblib", shop_csv)
     ours = predictor.predict_proba(read(shop_csv).drop(columns="購入")).to_numpy()
     np.testing.assert_allclose(proba, ours, atol=1e-9)
 

@@ -50,11 +50,16 @@ def export_script(schema: Schema, training: dict[str, Any], model_dir: str = "")
         fitting_section(fitting, task, parts),
         validation_section(plan, training["config"], parts),
         scoring_section(training["metric"], task, parts),
-        main_section(task, script_classes(schema), sampled=row.get("row_fraction", 1.0) < 1.0),
+        main_section(task, script_classes(schema), sampled=_sampled(row)),
     ])
     parts.need(*annotation_imports(body))
     head = _docstring(training, row, model_dir) + "\n" + "\n".join(parts.import_lines()) + "\n"
     return head + "\n\n" + body + '\n\n\nif __name__ == "__main__":\n    main()\n'
+
+
+def _sampled(row: dict[str, Any]) -> bool:
+    """The search fitted the model on a sample of the rows (``row_fraction``, on the leaderboard)."""
+    return row.get("row_fraction", 1.0) < 1.0
 
 
 def _column_list(column_type: ColumnType) -> str:
@@ -96,7 +101,7 @@ def _docstring(training: dict[str, Any], row: dict[str, Any], model_dir: str) ->
     if chosen != row["model"]:
         lines += [f"manabu chose {chosen!r}, which combines several models; this script rebuilds the best",
                   "single model among them."]
-    if row.get("row_fraction", 1.0) < 1.0:
+    if _sampled(row):
         lines += [f"manabu fitted it on a seeded {row['row_fraction']:.0%} sample of the rows, to finish within its time",
                   "limit; this script takes the same sample (ROW_FRACTION), in each fold and with --save."]
     text_model = _text_family_above(training, row)
@@ -127,7 +132,7 @@ def _settings(schema: Schema, training: dict[str, Any], row: dict[str, Any], see
         f"SEED = {seed}",
         f"LEADERBOARD_SCORE = {row['score']!r}  # {row['model']} on manabu's leaderboard",
         *([f"ROW_FRACTION = {row['row_fraction']!r}  # manabu fitted this model on a seeded sample of the rows"]
-          if row.get("row_fraction", 1.0) < 1.0 else []),
+          if _sampled(row) else []),
         "",
         "# The columns as manabu typed them; the model sees these and no others.",
     ]

@@ -123,16 +123,8 @@ def script_classes(schema: Schema) -> list[str]:
 def main_section(task: str, classes: list[str], sampled: bool = False) -> str:
     """main(): read, score on manabu's folds, save with --save; ``sampled``: each fit takes the
     seeded sample of its rows that manabu's took (``ROW_FRACTION``)."""
-    main = _main_template(task, classes)
-    if not sampled:
-        return main
-    main = main.replace("fitted = fit(X.iloc[train], y[train])",
-                        "train = sample(train, SEED + number - 1)  # manabu's sample of this fold's rows\n"
-                        "        fitted = fit(X.iloc[train], y[train])")
-    main = main.replace('model = {"model": fit(X, y),',
-                        'rows = sample(np.arange(len(y)), SEED)  # manabu refit on this sample of every row\n'
-                        '        model = {"model": fit(X.iloc[rows], y[rows]),')
-    return _SAMPLE + "\n\n\n" + main
+    main = _main_template(task, classes, sampled)
+    return _SAMPLE + "\n\n\n" + main if sampled else main
 
 
 _SAMPLE = textwrap.dedent('''\
@@ -142,8 +134,17 @@ _SAMPLE = textwrap.dedent('''\
         size = max(1, int(round(len(rows) * ROW_FRACTION)))
         return np.sort(np.random.default_rng(seed).choice(rows, size=size, replace=False))''')
 
+# main()'s lines for a model fitted on a sample of the rows, by their placeholders; without one,
+# the placeholders go and the model is fitted on X, y
+_SAMPLE_LINES = {
+    "FOLD_SAMPLE\n": "        train = sample(train, SEED + number - 1)  # manabu's sample of this fold's rows\n",
+    "SAVED_SAMPLE\n": "        rows = sample(np.arange(len(y)), SEED)  # manabu refit on this sample of every row\n",
+    "ALL_ROWS": "X.iloc[rows], y[rows]",
+}
+_NO_SAMPLE_LINES = {"FOLD_SAMPLE\n": "", "SAVED_SAMPLE\n": "", "ALL_ROWS": "X, y"}
 
-def _main_template(task: str, classes: list[str]) -> str:
+
+def _main_template(task: str, classes: list[str], sampled: bool) -> str:
     if task == "regression":
         target = textwrap.dedent('''\
             y = pd.to_numeric(frame[TARGET], errors="coerce").to_numpy(dtype=float)
@@ -154,7 +155,7 @@ def _main_template(task: str, classes: list[str]) -> str:
             frame = frame.loc[frame[TARGET].notna()].reset_index(drop=True)
             classes = sorted(pd.unique(frame[TARGET]).tolist(), key=lambda v: (str(type(v)), v))
             y = pd.Categorical(frame[TARGET], categories=classes).codes.astype(int)''')
-    return textwrap.dedent('''\
+    main = textwrap.dedent('''\
         def main():
             parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
             parser.add_argument("data", nargs="?", default=DATA,
@@ -173,6 +174,7 @@ def _main_template(task: str, classes: list[str]) -> str:
             folds = make_folds(y, frame)
             predicted = np.full((len(y), len(classes)) if classes else len(y), np.nan)
             for number, (train, valid) in enumerate(folds, start=1):
+        FOLD_SAMPLE
                 fitted = fit(X.iloc[train], y[train])
                 predicted[valid] = predict(fitted, X.iloc[valid], len(classes))
                 print(f"fold {number}/{len(folds)}: {METRIC} {score(y[valid], predicted[valid]):.4f}")
@@ -182,10 +184,14 @@ def _main_template(task: str, classes: list[str]) -> str:
             if args.save:
                 import joblib
         SAVED_CLASSES
-                model = {"model": fit(X, y), "classes": classes, "features": FEATURES}
+        SAVED_SAMPLE
+                model = {"model": fit(ALL_ROWS), "classes": classes, "features": FEATURES}
                 joblib.dump(model, args.save)
                 print(f"saved / 保存しました: {args.save}")''').replace(
         "TARGET_LINES", textwrap.indent(target, "    ")).replace("SAVED_CLASSES\n", _saved_classes(classes))
+    for placeholder, lines in (_SAMPLE_LINES if sampled else _NO_SAMPLE_LINES).items():
+        main = main.replace(placeholder, lines)
+    return main
 
 
 def _saved_classes(classes: list[str]) -> str:

@@ -8,7 +8,6 @@ both languages, so one SVG serves both.
 """
 from __future__ import annotations
 
-import importlib.util
 import io
 import re
 import time
@@ -16,7 +15,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
-from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -24,20 +22,12 @@ from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from manabu.base.i18n import LANGUAGES, t
+from manabu.report.fonts import japanese_font_file
+from manabu.report.markup import both
 
 JAPANESE_FONT = "IPAexGothic"
 PALETTE = ("#3b6ea8", "#d9822b", "#4f9a5b", "#b5474b", "#7c5fa8", "#8c6d46", "#c76fa7", "#6d6d6d")
 WIDTH, HEIGHT = 4.8, 3.2  # inches; the page scales SVGs to its width
-
-
-def japanese_font_file() -> Path | None:
-    """IPAexGothic's file in the ``matplotlib-fontja`` package, or None where it is missing."""
-    spec = importlib.util.find_spec("matplotlib_fontja")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    font = Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
-    return font if font.is_file() else None
 
 
 @cache
@@ -91,9 +81,7 @@ def _left_out() -> str | None:
     if deadline is None or time.monotonic() < deadline.until:
         return None
     deadline.left_out += 1
-    return ('<p class="chart-left-out">'
-            + "".join(f'<span lang="{lang}">{t("report.chart_left_out", lang)}</span>' for lang in LANGUAGES)
-            + "</p>")
+    return f'<p class="chart-left-out">{both("report.chart_left_out")}</p>'
 
 
 def svg(draw: Callable[[Axes], None], *, width: float = WIDTH, height: float = HEIGHT) -> str:

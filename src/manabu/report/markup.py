@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from manabu.base.i18n import LANGUAGES, t
-from manabu.report import charts
+from manabu.report.fonts import japanese_font_file
 
 _EMBEDDED_FONT = "manabu-ja"
 
@@ -102,7 +102,7 @@ def _font_face(text: str) -> str:
     bare Linux server) still sees text, not boxes. It holds no Latin letters, which come from
     the reader's own font. (Placed last, Chromium drew boxes for the text at some sizes.)"""
     wide = {ord(c) for c in re.sub(r"<svg.*?</svg>", "", text, flags=re.S) if ord(c) >= 0x2E80}
-    font = charts.japanese_font_file()
+    font = japanese_font_file()
     if not wide or font is None:
         return ""
     from fontTools import subset

@@ -147,7 +147,6 @@ class _Run:
         self.costs = CostModel()
         self.counts: dict[str, int] = {}
         self.entries, self.facts = entries, problem.facts | budget_facts(problem, budget.time_limit)
-        self.entry_costs = {entry.name: entry.cost for entry in entries}
         self.queue = portfolio_candidates(entries, self.facts)
         self.strategy: Strategy = make_strategy(settings.strategy, entries, problem.seed, self.counts)
         self.pruner = FoldPruner(len(problem.folds)) if settings.prune else None
@@ -194,9 +193,9 @@ class _Run:
         if self.outcome.best(self.problem.metric) is not None:
             return
         candidate = cheapest_candidate(self.entries, self.facts)
-        slack = time.monotonic() + LAST_CHANCE_SLACK[0] * self.budget.time_limit + LAST_CHANCE_SLACK[1]
         if candidate is not None:
-            self.run_one(candidate, on_result, max(self.budget.deadline, slack))
+            slack = LAST_CHANCE_SLACK[0] * self.budget.time_limit + LAST_CHANCE_SLACK[1]
+            self.run_one(candidate, on_result, max(self.budget.deadline, time.monotonic() + slack))
 
     def next_candidate(self) -> Candidate | None:
         while self.queue:
@@ -366,7 +365,8 @@ class _Run:
         per unit of ``ModelEntry.cost``, at PROBE_ROWS rows, times this family's cost. Probes
         that began just before the search's end had run on past it by up to 3.7 s (an MLP's,
         at --time-limit 6 with a core busy)."""
-        per_cost = [self.costs.estimate(family, PROBE_ROWS) / max(self.entry_costs.get(family, 1.0), 1e-9)
+        cost_of = {entry.name: entry.cost for entry in self.entries}
+        per_cost = [self.costs.estimate(family, PROBE_ROWS) / max(cost_of.get(family, 1.0), 1e-9)
                     for family in self.costs.observed]
         return max(per_cost, default=0.0) * candidate.entry.cost
 

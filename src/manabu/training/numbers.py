@@ -49,21 +49,21 @@ def report_numbers(frame: pd.DataFrame, best, problem: SearchProblem, config: Tr
             return None
 
     oof, task, y = getattr(best, "oof", None), problem.task, problem.y
-    end = deadline
-    if deadline is not None:  # the text columns' words come after the learning curve and SHAP
-        deadline -= text_words_seconds(len(problem.schema.of_type(ColumnType.TEXT)))
+    before_words = deadline  # the text columns' words come after the learning curve and SHAP
+    if deadline is not None:
+        before_words -= text_words_seconds(len(problem.schema.of_type(ColumnType.TEXT)))
     diagnostics = None
     if oof is not None and task == "regression":
         diagnostics = guarded(regression_diagnostics, np.asarray(y, dtype=float), np.asarray(oof, dtype=float))
     elif oof is not None:
         diagnostics = guarded(classification_diagnostics, np.asarray(y), np.asarray(oof, dtype=float), list(classes or []))
     return {"profile": guarded(profile_data, frame, problem.schema, task), "diagnostics": diagnostics,
-            "learning": guarded(_learning, best, problem, config, classes, _seconds(deadline, LEARNING_PART))
+            "learning": guarded(_learning, best, problem, config, classes, _seconds(before_words, LEARNING_PART))
             if learn else None,
-            "shap": guarded(_shap, model, best, problem, _seconds(deadline, 1.0))
+            "shap": guarded(_shap, model, best, problem, _seconds(before_words, 1.0))
             if model is not None and learn else None,
             "drift_reference": guarded(_drift_reference, problem, oof, classes),
-            "text": guarded(_text, model, problem, oof, classes, end) if model is not None and learn else None}
+            "text": guarded(_text, model, problem, oof, classes, deadline) if model is not None and learn else None}
 
 
 def _seconds(deadline: float | None, part: float) -> float | None:
