@@ -14,7 +14,7 @@ from manabu.artifact.manifest import MANIFEST
 from manabu.data.schema import infer_schema
 from manabu.ensemble.model import Ensemble, stack_features
 from manabu.base.errors import ArtifactError
-from manabu.models import ZOO, portfolio
+from manabu.models.zoo import ZOO, portfolio
 from manabu.search.candidate import Candidate
 from tests.frames import mixed_frame
 

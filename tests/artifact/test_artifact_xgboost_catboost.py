@@ -17,7 +17,7 @@ from manabu.artifact.store import _sha256
 from manabu.base.trust import trusted_native_types
 from manabu.data.schema import infer_schema
 from manabu.base.errors import ArtifactError
-from manabu.models import ZOO, portfolio
+from manabu.models.zoo import ZOO, portfolio
 from manabu.search.candidate import Candidate
 from tests.frames import mixed_frame
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from manabu.models import ZOO
+from manabu.models.zoo import ZOO
 from manabu.models.early_stopping import SMALL_DATA_TREES
 
 FAMILIES = ["xgboost", "catboost"]

@@ -8,7 +8,7 @@ import pytest
 from manabu.artifact import load_model, save_model
 from manabu.data.schema import infer_schema
 from manabu.features.preprocess import PreprocessKind
-from manabu.models import ZOO, portfolio
+from manabu.models.zoo import ZOO, portfolio
 from manabu.search.candidate import Candidate
 from manabu.models.outputs import predict_scores
 from tests.frames import mixed_frame

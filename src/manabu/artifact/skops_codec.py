@@ -14,24 +14,19 @@ which builds nothing.
 """
 from __future__ import annotations
 
-import functools
 import importlib
 import io
 import json
-import sys
 import zipfile
-from types import ModuleType
 from typing import Any
 
 from manabu.base.errors import ArtifactError
 
-from manabu.base.trust import NESTED_TRUST, TRUSTED_WHEN_NONE, trusted_types
+from manabu.base.trust import NESTED_TRUST, TRUSTED_WHEN_NONE, trusted_types, widen_trust
+
+from .skops_import import skops_io
 
 SCHEMA = "schema.json"
-# scikit-learn's adapter of torch tensors to the array API: importing it imports torch (2-3 s,
-# and torch's OpenMP runtime), and skops imports it only by walking every scikit-learn package
-# for its list of default-trusted estimators, a list manabu does not rely on.
-_TORCH_ADAPTER = "sklearn.externals.array_api_compat.torch"
 
 
 class CheckedSkops(bytes):
@@ -49,26 +44,6 @@ def checked(data: bytes, file: str, folder: str) -> CheckedSkops:
     result = CheckedSkops(data)
     result.trusted = tuple(check_skops(data, file, folder))
     return result
-
-
-@functools.cache
-def skops_io() -> ModuleType:
-    """``skops.io``, imported on first use, without importing torch on the way.
-
-    Importing skops.io calls scikit-learn's ``all_estimators``, which imports every package of
-    scikit-learn, ``sklearn.externals.array_api_compat.torch`` (and with it torch) included. That
-    one package is marked missing for the duration of the import, so the walk passes over it
-    (it skips packages that fail to import); nothing else changes, and the mark is removed
-    after, so that scikit-learn can still import it when it needs torch. When torch is
-    already loaded there is nothing to save."""
-    if "skops.io" in sys.modules or "torch" in sys.modules or _TORCH_ADAPTER in sys.modules:
-        return importlib.import_module("skops.io")
-    sys.modules[_TORCH_ADAPTER] = None  # type: ignore[assignment]  # "import halted": ImportError
-    try:
-        return importlib.import_module("skops.io")
-    finally:
-        if _TORCH_ADAPTER in sys.modules and sys.modules[_TORCH_ADAPTER] is None:
-            del sys.modules[_TORCH_ADAPTER]
 
 
 def dump_skops(obj: Any, part: str) -> bytes:
@@ -94,6 +69,8 @@ def check_skops(data: bytes, file: str, folder: str) -> list[str]:
     bad = _untrusted(named)
     if any(name.startswith("manabu.") for name in bad):
         _import_own_modules(bad)
+        bad = _untrusted(named)
+    if bad and widen_trust():
         bad = _untrusted(named)
     if bad:
         raise ArtifactError("artifact.untrusted_types", path=folder, file=file, types=", ".join(bad))

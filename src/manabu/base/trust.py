@@ -7,11 +7,17 @@ fitted pipelines of each family that manabu trains (``tests/artifact/test_trust.
 honest); a type is here because a real fitted pipeline needs it.
 
 Other modules extend it at import time with ``register_trusted("manabu.features.x.MyTransformer")``.
+A model folder is loaded without importing every family, so a type that only a family's module
+trusts (scikit-learn's ComplementNB, for the text families) may be met before that module is
+imported: ``widen_trust`` then imports the modules of the ``manabu.trust`` entry points.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from importlib.metadata import entry_points
+
+TRUST_GROUP = "manabu.trust"
 
 # Containers and primitives as skops names them (JSON primitives are all stored as builtins.str).
 _BUILTINS = (
@@ -159,6 +165,7 @@ _QUALNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 _registered: set[str] = set()
 _registered_native: set[str] = set()
 _renamed: dict[str, str] = {}
+_widened: list[bool] = []
 
 
 def register_trusted(*qualnames: str, native: bool = False) -> None:
@@ -214,3 +221,15 @@ def untrusted(names: Iterable[str]) -> list[str]:
     """The names outside the allowlist, sorted."""
     allowed = trusted_types()
     return sorted({name for name in names if name not in allowed})
+
+
+def widen_trust() -> bool:
+    """Import the modules that register other libraries' types (the ``manabu.trust`` entry
+    points), once; True when this call imported them, so that a refused name is worth checking
+    again."""
+    if _widened:
+        return False
+    _widened.append(True)
+    for point in entry_points(group=TRUST_GROUP):
+        point.load()
+    return True

@@ -5,8 +5,10 @@ import json
 from importlib import resources
 
 from manabu.base.errors import ConfigError
-from manabu.models import (boosting, catboost, lightgbm, linear, neighbors, neural, svm, text_deep, text_linear,
-                           trees, xgboost)
+from manabu.models import boosting, linear, neighbors, neural, svm, text_deep, text_linear, trees
+from manabu.models.catboost import entry as catboost
+from manabu.models.lightgbm import entry as lightgbm
+from manabu.models.xgboost import entry as xgboost
 from manabu.models.entry import ModelEntry, Params, register_family
 
 # the text families first, the logistic regression before Naive Bayes: on chABSA at 30 s the one

@@ -10,11 +10,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from manabu.base.loaded import instance_of
 from manabu.artifact.codecs import ModelCodec
 from manabu.base.errors import ArtifactError
+from manabu.base.trust import register_moved, register_trusted
 
 from manabu.artifact.sidecar import decode_params, dump_sidecar, encode_params, qualname, read_sidecar, trusted_class
 
+FAMILY_MODULE = "manabu.models.catboost.family"
 SIDECAR_VERSION = 1
 MODEL_FILE = "model.cbm"
 SIDECAR_FILE = "model.cbm.json"
@@ -22,11 +25,7 @@ SIDECAR_FILE = "model.cbm.json"
 
 def is_catboost(estimator: Any) -> bool:
     """True for CatBoost's models (and their subclasses)."""
-    try:
-        from catboost import CatBoost
-    except ImportError:
-        return False
-    return isinstance(estimator, CatBoost)
+    return instance_of(estimator, "catboost", "CatBoost")
 
 
 def dump_catboost(estimator: Any, step: str) -> tuple[bytes, bytes]:
@@ -72,3 +71,9 @@ def load_catboost(data: bytes, sidecar_bytes: bytes, folder: str, prefix: str = 
 
 
 CODEC = ModelCodec("catboost", MODEL_FILE, SIDECAR_FILE, "catboost", is_catboost, dump_catboost, load_catboost, distributions=())
+
+# CatBoost's own estimators, and where folders saved by manabu 0.1.0 name the family's (here, not
+# in ``family``, so that those folders load before CatBoost is imported)
+register_trusted("catboost.core.CatBoostClassifier", "catboost.core.CatBoostRegressor", native=True)
+register_moved("manabu.models.catboost_entry", FAMILY_MODULE,
+               "EarlyStoppingCatBoostClassifier", "EarlyStoppingCatBoostRegressor")

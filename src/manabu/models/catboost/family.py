@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from catboost import CatBoostClassifier, CatBoostRegressor, Pool
 
-from manabu.base.trust import register_moved, register_trusted
+from manabu.base.trust import register_trusted
 from manabu.base.interrupts import INTERRUPTED, interrupts_deferred
 from manabu.models.early_stopping import PATIENCE, SMALL_DATA_TREES, holdout_split, rows_at
 from manabu.models.entry import Params
@@ -121,10 +121,7 @@ class EarlyStoppingCatBoostRegressor(_EarlyStopping, CatBoostRegressor):
 
 # rebuilt only from their native files and a sidecar: a sidecar may name them, a skops file may not
 register_trusted(f"{__name__}.EarlyStoppingCatBoostClassifier", f"{__name__}.EarlyStoppingCatBoostRegressor",
-                 "catboost.core.CatBoostClassifier", "catboost.core.CatBoostRegressor", native=True)
-# where folders saved by manabu 0.1.0 name them
-register_moved("manabu.models.catboost_entry", __name__,
-               "EarlyStoppingCatBoostClassifier", "EarlyStoppingCatBoostRegressor")
+                 native=True)
 
 
 def make(task: str, params: Params, seed: int):

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from manabu.base.loaded import instance_of
 from manabu.inference.estimators import AsIs
 
 
@@ -42,11 +43,7 @@ class CatBoost:
 
 
 def compile_catboost(estimator: Any) -> Any:
-    try:
-        from catboost import CatBoost as CatBoostModel
-    except ImportError:
-        return None
-    if not isinstance(estimator, CatBoostModel):
+    if not instance_of(estimator, "catboost", "CatBoost"):
         return None
     categorical = [int(i) for i in estimator.get_cat_feature_indices()]
     from manabu.models.catboost.family import MISSING_CODE, category_frame

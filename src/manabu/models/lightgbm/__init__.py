@@ -1,18 +1,19 @@
-"""The LightGBM family: the estimator and its search space (``family``), stored as its booster's
-own text (``codec``), answering a few rows through its C API (``rows``), trained in the scripts
-of ``manabu export-code`` as manabu trains it (``script``). The zoo lists ``ENTRY``; nothing else
-names the family."""
+"""The LightGBM family: the estimator and its search space (``family``), stored as its booster's own
+text (``codec``), answering a few rows through its C API (``rows``), trained in the scripts of
+``manabu export-code`` as manabu trains it (``script``). The zoo lists ``ENTRY`` (``entry``);
+nothing else names the family.
+
+Importing the package registers only the storage format and the row path, without importing
+LightGBM: a saved model that holds a LightGBM member loads through them (the ``manabu.plugins``
+entry point names this package), and LightGBM is imported when the model file is read.
+"""
 from __future__ import annotations
 
-from manabu.features.preprocess import PreprocessKind
-from manabu.models.entry import ALL_TASKS, TREE_ENSEMBLE_COST_EXPONENT, ModelEntry
+from manabu.artifact.codecs import register_codec
+from manabu.inference.models import register_row_model
 
 from .codec import CODEC
-from .family import SPACE, categorical_params, deadline_params, make
 from .rows import compile_lightgbm
-from .script import script_fit
 
-ENTRY = ModelEntry("lightgbm", ALL_TASKS, PreprocessKind.TREE, make, SPACE, cost=1.0,
-                   cost_exponent=TREE_ENSEMBLE_COST_EXPONENT, use_categoricals=categorical_params,
-                   stop_at=deadline_params, keeps_partial=True, threads_param="n_jobs", strong_start=True,
-                   codec=CODEC, row_model=compile_lightgbm, script_fit=script_fit)
+register_codec(CODEC)
+register_row_model(compile_lightgbm)

@@ -11,11 +11,14 @@ from typing import Any
 
 import numpy as np
 
+from manabu.base.loaded import instance_of
 from manabu.artifact.codecs import ModelCodec
 from manabu.base.errors import ArtifactError
+from manabu.base.trust import register_moved, register_trusted
 from manabu.base.jsonable import to_jsonable
 from manabu.artifact.sidecar import decode_classes, dump_sidecar, encode_classes, qualname, read_sidecar, trusted_class
 
+FAMILY_MODULE = "manabu.models.lightgbm.family"
 SIDECAR_VERSION = 1
 MODEL_FILE = "model.lgb.txt"
 SIDECAR_FILE = "model.lgb.json"
@@ -24,11 +27,7 @@ _REQUIRED = ("class", "objective", "n_features_in", "fitted_with_feature_names",
 
 def is_lightgbm(estimator: Any) -> bool:
     """True for LightGBM's scikit-learn estimators (and their subclasses)."""
-    try:
-        from lightgbm import LGBMModel
-    except ImportError:
-        return False
-    return isinstance(estimator, LGBMModel)
+    return instance_of(estimator, "lightgbm", "LGBMModel")
 
 
 def dump_lightgbm(estimator: Any, step: str) -> tuple[bytes, bytes]:
@@ -122,3 +121,8 @@ def _decode_class_weight(encoded: Any) -> Any:
 
 
 CODEC = ModelCodec("lightgbm", MODEL_FILE, SIDECAR_FILE, "lightgbm", is_lightgbm, dump_lightgbm, load_lightgbm, distributions=())
+
+# LightGBM's own estimators, and where folders saved by manabu 0.1.0 name the family's (here, not
+# in ``family``, so that those folders load before LightGBM is imported)
+register_trusted("lightgbm.sklearn.LGBMClassifier", "lightgbm.sklearn.LGBMRegressor")
+register_moved("manabu.models.boosting", FAMILY_MODULE, "EarlyStoppingLGBMClassifier", "EarlyStoppingLGBMRegressor")

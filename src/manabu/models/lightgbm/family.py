@@ -8,7 +8,7 @@ import numpy as np
 from lightgbm import LGBMClassifier, LGBMRegressor
 from lightgbm.callback import EarlyStopException
 
-from manabu.base.trust import register_moved, register_trusted
+from manabu.base.trust import register_trusted
 from manabu.models.early_stopping import PATIENCE, SMALL_DATA_TREES, holdout_split, rows_at
 from manabu.models.entry import Params
 from manabu.models.space import Integer, Real
@@ -51,10 +51,7 @@ class EarlyStoppingLGBMRegressor(_EarlyStopping, LGBMRegressor):
     pass
 
 
-register_trusted(f"{__name__}.EarlyStoppingLGBMClassifier", f"{__name__}.EarlyStoppingLGBMRegressor",
-                 "lightgbm.sklearn.LGBMClassifier", "lightgbm.sklearn.LGBMRegressor")
-# where folders saved by manabu 0.1.0 name them
-register_moved("manabu.models.boosting", __name__, "EarlyStoppingLGBMClassifier", "EarlyStoppingLGBMRegressor")
+register_trusted(f"{__name__}.EarlyStoppingLGBMClassifier", f"{__name__}.EarlyStoppingLGBMRegressor")
 
 
 def _stop_after(n_trees: int):

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from manabu.base.loaded import instance_of
 from manabu.inference.errors import NotCovered, Unsupported
 
 
@@ -112,12 +113,10 @@ _DOUBLE_POINTER = ctypes.POINTER(ctypes.c_double)
 
 
 def compile_lightgbm(estimator: Any) -> LightGBM | None:
-    try:
-        from lightgbm import LGBMClassifier, LGBMModel
-    except ImportError:
+    if not instance_of(estimator, "lightgbm", "LGBMModel"):
         return None
-    if not isinstance(estimator, LGBMModel):
-        return None
+    from lightgbm import LGBMClassifier
+
     if callable(getattr(estimator, "_objective", None)) or callable(estimator.get_params().get("objective")):
         raise Unsupported("LightGBM with a custom objective")
     if isinstance(estimator, LGBMClassifier):

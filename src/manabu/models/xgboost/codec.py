@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from manabu.base.loaded import instance_of
 from manabu.artifact.codecs import ModelCodec
 from manabu.base.errors import ArtifactError
+from manabu.base.trust import register_moved, register_trusted
 
 from manabu.artifact.sidecar import (
     decode_classes,
@@ -23,6 +25,7 @@ from manabu.artifact.sidecar import (
     trusted_class,
 )
 
+FAMILY_MODULE = "manabu.models.xgboost.family"
 SIDECAR_VERSION = 1
 MODEL_FILE = "model.xgb.ubj"
 SIDECAR_FILE = "model.xgb.json"
@@ -30,11 +33,7 @@ SIDECAR_FILE = "model.xgb.json"
 
 def is_xgboost(estimator: Any) -> bool:
     """True for XGBoost's scikit-learn estimators (and their subclasses)."""
-    try:
-        from xgboost import XGBModel
-    except ImportError:
-        return False
-    return isinstance(estimator, XGBModel)
+    return instance_of(estimator, "xgboost", "XGBModel")
 
 
 def dump_xgboost(estimator: Any, step: str) -> tuple[bytes, bytes]:
@@ -94,3 +93,8 @@ def load_xgboost(raw: bytes, sidecar_bytes: bytes, folder: str, prefix: str = ""
 
 
 CODEC = ModelCodec("xgboost", MODEL_FILE, SIDECAR_FILE, "xgboost", is_xgboost, dump_xgboost, load_xgboost, distributions=("xgboost", "xgboost-cpu"))
+
+# XGBoost's own estimators, and where folders saved by manabu 0.1.0 name the family's (here, not
+# in ``family``, so that those folders load before XGBoost is imported)
+register_trusted("xgboost.sklearn.XGBClassifier", "xgboost.sklearn.XGBRegressor", native=True)
+register_moved("manabu.models.xgboost_entry", FAMILY_MODULE, "EarlyStoppingXGBClassifier", "EarlyStoppingXGBRegressor")

@@ -11,7 +11,7 @@ from xgboost import XGBClassifier, XGBRegressor
 from xgboost.callback import TrainingCallback
 
 from manabu.base.interrupts import INTERRUPTED, interrupts_deferred
-from manabu.base.trust import register_moved, register_trusted
+from manabu.base.trust import register_trusted
 from manabu.models.early_stopping import PATIENCE, SMALL_DATA_TREES, holdout_split, rows_at
 from manabu.models.entry import Params
 from manabu.models.space import Integer, Real
@@ -135,10 +135,7 @@ class EarlyStoppingXGBRegressor(_EarlyStopping, XGBRegressor):
 
 
 # rebuilt only from their native files and a sidecar: a sidecar may name them, a skops file may not
-register_trusted(f"{__name__}.EarlyStoppingXGBClassifier", f"{__name__}.EarlyStoppingXGBRegressor",
-                 "xgboost.sklearn.XGBClassifier", "xgboost.sklearn.XGBRegressor", native=True)
-# where folders saved by manabu 0.1.0 name them
-register_moved("manabu.models.xgboost_entry", __name__, "EarlyStoppingXGBClassifier", "EarlyStoppingXGBRegressor")
+register_trusted(f"{__name__}.EarlyStoppingXGBClassifier", f"{__name__}.EarlyStoppingXGBRegressor", native=True)
 
 
 def make(task: str, params: Params, seed: int):

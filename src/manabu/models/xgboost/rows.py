@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from manabu.base.loaded import instance_of
 from manabu.inference.errors import Unsupported
 from manabu.inference.estimators import AsIs
 from manabu.inference.trees import xgboost_trees
@@ -70,11 +71,7 @@ def _sigmoid32(x: np.ndarray) -> np.ndarray:
 
 
 def compile_xgboost(estimator: Any) -> Any:
-    try:
-        from xgboost import XGBModel
-    except ImportError:
-        return None
-    if not isinstance(estimator, XGBModel):
+    if not instance_of(estimator, "xgboost", "XGBModel"):
         return None
     missing = estimator.missing
     if not (isinstance(missing, float) and np.isnan(missing)):
