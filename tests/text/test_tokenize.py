@@ -90,3 +90,21 @@ def test_joined_words_are_remembered_and_spaces_inside_words_are_kept_apart():
     first = joined_words("sudachi", "部屋は快適でした。")
     assert first == joined_words("sudachi", "部屋は快適でした。") == "部屋 快適"
     assert all(" " not in word for word in joined_words(ENGLISH, "New York").split(" "))
+
+
+SUDACHI_SAMPLES = [
+    "部屋は快適でしたが、朝食は美味しくなかったです。", "おいしい！最高😀", "ＡＢＣ１２３とｶﾀｶﾅの表記",
+    "国家公務員の給与は前年度比5.2%増の351億円となりました。", "ない", "", "   ", "\x00制御\u200b文字",
+    "これにより当事業分野での通例となっていた年度内での短期の需要変動も軽微にとどまった。" * 200,
+]
+
+
+def test_sudachi_words_are_the_kept_lemmas_of_its_tokens():
+    """``Sudachi.words`` skips building a Token per morpheme; it must keep exactly what
+    ``tokens`` keeps."""
+    from tests.text.corpus import japanese_reviews
+
+    sudachi = analyser("sudachi")
+    texts = SUDACHI_SAMPLES + japanese_reviews(60, seed=4)["レビュー"].tolist()
+    for text in texts:
+        assert sudachi.words(text) == [t.lemma for t in sudachi.tokens(text) if t.kept], text

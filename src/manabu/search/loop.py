@@ -42,6 +42,7 @@ MAX_SKIPS_IN_A_ROW = 200    # proposals that all miss the budget: the time left 
 MAX_SHARE = 0.25            # once a model exists, no candidate may take more of the budget than this,
 FIRST_SHARE = 0.6           # except the first default of a family with a strong start, which may take this
 MIN_SAMPLE_ROWS = 5_000     # a strong family on fewer rows than this is not tried on a sample
+MIN_LAST_CHANCE_ROWS = 200  # the last chance's sample: fewer rows than this, and it runs on all of them
 SAMPLE_MARGIN = 0.8         # of the time a sampled candidate may take, that its sample is sized to
 EXTRA_REFIT_SHARE = 0.05   # of the budget reserved for the refit of each model after the best (ensembles)
 LEADING_FAMILIES = 3        # only these families get their second and later default configurations
@@ -164,17 +165,17 @@ class _Run:
             if max_trials is not None and len(self.outcome.results) >= max_trials:
                 return
             if self.search_deadline() <= time.monotonic():
-                self.last_chance(on_result)
-                return
+                break
             candidate = self.next_candidate()
             if candidate is None:
-                return
+                break
             candidate = self.runnable(candidate)
             if candidate is None:
                 skips += 1
                 continue
             skips = 0
             self.run_one(candidate, on_result, self.search_deadline())
+        self.last_chance(on_result)
 
     def run_one(self, candidate: Candidate, on_result, deadline: float) -> None:
         self.listener.candidate_started(candidate)
@@ -187,7 +188,7 @@ class _Run:
 
     def last_chance(self, on_result) -> None:
         """At the search's end with no model (a machine far busier than planned for, a slow
-        read): the cheapest family's default may use the time kept for the refit and the report,
+        read, every family too slow for the time left): the cheapest family's default may use the time kept for the refit and the report,
         up to the limit, or the limit's slack (LAST_CHANCE_SLACK) where the limit has passed. A
         model with a shorter report beats an error."""
         if self.outcome.best(self.problem.metric) is not None:
@@ -195,7 +196,9 @@ class _Run:
         candidate = cheapest_candidate(self.entries, self.facts)
         if candidate is not None:
             slack = LAST_CHANCE_SLACK[0] * self.budget.time_limit + LAST_CHANCE_SLACK[1]
-            self.run_one(candidate, on_result, max(self.budget.deadline, time.monotonic() + slack))
+            deadline = max(self.budget.deadline, time.monotonic() + slack)
+            sampled = self.sampled(candidate, deadline - time.monotonic(), MIN_LAST_CHANCE_ROWS)
+            self.run_one(sampled or candidate, on_result, deadline)
 
     def next_candidate(self) -> Candidate | None:
         while self.queue:
@@ -249,18 +252,24 @@ class _Run:
         scored on all the validation rows; None for other candidates, or where the sample would
         be under MIN_SAMPLE_ROWS. A strong model on part of the rows often beats a weak one on
         all of them, and the scores, on the same validation rows, say whether it does."""
-        entry, problem = candidate.entry, self.problem
-        if not (entry.strong_start and candidate.origin == "portfolio" and _number(candidate.name) == 1):
+        if not (candidate.entry.strong_start and candidate.origin == "portfolio" and _number(candidate.name) == 1):
             return None
+        time_left = min(_share(candidate) * self.budget.time_limit, self.search_deadline() - time.monotonic())
+        return self.sampled(candidate, time_left, MIN_SAMPLE_ROWS)
+
+    def sampled(self, candidate: Candidate, time_left: float, min_rows: int) -> Candidate | None:
+        """The candidate on the share of the rows whose folds and refit fit in ``time_left``, by
+        what its family was seen to cost; None when its cost is unknown, when all the rows fit,
+        or when the share would be under ``min_rows``."""
+        entry, problem = candidate.entry, self.problem
         rows = len(problem.folds[0][0])
         per_fold = self.costs.estimate(candidate.family, rows, candidate.size_scale, entry.cost_exponent)
-        time_left = min(_share(candidate) * self.budget.time_limit, self.search_deadline() - time.monotonic())
-        if per_fold is None or time_left <= 0:
+        if per_fold is None or per_fold <= 0 or time_left <= 0:
             return None
         # the folds, and the refit on the same share of all the rows
         allowed = SAMPLE_MARGIN * time_left / (len(problem.folds) + refit_in_folds(len(problem.y), rows))
         fraction = min(1.0, (allowed / per_fold) ** (1.0 / entry.cost_exponent))
-        if fraction * rows < MIN_SAMPLE_ROWS or fraction >= 1.0:
+        if fraction * rows < min_rows or fraction >= 1.0:
             return None
         sampled = replace(candidate, row_fraction=round(fraction, 4), name=f"{candidate.name} ({fraction:.0%} rows)")
         self.notify(Message("search.sampled", {"model": candidate.name, "rows": f"{len(problem.y):,}",
@@ -346,9 +355,9 @@ class _Run:
         return self.budget.deadline - reserve - self.settings.reserve_seconds
 
     def affordable(self, candidate: Candidate) -> bool:
-        if self.outcome.best(self.problem.metric) is None:
-            return True  # no model yet: try rather than trust a probe's estimate (folds stop at the deadline)
         rows = len(self.problem.folds[0][0])
+        if self.outcome.best(self.problem.metric) is None:
+            return self.first_fold_ends_in_time(candidate, rows)
         if not self.costs.knows(candidate.family) and rows > 2 * PROBE_ROWS:
             if time.monotonic() + self.probe_seconds(candidate) >= self.search_deadline():
                 return False  # not even its probe would end in time (a forest's cannot be stopped)
@@ -360,15 +369,34 @@ class _Run:
         return (needed <= _share(candidate) * self.budget.time_limit
                 and time.monotonic() + needed < self.search_deadline())
 
+    def first_fold_ends_in_time(self, candidate: Candidate, rows: int) -> bool:
+        """With no model yet, a candidate is tried rather than judged by an estimate, unless its
+        first fold, which cannot be stopped, would end past the search's end (or, for a family
+        already seen, its folds would): the last chance is then worth more. On chABSA at 10 s, the word vectors' first fold began 1 s before
+        the end and took 3.9 s, and the last chance had no time left. (A boosting family stops
+        its trees at the deadline, but not the text features its folds build first: LightGBM's
+        five folds of chABSA took 5.1 s from 0.6 s before the end.)"""
+        entry = candidate.entry
+        known = self.costs.estimate(candidate.family, rows, candidate.size_scale, entry.cost_exponent)
+        if known is None:
+            return time.monotonic() + self.seconds_per_cost(rows) * entry.cost < self.search_deadline()
+        # a family seen already gives up after its first fold when the others would not fit too
+        folds = 1 if entry.keeps_partial else len(self.problem.folds)
+        return time.monotonic() + known * folds < self.search_deadline()
+
     def probe_seconds(self, candidate: Candidate) -> float:
-        """About how long a probe of an unseen family takes: the costliest family seen so far,
-        per unit of ``ModelEntry.cost``, at PROBE_ROWS rows, times this family's cost. Probes
-        that began just before the search's end had run on past it by up to 3.7 s (an MLP's,
-        at --time-limit 6 with a core busy)."""
+        """About how long a probe of an unseen family takes (``seconds_per_cost``). Probes that
+        began just before the search's end had run on past it by up to 3.7 s (an MLP's, at
+        --time-limit 6 with a core busy)."""
+        return self.seconds_per_cost(PROBE_ROWS) * candidate.entry.cost
+
+    def seconds_per_cost(self, rows: int) -> float:
+        """A fold of ``rows`` rows of the costliest family seen so far, per unit of its
+        ``ModelEntry.cost`` (0 before any was seen)."""
         cost_of = {entry.name: entry.cost for entry in self.entries}
-        per_cost = [self.costs.estimate(family, PROBE_ROWS) / max(cost_of.get(family, 1.0), 1e-9)
+        per_cost = [self.costs.estimate(family, rows) / max(cost_of.get(family, 1.0), 1e-9)
                     for family in self.costs.observed]
-        return max(per_cost, default=0.0) * candidate.entry.cost
+        return max(per_cost, default=0.0)
 
     def probe(self, candidate: Candidate) -> None:
         """Time the candidate on a small sample of the first fold, to extrapolate its cost. The

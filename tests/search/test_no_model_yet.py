@@ -1,0 +1,67 @@
+"""A search with no model yet: it does not begin a fold that cannot end in time, and its last
+chance still gives a model, on a sample of the rows where the family's cost says it must."""
+from __future__ import annotations
+
+import time
+
+from manabu.features import tokenize
+from manabu.models.zoo import get_entries
+from manabu.search.budget import Budget
+from manabu.search.candidate import Candidate
+from manabu.search.crossval import CandidateResult, _once
+from manabu.search.listener import SilentListener
+from manabu.search.loop import SearchSettings, run_search
+from manabu.search.opening import portfolio_candidates
+from tests.search.conftest import small_problem
+
+
+def seen_before(family: str, fold_seconds: float, rows: int) -> CandidateResult:
+    """What an earlier search (``--resume``) learnt of a family: a fold of ``rows`` rows took
+    ``fold_seconds``, and the candidate ran out of time."""
+    entry = get_entries([family], "binary")[0]
+    candidate = next(iter(portfolio_candidates([entry], frozenset())))
+    return CandidateResult(candidate, "out_of_time", fit_seconds=fold_seconds, rows_per_fold=rows)
+
+
+def test_families_whose_folds_would_end_past_the_search_are_left_for_the_last_chance():
+    """A random forest's fold was seen to take 1,000 s: the extra trees (by their cost) would
+    take as long, so they are not begun, and the last chance gives the cheapest family's model."""
+    problem = small_problem()
+    rows = len(problem.folds[0][0])
+    entries = get_entries(["random_forest", "extra_trees", "linear"], "binary")
+    outcome = run_search(problem, entries, Budget(30.0), SilentListener(), SearchSettings(prune=False),
+                         previous=[seen_before("random_forest", 1000.0, rows)])
+    new = [(r.candidate.family, r.status) for r in outcome.results[1:]]
+    assert new == [("linear", "ok")]
+    assert any(n.key == "search.skipped_budget" and "extra_trees" in str(n.params) for n in outcome.notices)
+
+
+def test_the_last_chance_fits_a_sample_when_its_family_was_seen_too_slow_for_all_rows():
+    """Linear models were seen to take 2 s a fold on these rows, and 8 s are left for three
+    folds and the refit: the last chance fits the share of the rows that fits in them."""
+    problem = small_problem(600)
+    rows = len(problem.folds[0][0])
+    entries = get_entries(["linear"], "binary")
+    budget = Budget(8.0)
+    outcome = run_search(problem, entries, budget, SilentListener(), SearchSettings(prune=False, reserve_seconds=100.0),
+                         previous=[seen_before("linear", 2.0, rows)])
+    last: Candidate = outcome.results[-1].candidate
+    assert outcome.results[-1].ok
+    assert 200 / rows <= last.row_fraction < 1.0
+    assert "rows)" in last.name
+    assert any(n.key == "search.sampled" for n in outcome.notices)
+
+
+def test_a_folds_text_analysis_is_counted_once(monkeypatch):
+    """Words analysed in a fold are remembered, so later folds will not spend that time again,
+    unless the memory for words was full and some were forgotten."""
+    monkeypatch.setattr(tokenize, "_forgotten", False)
+    before = tokenize.analysis_seconds()
+    started = time.perf_counter()
+    tokenize.joined_words("sudachi", f"朝食は美味しかったです。{time.time_ns()}")  # a text not seen before
+    spent = time.perf_counter() - started
+    assert 0 < _once(before) <= spent
+    monkeypatch.setattr(tokenize, "CACHE_CHARS", 1)
+    tokenize.joined_words("sudachi", f"部屋は快適でした。{time.time_ns()}")
+    assert tokenize.words_forgotten()
+    assert _once(before) == 0.0
