@@ -4,7 +4,8 @@ from manabu.search.budget import Budget, CostModel
 from manabu.search.candidate import Candidate
 from manabu.search.crossval import CandidateResult
 from manabu.search.listener import SilentListener
-from manabu.search.loop import FIRST_SHARE, MAX_SHARE, PROBE_ROWS, SearchOutcome, SearchSettings, _Run
+from manabu.search.loop import SearchOutcome, SearchSettings, _Run
+from manabu.search.pacing import FIRST_SHARE, MAX_SHARE, PROBE_ROWS
 from tests.search.conftest import small_problem
 
 
@@ -77,7 +78,7 @@ def test_only_a_strong_start_takes_the_larger_share():
 def test_a_strong_family_that_cannot_finish_on_all_rows_runs_on_a_sample_that_fits():
     """Issue 20: when no strong family can finish on all rows, it is fitted on the share of them
     that fits its time (folds and refit), and scored on all the validation rows."""
-    from manabu.search.loop import MIN_SAMPLE_ROWS
+    from manabu.search.pacing import MIN_SAMPLE_ROWS
     problem = small_problem(30_000)
     linear, hgb, forest = get_entries(["linear", "hist_gradient_boosting", "random_forest"], "binary")
     outcome = SearchOutcome()

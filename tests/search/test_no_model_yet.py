@@ -8,7 +8,7 @@ from manabu.features import tokenize
 from manabu.models.zoo import get_entries
 from manabu.search.budget import Budget
 from manabu.search.candidate import Candidate
-from manabu.search.crossval import CandidateResult, _once
+from manabu.search.crossval import CandidateResult, analysis_not_repeated
 from manabu.search.listener import SilentListener
 from manabu.search.loop import SearchSettings, run_search
 from manabu.search.opening import portfolio_candidates
@@ -60,8 +60,8 @@ def test_a_folds_text_analysis_is_counted_once(monkeypatch):
     started = time.perf_counter()
     tokenize.joined_words("sudachi", f"朝食は美味しかったです。{time.time_ns()}")  # a text not seen before
     spent = time.perf_counter() - started
-    assert 0 < _once(before) <= spent
+    assert 0 < analysis_not_repeated(before) <= spent
     monkeypatch.setattr(tokenize, "CACHE_CHARS", 1)
     tokenize.joined_words("sudachi", f"部屋は快適でした。{time.time_ns()}")
     assert tokenize.words_forgotten()
-    assert _once(before) == 0.0
+    assert analysis_not_repeated(before) == 0.0

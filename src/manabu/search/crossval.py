@@ -120,11 +120,11 @@ def cross_validate(candidate: Candidate, X: pd.DataFrame, y: np.ndarray, folds: 
                 fit_with_threads(pipeline, X.iloc[train], y[train], **fit_params)
             except DeadlineExceeded:
                 raise OutOfTime(time.monotonic() - start) from None
-            fit_times.append(time.monotonic() - start - _once(analysed))
+            fit_times.append(time.monotonic() - start - analysis_not_repeated(analysed))
             cut = cut or stopped_at_deadline(pipeline)
             start, analysed = time.monotonic(), analysis_seconds()
             predicted = predict_scores(pipeline, X.iloc[valid], task, n_classes)
-        predict_times.append(time.monotonic() - start - _once(analysed))
+        predict_times.append(time.monotonic() - start - analysis_not_repeated(analysed))
         oof[valid] = predicted
         covered[valid] = True
         fold_scores.append(score_predictions(metric, task, y[valid], predicted, n_classes))
@@ -138,7 +138,7 @@ def cross_validate(candidate: Candidate, X: pd.DataFrame, y: np.ndarray, folds: 
                            stopped_at_deadline=cut)
 
 
-def _once(analysed_before: float) -> float:
+def analysis_not_repeated(analysed_before: float) -> float:
     """The seconds since ``analysed_before`` spent analysing texts into words, which the later
     folds and the refit do not spend again (the words are remembered), so that a fold's time
     says what the next one will take. On chABSA the first fold of the first candidate analysed
