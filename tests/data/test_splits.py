@@ -315,3 +315,22 @@ def test_on_a_real_data_set() -> None:
     overall = (y == y.iloc[0]).mean()
     for _, valid in folds:
         assert (y.iloc[valid] == y.iloc[0]).mean() == pytest.approx(overall, abs=0.01)
+
+
+def test_the_first_folds_of_a_kfold_plan_are_its_own_first_folds() -> None:
+    """When the search had time for the first folds only (``search.loop``), the plan says so,
+    keeps it through the manifest, and makes those folds and no others."""
+    y = np.tile([0, 1], 100)
+    plan = choose_validation(200, "binary", y, seed=2)
+    assert plan.can_use_first_folds
+    first = plan.first_folds(1)
+    (train, valid), = make_folds(first, 200, y)
+    want_train, want_valid = make_folds(plan, 200, y)[0]
+    assert np.array_equal(train, want_train) and np.array_equal(valid, want_valid)
+    assert ValidationPlan.from_dict(first.to_dict()) == first
+    description = first.describe()
+    assert description.key == "validation.describe_first_folds"
+    assert description.params == {"used": 1, "n_splits": 5, "n_rows": 200, "pct": 20}
+    assert plan.first_folds(5).folds_used is None  # all of them: the plan as it was
+    times = pd.Series(np.arange(200.0))
+    assert not choose_validation(200, "regression", time=times).can_use_first_folds

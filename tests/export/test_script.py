@@ -213,6 +213,19 @@ def test_the_folds_are_the_ones_manabu_drew(kind, override, column):
         assert np.array_equal(train, want_train) and np.array_equal(valid, want_valid)
 
 
+def test_the_first_folds_alone_when_the_search_had_time_for_no_more():
+    rng = np.random.default_rng(4)
+    y, frame = rng.integers(0, 2, 150), pd.DataFrame({"x": np.arange(150)})
+    plan = choose_validation(150, "binary", y, seed=5).first_folds(2)
+    expected = make_folds(plan, 150, y)
+    parts = ScriptParts(Source())
+    code = validation_section(ValidationPlan.from_dict(plan.to_dict()), {}, parts)
+    folds = load("\n".join(parts.import_lines()) + "\n" + code)["make_folds"](y, frame)
+    assert len(folds) == len(expected) == 2
+    for (train, valid), (want_train, want_valid) in zip(folds, expected):
+        assert np.array_equal(train, want_train) and np.array_equal(valid, want_valid)
+
+
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
 def test_every_metric_is_computed_as_manabu_computes_it(task):
     rng = np.random.default_rng(2)

@@ -65,3 +65,53 @@ def test_a_folds_text_analysis_is_counted_once(monkeypatch):
     tokenize.joined_words("sudachi", f"部屋は快適でした。{time.time_ns()}")
     assert tokenize.words_forgotten()
     assert analysis_not_repeated(before) == 0.0
+
+
+def test_with_no_model_and_no_time_for_every_fold_the_first_folds_validate():
+    """The first candidate gave up after one fold of 2 s with 3 s left: the search validates on
+    the first fold only from then on, and tries that candidate again first."""
+    from manabu.search.loop import SearchOutcome, _Run
+
+    problem = small_problem()
+    linear = get_entries(["linear"], "binary")[0]
+    outcome = SearchOutcome()
+    settings = SearchSettings(prune=False, fewer_folds=True, reserve_seconds=97.0)
+    run = _Run(problem, [linear], Budget(100.0), SilentListener(), settings, outcome)
+    gave_up = CandidateResult(Candidate("linear", linear, {}, "portfolio"), "out_of_time", fit_seconds=2.0,
+                              rows_per_fold=len(problem.folds[0][0]))
+    run.learn(gave_up)
+    run.fewer_folds_if_none_fit(gave_up)
+    assert outcome.folds_used == 1 and len(problem.folds) == 1
+    assert run.next_candidate() == gave_up.candidate
+    again = CandidateResult(gave_up.candidate, "ok", 0.8, [0.8], fit_seconds=0.1)
+    run.learn(again)
+    assert outcome.results == [again]  # the result on fewer folds replaces the one that gave up
+    assert any(n.key == "search.fewer_folds" and n.params["pct"] == 33 for n in outcome.notices)
+
+
+def test_all_the_folds_while_the_plan_does_not_allow_fewer_or_a_model_exists():
+    from manabu.search.loop import SearchOutcome, _Run
+
+    linear = get_entries(["linear"], "binary")[0]
+    for settings, model_exists in ((SearchSettings(fewer_folds=False, reserve_seconds=97.0), False),
+                                   (SearchSettings(fewer_folds=True, reserve_seconds=97.0), True)):
+        problem, outcome = small_problem(), SearchOutcome()
+        run = _Run(problem, [linear], Budget(100.0), SilentListener(), settings, outcome)
+        if model_exists:
+            outcome.results.append(CandidateResult(Candidate("linear #2", linear, {}, "portfolio"), "ok", 0.8))
+        gave_up = CandidateResult(Candidate("linear", linear, {}, "portfolio"), "out_of_time", fit_seconds=2.0)
+        run.fewer_folds_if_none_fit(gave_up)
+        assert outcome.folds_used is None and len(problem.folds) == 3
+
+
+def test_a_search_resumed_from_one_on_fewer_folds_goes_on_with_them():
+    problem = small_problem()
+    entries = get_entries(["linear", "decision_tree"], "binary")
+    earlier = small_problem()
+    earlier.folds = earlier.folds[:1]
+    first = run_search(earlier, entries[:1], Budget(30.0), SilentListener(), SearchSettings(prune=False, max_trials=1))
+    assert len(first.results[0].fold_scores) == 1
+    resumed = run_search(problem, entries, Budget(30.0), SilentListener(),
+                         SearchSettings(prune=False, fewer_folds=True, max_trials=3), previous=first.results)
+    assert resumed.folds_used == 1 and len(problem.folds) == 1
+    assert len(resumed.results) == 3 and all(len(r.fold_scores) == 1 for r in resumed.results if r.ok)

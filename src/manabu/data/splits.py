@@ -23,6 +23,12 @@ The rules, shown to learners (``choose_validation``):
   the latest 20 % and a number of folds gives that many time-ordered splits. At most 2,000 folds:
   each fold trains one model per candidate.
 
+- **No time for every fold** (k-fold plans, plain, stratified or by group): when no model has
+  finished yet and a candidate gave up because its folds would not fit in the time left, the
+  search validates on the first folds only, as many as fit (``ValidationPlan.first_folds``):
+  each fold of a k-fold split is a hold-out of its own, and a model validated on it beats no
+  model. The leaderboard and the report say so.
+
 Everything is seeded, so the same data and seed give the same folds. The splitting itself is
 scikit-learn's; this module only chooses the splitter and maps indices.
 """
@@ -32,7 +38,7 @@ import math
 import re
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -79,9 +85,27 @@ class ValidationPlan:
     n_groups: int | None = None       # set when rows are split by group
     seed: int = 0
     notes: tuple[Message, ...] = ()
+    # only the first of the folds were scored: the time limit left no time for them all (the
+    # search decides, ``manabu.search.loop``); None: all of them
+    folds_used: int | None = None
+
+    @property
+    def can_use_first_folds(self) -> bool:
+        """Whether the first folds alone still validate on rows drawn like all of them: each
+        fold of a k-fold split is a hold-out of its own (not so for time-ordered splits, whose
+        first training window is the shortest)."""
+        return self.kind in (KFOLD, STRATIFIED_KFOLD, GROUP_KFOLD) and self.n_splits > 1
+
+    def first_folds(self, used: int) -> ValidationPlan:
+        """The plan of which only the first ``used`` folds were scored."""
+        return replace(self, folds_used=used if used < self.n_splits else None)
 
     def describe(self) -> Message:
         """One line for a learner, e.g. "5-fold stratified cross-validation (2,000 rows)"."""
+        if self.folds_used is not None:
+            return Message("validation.describe_first_folds", {
+                "used": self.folds_used, "n_splits": self.n_splits, "n_rows": self.n_rows,
+                "pct": round(100 * self.folds_used / self.n_splits)})
         key = {
             HOLDOUT: "describe_group_holdout" if self.n_groups else "describe_holdout",
             KFOLD: "describe_kfold",
@@ -108,6 +132,7 @@ class ValidationPlan:
             "stratified": self.stratified,
             "n_groups": self.n_groups,
             "seed": self.seed,
+            "folds_used": self.folds_used,
             "description": self.describe().to_dict(),
             "notes": [note.to_dict() for note in self.notes],
         }
@@ -124,6 +149,7 @@ class ValidationPlan:
             n_groups=data.get("n_groups"),
             seed=int(data.get("seed", 0)),
             notes=notes,
+            folds_used=data.get("folds_used"),
         )
 
 
@@ -299,7 +325,7 @@ def make_folds(
     """
     seed = plan.seed if seed is None else seed
     folds = [(np.sort(train), np.sort(valid)) for train, valid in _split(plan, n_rows, y, groups, time, seed)]
-    return [(train.astype(np.intp), valid.astype(np.intp)) for train, valid in folds]
+    return [(train.astype(np.intp), valid.astype(np.intp)) for train, valid in folds][: plan.folds_used]
 
 
 def _split(

@@ -63,7 +63,8 @@ def validation_section(plan: ValidationPlan, config: dict[str, Any], parts: Scri
         lines.append(f"    groups = pd.factorize(frame[{literal_value(config.get('group'))}].astype(object), "
                      "use_na_sentinel=False)[0]")
     arguments = {"": "rows", "y": "rows, y", "groups": "rows, groups=groups", "y_groups": "rows, y, groups"}[takes]
-    lines.append(f"    return [(np.sort(train), np.sort(valid)) for train, valid in splitter.split({arguments})]")
+    first = "" if plan.folds_used is None else f"[:{plan.folds_used}]"  # the folds the search had time for
+    lines.append(f"    return [(np.sort(train), np.sort(valid)) for train, valid in splitter.split({arguments})]{first}")
     return head + "\n".join(lines)
 
 

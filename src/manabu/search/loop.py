@@ -75,6 +75,9 @@ class SearchSettings:
     reserve_seconds: float = 0.0         # set aside for work after the search (ensemble selection)
     keep_predictions: int = 1            # out-of-fold predictions kept for this many of the best models
     memory_limit: int | None = None      # bytes the process may reach: a fit that would pass it is skipped
+    # with no model yet and no time for every fold, the first folds alone may validate (k-fold
+    # plans: each fold is a hold-out of its own)
+    fewer_folds: bool = False
 
 
 @dataclass
@@ -82,6 +85,7 @@ class SearchOutcome:
     results: list[CandidateResult] = field(default_factory=list)
     notices: list[Message] = field(default_factory=list)
     interrupted: bool = False
+    folds_used: int | None = None  # only the first folds validated (``_Run.use_fewer_folds``)
 
     def finished(self) -> list[CandidateResult]:
         """Candidates with a score that may be chosen: finished, and fast enough."""
@@ -113,6 +117,9 @@ def run_search(problem: SearchProblem, entries: list[ModelEntry], budget: Budget
     run = _Run(problem, usable_entries(entries, len(problem.y), outcome.notices), budget, listener, settings, outcome)
     for result in previous:
         run.learn(result)
+    scored = [len(r.fold_scores) for r in previous if r.ok]
+    if settings.fewer_folds and scored and min(scored) < len(problem.folds):  # the run resumed did
+        run.use_fewer_folds(min(scored), None)
     listener.search_started(budget)
     try:
         with interrupts_noted(), shared_text_fits():  # a fold's text features, counted once
@@ -142,6 +149,7 @@ class _Run(Pacing):
         self.warned: set[tuple[str, str]] = set()
         self.errors: dict[str, set[str]] = {}  # family -> the errors its candidates failed with
         self.dropped: set[str] = set()         # families that failed alike under two settings
+        self.retrying: dict[str, CandidateResult] = {}  # out of time on all the folds: tried again on fewer
 
     # -- the loop ---------------------------------------------------------------------------
     def loop(self, on_result) -> None:
@@ -172,6 +180,33 @@ class _Run(Pacing):
         if on_result is not None:
             on_result(result)
         self.listener.candidate_finished(result, self.outcome.best(self.problem.metric))
+        self.fewer_folds_if_none_fit(result)
+
+    def fewer_folds_if_none_fit(self, result: CandidateResult) -> None:
+        """After a candidate that ran out of time with no model yet: the first folds alone, as
+        many as its folds and refit fit in the time left, where the plan allows it."""
+        if self.settings.fewer_folds and result.status == "out_of_time" and self.outcome.best(self.problem.metric) is None:
+            used = self.folds_that_fit(result)
+            if used is not None:
+                self.use_fewer_folds(used, result.candidate)
+
+    def use_fewer_folds(self, used: int, gave_up: Candidate | None) -> None:
+        """Validate on the first ``used`` folds from now on: with no model yet, a model validated
+        on a hold-out beats none (chABSA at --time-limit 10: no text model could fit its five
+        folds). The candidates that ran out of time are tried again on them, first; a result
+        of one tried again replaces its first."""
+        problem, before = self.problem, len(self.problem.folds)
+        problem.folds = problem.folds[:used]
+        self.outcome.folds_used = used
+        if self.pruner is not None:
+            self.pruner = FoldPruner(used)
+        retried = [r for r in self.outcome.results if r.status == "out_of_time"]
+        for result in retried:
+            self.retrying[_key(result.candidate)] = self.tried.pop(_key(result.candidate), result)
+        self.queue[:0] = [result.candidate for result in retried]
+        if gave_up is not None:
+            self.notify(Message("search.fewer_folds", {"model": gave_up.name, "n_splits": before, "used": used,
+                                                       "pct": round(100 * used / before)}))
 
     def last_chance(self, on_result) -> None:
         """At the search's end with no model (a machine far busier than planned for, a slow
@@ -284,6 +319,9 @@ class _Run(Pacing):
         self.strategy.tell(candidate, self._value(result), result.status if result.status != "out_of_time"
                            else "failed", step_values)
         self.tried[_key(candidate)] = result
+        replaced = self.retrying.pop(_key(candidate), None)
+        if replaced is not None:
+            self.outcome.results.remove(replaced)
         self.counts[candidate.family] = max(self.counts.get(candidate.family, 0), default_number(candidate.name))
         self.outcome.results.append(result)
         self.outcome.forget_predictions(problem.metric, self.settings.keep_predictions)

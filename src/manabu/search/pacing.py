@@ -71,6 +71,18 @@ class Pacing:
         folds = 1 if entry.keeps_partial else len(self.problem.folds)
         return time.monotonic() + known * folds < self.search_deadline()
 
+    def folds_that_fit(self, result) -> int | None:
+        """How many of the folds (at least one, fewer than all) a candidate that ran out of time
+        could still fit, with its refit, in the search's time left, by what its folds took; None
+        where there is one fold already, or nothing was timed."""
+        folds, per_fold = len(self.problem.folds), result.fit_seconds + result.predict_seconds
+        if folds < 2 or per_fold <= 0:
+            return None
+        rows = len(self.problem.folds[0][0])
+        time_left = max(0.0, self.search_deadline() - time.monotonic())
+        fit = int(SAMPLE_MARGIN * time_left / per_fold - refit_in_folds(len(self.problem.y), rows))
+        return min(max(fit, 1), folds - 1)
+
     def probe_seconds(self, candidate: Candidate) -> float:
         """About how long a probe of an unseen family takes (``seconds_per_cost``). Probes that
         began just before the search's end had run on past it by up to 3.7 s (an MLP's, at

@@ -158,6 +158,8 @@ def _search(prepared: _Prepared, config: TrainConfig, budget: Budget, listener: 
     outcome = run_search(prepared.problem, prepared.entries, budget, listener, settings, previous,
                          on_result=checkpoint.record if checkpoint is not None else None)
     prepared.notices += outcome.notices
+    if outcome.folds_used is not None:  # the record says what validated the models
+        prepared.plan = prepared.plan.first_folds(outcome.folds_used)
     return outcome
 
 
@@ -243,7 +245,8 @@ def _settings(config: TrainConfig, prepared: _Prepared, after_search: float) -> 
                           reserve_seconds=(selection_seconds(n_rows, metric) if preset.ensemble else 0.0)
                           + after_search,
                           keep_predictions=POOL_SIZE if preset.ensemble else 1,
-                          memory_limit=config.memory_limit or default_memory_limit())
+                          memory_limit=config.memory_limit or default_memory_limit(),
+                          fewer_folds=prepared.plan.can_use_first_folds)
 
 
 def _best_or_raise(outcome, config: TrainConfig, metric):
