@@ -114,3 +114,20 @@ def test_an_unseen_family_is_not_probed_when_even_its_probe_would_end_past_the_s
     assert run.probe_seconds(Candidate("mlp", mlp, {}, "portfolio")) == 1.0 / linear.cost * mlp.cost
     assert not run.affordable(Candidate("random_forest", forest, {}, "portfolio"))  # 15 s: more than is left
     assert not run.costs.knows("random_forest"), "skipped without its probe"
+
+
+def test_an_unseen_family_on_folds_too_small_to_probe_is_judged_by_the_costliest_seen():
+    """cnae_9: HistGradientBoosting, never seen and with folds too small to probe, was let in
+    7 s before the search's end and took 18 s. Unseen, it costs what the costliest family seen
+    costs per unit of ``ModelEntry.cost``."""
+    problem = small_problem()  # folds of 200 rows: no probe
+    linear, catboost, hgb = get_entries(["linear", "catboost", "hist_gradient_boosting"], "binary")
+    outcome = SearchOutcome()
+    run = _Run(problem, [linear, catboost, hgb], Budget(100.0), SilentListener(), SearchSettings(), outcome)
+    outcome.results.append(CandidateResult(Candidate("linear", linear, {}, "portfolio"), "ok", 0.8))
+    rows = len(problem.folds[0][0])
+    candidate = Candidate("hist_gradient_boosting", hgb, {}, "portfolio")
+    run.costs.observe("catboost", rows=rows, seconds=0.01 * catboost.cost)
+    assert run.affordable(candidate)
+    run.costs.observe("catboost", rows=rows, seconds=60.0 * catboost.cost)  # a minute a fold per unit of cost
+    assert not run.affordable(candidate)
