@@ -7,8 +7,10 @@ machine, spent for a list that manabu does not rely on (``skops_codec`` checks e
 names against manabu's own allowlist and hands skops those names as trusted).
 
 The list is a function of scikit-learn's version, so the names it gives for the version
-installed here are kept in ``sklearn_estimators.json`` (``write_estimator_names`` makes it;
-``tests/artifact/test_skops_import.py`` compares it with the walk). While skops is imported,
+installed here, in a fresh process, are kept in ``sklearn_estimators.json``
+(``write_estimator_names`` makes it; ``tests/artifact/test_skops_import.py`` compares it with
+the walk). In a process that has enabled an estimator from ``sklearn.experimental``, the walk
+would list that one too; the kept list does not, which only narrows skops' defaults. While skops is imported,
 ``sklearn.utils.all_estimators`` answers from that file with stand-in classes that carry each
 estimator's module and name, which is all skops reads of them: skops' defaults come out the same,
 for manabu and for a user's own skops calls. With any other version of scikit-learn the walk
