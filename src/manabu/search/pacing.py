@@ -43,8 +43,8 @@ class Pacing:
 
     def affordable(self, candidate: Candidate) -> bool:
         """Whether the candidate's folds fit its share and the search's time left, by its
-        family's timing, a probe, or (unseen, on folds too small to probe) the costliest family
-        seen per unit of cost: on cnae_9 (864 rows a fold, 856 columns, 9 classes), unseen
+        family's timing, a probe, or (unseen, on folds too small to probe, and unable to stop at
+        the deadline) the costliest family seen per unit of cost: on cnae_9 (864 rows a fold, 856 columns, 9 classes), unseen
         HistGradientBoosting was let in 7 s before the search's end and its one fold took 18 s."""
         rows = len(self.problem.folds[0][0])
         if self.outcome.best(self.problem.metric) is None:
@@ -54,6 +54,8 @@ class Pacing:
                 return False  # not even its probe would end in time (a forest's cannot be stopped)
             self.probe(candidate)
         estimate = self.costs.estimate(candidate.family, rows, candidate.size_scale, candidate.entry.cost_exponent)
+        if estimate is None and candidate.entry.keeps_partial:
+            return True  # unseen, on too few rows to probe, and its trees stop at the deadline
         if estimate is None:  # unseen, on too few rows to probe: as costly as the costliest seen, per cost
             estimate = self.seconds_per_cost(rows) * candidate.entry.cost
         needed = estimate * len(self.problem.folds)
