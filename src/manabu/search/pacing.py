@@ -53,12 +53,9 @@ class Pacing:
             if time.monotonic() + self.probe_seconds(candidate) >= self.search_deadline():
                 return False  # not even its probe would end in time (a forest's cannot be stopped)
             self.probe(candidate)
-        estimate = self.costs.estimate(candidate.family, rows, candidate.size_scale, candidate.entry.cost_exponent)
-        if estimate is None and candidate.entry.keeps_partial:
+        if not self.costs.knows(candidate.family) and candidate.entry.keeps_partial:
             return True  # unseen, on too few rows to probe, and its trees stop at the deadline
-        if estimate is None:  # unseen, on too few rows to probe: as costly as the costliest seen, per cost
-            estimate = self.seconds_per_cost(rows) * candidate.entry.cost
-        needed = estimate * len(self.problem.folds)
+        needed = self.fold_seconds(candidate, rows) * len(self.problem.folds)
         return (needed <= time_share(candidate) * self.budget.time_limit
                 and time.monotonic() + needed < self.search_deadline())
 
@@ -70,13 +67,17 @@ class Pacing:
         chance had no time left. (A boosting family stops its trees at the deadline, but not
         the text features its folds build first: LightGBM's five folds of chABSA took 5.1 s
         from 0.6 s before the end.)"""
+        # a family seen already gives up after its first fold when the others would not fit too
+        seen = self.costs.knows(candidate.family) and not candidate.entry.keeps_partial
+        folds = len(self.problem.folds) if seen else 1
+        return time.monotonic() + self.fold_seconds(candidate, rows) * folds < self.search_deadline()
+
+    def fold_seconds(self, candidate: Candidate, rows: int) -> float:
+        """One fold of ``rows`` rows: by the family's own timing, or, unseen, as costly as the
+        costliest family seen per unit of ``ModelEntry.cost``."""
         entry = candidate.entry
         known = self.costs.estimate(candidate.family, rows, candidate.size_scale, entry.cost_exponent)
-        if known is None:
-            return time.monotonic() + self.seconds_per_cost(rows) * entry.cost < self.search_deadline()
-        # a family seen already gives up after its first fold when the others would not fit too
-        folds = 1 if entry.keeps_partial else len(self.problem.folds)
-        return time.monotonic() + known * folds < self.search_deadline()
+        return known if known is not None else self.seconds_per_cost(rows) * entry.cost
 
     def folds_that_fit(self, result) -> int | None:
         """How many of the folds (at least one, fewer than all) a candidate that ran out of time
