@@ -83,10 +83,16 @@ class ModelEntry:
 
 def register_family(entry: ModelEntry) -> None:
     """Make storage and the row path know what ``entry`` brings (the zoo calls it once per family)."""
-    if entry.codec is not None:
-        register_codec(entry.codec)
-    if entry.row_model is not None:
-        register_row_model(entry.row_model)
+    register_storage(entry.codec, entry.row_model)
+
+
+def register_storage(codec: ModelCodec | None, row_model: Callable[[Any], Any] | None) -> None:
+    """Make storage and the row path know a family's format and row model: its package calls
+    this on import, so that a saved model loads without the zoo."""
+    if codec is not None:
+        register_codec(codec)
+    if row_model is not None:
+        register_row_model(row_model)
 
 
 class DeadlineExceeded(Exception):

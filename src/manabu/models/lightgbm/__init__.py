@@ -9,11 +9,9 @@ entry point names this package), and LightGBM is imported when the model file is
 """
 from __future__ import annotations
 
-from manabu.artifact.codecs import register_codec
-from manabu.inference.models import register_row_model
+from manabu.models.entry import register_storage
 
 from .codec import CODEC
 from .rows import compile_lightgbm
 
-register_codec(CODEC)
-register_row_model(compile_lightgbm)
+register_storage(CODEC, compile_lightgbm)
