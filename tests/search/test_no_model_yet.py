@@ -52,6 +52,17 @@ def test_the_last_chance_fits_a_sample_when_its_family_was_seen_too_slow_for_all
     assert any(n.key == "search.sampled" for n in outcome.notices)
 
 
+def test_the_last_chance_runs_when_the_trials_allowed_gave_no_model():
+    """--max-trials 1, and that one trial ran out of time (a busy CI machine spent the search's
+    seconds on the command's imports): the last chance still gives a model, not an error."""
+    problem = small_problem()
+    rows = len(problem.folds[0][0])
+    outcome = run_search(problem, get_entries(["linear"], "binary"), Budget(30.0), SilentListener(),
+                         SearchSettings(prune=False, max_trials=1), previous=[seen_before("linear", 0.01, rows)])
+    assert outcome.results[0].status == "out_of_time"
+    assert outcome.best(problem.metric) is not None and outcome.results[-1].ok
+
+
 def test_a_folds_text_analysis_is_counted_once(monkeypatch):
     """Words analysed in a fold are remembered, so later folds will not spend that time again,
     unless the memory for words was full and some were forgotten."""

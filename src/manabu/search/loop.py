@@ -158,7 +158,7 @@ class _Run(Pacing):
         while skips < MAX_SKIPS_IN_A_ROW:
             raise_if_interrupted()  # a Ctrl-C that a library swallowed in a callback
             if max_trials is not None and len(self.outcome.results) >= max_trials:
-                return
+                break  # the last chance still runs where none of the trials gave a model
             if self.search_deadline() <= time.monotonic():
                 break
             candidate = self.next_candidate()
