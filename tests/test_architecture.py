@@ -18,7 +18,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("base",),
     ("data", "artifact"),
     ("features",),
-    ("inference",),
+    ("inference", "deep"),
     ("models",),
     ("evaluate",),
     ("search", "ensemble"),

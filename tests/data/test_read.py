@@ -303,7 +303,7 @@ def test_missing_file_suggests_a_close_name(tmp_path):
 
 
 def test_directory_empty_and_header_only(tmp_path):
-    data_error("data.is_directory", read, tmp_path)
+    data_error("data.images_empty_folder", read, tmp_path)  # a folder is read as images (tests/data/test_read_images.py)
     path = tmp_path / "d.csv"
     path.write_bytes(b"")
     data_error("data.empty", read, path)

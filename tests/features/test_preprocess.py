@@ -36,7 +36,7 @@ def test_linear_preprocessing_is_complete_and_scaled():
 
 def test_unseen_category_at_predict_time_does_not_fail():
     schema, X, y = _prepared()
-    for kind in PreprocessKind:
+    for kind in set(PreprocessKind) - {PreprocessKind.IMAGES}:  # a table of images has no categories
         transformer = build_preprocessor(schema, kind, "binary").transformer.fit(X, y)
         new = X.head(3).copy()
         new["colour"] = ["紫", "金", np.nan]

@@ -18,7 +18,7 @@ For every family and every task it claims (``ModelEntry.tasks``):
    category codes.
 
 Families that learn from text (``needs_text``, or text-only preprocessing) get a frame with a
-short Japanese (or English) review column; families whose extra is not installed are skipped,
+short Japanese (or English) review column, families that learn from images a table of 8 x 8 pixels; families whose extra is not installed are skipped,
 naming it. The slower checks (2-5) use each family's first portfolio configuration only, a
 forest's with ``FEW_TREES`` trees.
 """
@@ -46,6 +46,7 @@ from manabu.models.outputs import predict_scores
 from manabu.models.zoo import ZOO, portfolio
 from manabu.search.candidate import Candidate
 from tests.frames import mixed_frame
+from tests.images import pixel_frame
 from tests.text.corpus import english_reviews, japanese_reviews
 
 N_ROWS, N_TRAIN = 200, 160
@@ -105,7 +106,7 @@ def _data(name: str, task: str):
     entry = ZOO[name]
     if not entry.available():
         pytest.skip(f"{name}: its extra manabu[{entry.extra}] is not installed")
-    frame = mixed_frame(n=N_ROWS, task=task)
+    frame = pixel_frame(N_ROWS, task, side=8) if entry.needs_images else mixed_frame(n=N_ROWS, task=task)
     if _needs_text(entry):
         corpus = _text_corpus(entry)
         if corpus is None:
@@ -316,14 +317,15 @@ def test_the_exported_script_covers_every_family_or_refuses_it():
             assert best_single_row(_training(name, "binary"))["family"] == name, \
                 f"{name}: checked by the export test, yet the exporter passes it over"
             continue
-        assert entry.needs_text or entry.preprocess in TEXT_ONLY, \
-            f"{name}: neither checked by tests/export/test_script.py (FAMILIES) nor a text family the " \
-            f"exporter refuses: add it to that test"
+        assert entry.needs_text or entry.needs_images or entry.preprocess in TEXT_ONLY, \
+            f"{name}: neither checked by tests/export/test_script.py (FAMILIES) nor a text or image family " \
+            f"the exporter refuses: add it to that test"
         schema = _data(name, "binary")[1] if entry.available() else infer_schema(mixed_frame(60), "y")
         with pytest.raises(ConfigError) as refused:
             export_script(schema, _training(name, "binary"))
         assert refused.value.key == "export.no_single_model", f"{name}: refused with {refused.value.key}"
-        assert "text" in str(refused.value), f"{name}: the refusal does not say why: {refused.value}"
+        why = "image" if entry.needs_images else "text"
+        assert why in str(refused.value), f"{name}: the refusal does not say why: {refused.value}"
 
 
 @pytest.mark.parametrize("name", sorted(name for name, entry in ZOO.items() if entry.script_fit is not None))

@@ -20,6 +20,7 @@ from manabu.base.i18n import t
 from manabu.cli.common import (LEADERBOARD_ROWS, LOCAL_TRACKING, Debug, Lang, app, cannot_write, command,
                                command_started, default_output, err, language, out, print_notices, progress,
                                say, sigterm_as_interrupt, split, write_atomically)
+from manabu.cli.image_info import show_image_facts
 from manabu.training.config import DEFAULT_TIME_LIMIT
 
 if TYPE_CHECKING:
@@ -28,8 +29,8 @@ if TYPE_CHECKING:
 
 @app.command()
 def train(
-    data: Annotated[str, typer.Argument(metavar="DATA", help="Training data: CSV/TSV/Parquet/Excel/JSON lines file, or a SQLAlchemy URL with --table/--query.")],
-    target: Annotated[str, typer.Option("--target", "-t", help="Column to predict.")],
+    data: Annotated[str, typer.Argument(metavar="DATA", help="Training data: CSV/TSV/Parquet/Excel/JSON lines file, a folder of images with one sub-folder per class, or a SQLAlchemy URL with --table/--query.")],
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict (for a folder of images: its sub-folders' names, \"label\").")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Model folder to write (default: a new folder under ./manabu-models).")] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds for the whole command: reading, search, refit, the report and the save.")] = DEFAULT_TIME_LIMIT,
     metric: Annotated[str | None, typer.Option(help="Metric to optimise (default: roc_auc, log_loss or rmse by task).")] = None,
@@ -56,15 +57,24 @@ def train(
     lang: Lang = None, debug: Debug = False,
 ) -> None:
     """Train models on DATA to predict --target; print the leaderboard and save the best model."""
-    arguments = {**locals(), "models": split(models)}
+    arguments = {**locals(), "models": split(models), "target": target or _folder_target(data)}
 
     def run():
         from manabu.api import config_of
+        if arguments["target"] is None:
+            raise ConfigError("cli.target_needed")
         config = config_of(arguments)
         if resume and output is None:
             raise ConfigError("cli.resume_needs_output")
         train_and_show(data, config, output, overwrite, table=table, query=query, resume=resume, track=track)
     command(run)(lang=lang, debug=debug)
+
+
+def _folder_target(data: str) -> str | None:
+    """A folder of images is labelled by its sub-folders: their names are the target, "label"."""
+    from manabu.data.read.images import LABEL_COLUMN
+
+    return LABEL_COLUMN if Path(data).is_dir() else None
 
 
 def train_and_show(data, config: TrainConfig, output: Path | None, overwrite: bool, *,
@@ -264,6 +274,7 @@ def _info(data: str, target: str | None, *, table=None, query=None) -> None:
                        f"{column.n_unique:,}", escape(str(example.iloc[0])[:30]) if len(example) else "")
     out.print(table_)
     print_notices(list(frame.attrs.get("manabu_notices", [])) + schema.notices)
+    show_image_facts(frame, schema, target)
     if target:
         task = detect_task(frame[target])
         say(t("cli.info_task", target=target, task=t(f"cli.task_{task}")), console=out)

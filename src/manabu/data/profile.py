@@ -10,6 +10,8 @@ shows numbers and a column of dates shows dates. Counts kept by the schema (``n_
 (``sampled_rows``) except the target's distribution, which covers all rows because rare
 classes matter. Every distribution carries ``n``: how many values it describes. Datetime
 histograms give edges, min, max, mean and median as ISO-8601 text and ``std`` in seconds.
+A column of images has no distribution but ``images``: sizes and modes read from the files'
+headers (``image_facts``, at most 2,000 files of the sampled rows).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import pandas as pd
 
 from manabu.base.jsonable import to_jsonable
 from manabu.data.distributions import distribution, level_counts, levels_distribution, numeric_distribution
+from manabu.data.image_facts import image_facts
 from manabu.data.schema import Column, ColumnType, Role, Schema
 
 TASKS = ("binary", "multiclass", "regression")
@@ -165,6 +168,12 @@ def _column_profiles(sample: _Rows, cols: list[Column], n_rows: int, max_levels:
 
 
 def _column_profile(col: Column, values: pd.Series, n_rows: int, max_levels: int, bins: int) -> dict:
+    if col.type is ColumnType.IMAGE:  # paths are all distinct: what the files hold is worth showing
+        return {**_basics(col, n_rows), "distribution": None, "images": image_facts(values.dropna().tolist())}
+    return {**_basics(col, n_rows), "distribution": distribution(col, values, max_levels, bins)}
+
+
+def _basics(col: Column, n_rows: int) -> dict:
     return {
         "name": col.name,
         "type": col.type.value,
@@ -175,7 +184,6 @@ def _column_profile(col: Column, values: pd.Series, n_rows: int, max_levels: int
         "used": col.role is Role.FEATURE,
         "dropped_reason": _dropped_reason(col),
         "leakage": col.leakage,
-        "distribution": distribution(col, values, max_levels, bins),
     }
 
 

@@ -72,18 +72,24 @@ def best_single_row(training: dict[str, Any]) -> dict[str, Any]:
     """The leaderboard's best ranked row of one model family that a script can rebuild (an
     ensemble has no single pipeline; the text families need manabu's word analysers)."""
     for row in training["leaderboard"]:
-        if row.get("rank") is not None and row.get("family") in ZOO and not ZOO[row["family"]].needs_text:
+        if row.get("rank") is not None and row.get("family") in ZOO and not _needs_manabu(ZOO[row["family"]]):
             return row
     raise ConfigError("export.no_single_model")
 
 
-def _text_family_above(training: dict[str, Any], row: dict[str, Any]) -> str | None:
-    """A text family's model ranked above the one written out, if any."""
+def _needs_manabu(entry) -> bool:
+    """A family that a plain script cannot rebuild: text (manabu's word analysers) or images
+    (manabu's networks)."""
+    return entry.needs_text or entry.needs_images
+
+
+def _manabu_family_above(training: dict[str, Any], row: dict[str, Any]) -> str | None:
+    """A text or image family's model ranked above the one written out, if any."""
     for above in training["leaderboard"]:
         if above is row:
             return None
         family = above.get("family")
-        if above.get("rank") is not None and family in ZOO and ZOO[family].needs_text:
+        if above.get("rank") is not None and family in ZOO and _needs_manabu(ZOO[family]):
             return above["model"]
     return None
 
@@ -104,10 +110,10 @@ def _docstring(training: dict[str, Any], row: dict[str, Any], model_dir: str) ->
     if _sampled(row):
         lines += [f"manabu fitted it on a seeded {row['row_fraction']:.0%} sample of the rows, to finish within its time",
                   "limit; this script takes the same sample (ROW_FRACTION), in each fold and with --save."]
-    text_model = _text_family_above(training, row)
+    text_model = _manabu_family_above(training, row)
     if text_model is not None:
-        lines += [f"{text_model!r} ranked higher, but it reads words with manabu's Japanese/English analysers,",
-                  "which a plain script cannot rebuild: this is the best model of the other families."]
+        lines += [f"{text_model!r} ranked higher, but it needs manabu's Japanese/English word analysers or its image",
+                  "networks, which a plain script cannot rebuild: this is the best model of the other families."]
     lines += ["",
               "    python train_best.py [DATA] [--save MODEL.joblib]",
               "",

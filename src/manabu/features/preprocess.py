@@ -8,7 +8,8 @@ free-text column as a few dense numbers.
 The text families read text as words: sparse word and character TF-IDF beside the linear kind's
 columns (non-negative for Naive Bayes), the mean word vector beside them, the words alone (LSTM),
 or the text as written (a Transformer, which has its own tokenizer). Every kind is a ColumnTransformer, so it is fitted
-inside each training fold and never sees validation rows.
+inside each training fold and never sees validation rows; the image families get their images as
+arrays instead (``features.images``).
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, S
 from manabu.base.trust import register_trusted
 from manabu.data.schema import Column, ColumnType, Schema
 from manabu.features.datetime import DatetimeParts
+from manabu.features.images import image_input
 from manabu.features.text import TextEmbedding
 from manabu.features.text_words import TextTfidf, TextTokens
 from manabu.features.word_vectors import WordVectors
@@ -51,6 +53,7 @@ class PreprocessKind(StrEnum):
     VECTORS = "vectors"          # the mean word vector of the text beside the linear kind's columns
     TOKENS = "tokens"            # the text columns alone, as their words
     RAW_TEXT = "raw_text"        # the text columns alone, as written
+    IMAGES = "images"            # the images alone, as arrays (features.images.ImageInput)
 
 
 _TEXT_ONLY = frozenset({PreprocessKind.TOKENS, PreprocessKind.RAW_TEXT})
@@ -60,7 +63,7 @@ _TEXT_ONLY = frozenset({PreprocessKind.TOKENS, PreprocessKind.RAW_TEXT})
 class Preprocessor:
     """The transformer and what the model needs to know about its output."""
 
-    transformer: ColumnTransformer
+    transformer: ColumnTransformer  # or, for images, an ImageInput (arrays of rows x channels x height x width)
     n_categorical: int  # the first n output columns are ordinal category codes (tree kind only)
 
 
@@ -75,6 +78,8 @@ SPARSE_BELOW_DENSITY = 0.3
 def build_preprocessor(schema: Schema, kind: PreprocessKind, task: str, seed: int = 0, *,
                        sparse: bool = False) -> Preprocessor:
     """``sparse``: the model takes a sparse matrix, so one-hot columns may stay sparse."""
+    if kind is PreprocessKind.IMAGES:
+        return Preprocessor(image_input(schema), 0)
     categorical = schema.of_type(ColumnType.CATEGORICAL)
     blocks = [] if kind in _TEXT_ONLY else [
         ("cat", _categorical(kind, sparse), categorical),

@@ -61,8 +61,12 @@ class ModelEntry:
     # on all rows may be given a deadline too
     keeps_partial: bool = False
     needs_text: bool = False      # learns from free-text columns only: tried when the data has one
+    needs_images: bool = False    # learns from images only (a column of files, or a grid of pixels)
     extra: str | None = None      # the pip extra it needs (manabu[deep]), when that is not installed
     available: Callable[[], bool] = field(default=lambda: True)  # its libraries can be imported
+    # imports its libraries before the clock of its first fold starts (the search calls it once):
+    # torch, with the compiler modules its optimisers import, took 6 to 12 s on a busy machine
+    warm_up: Callable[[], None] = field(default=lambda: None)
     languages: frozenset[str] | None = None  # text languages it is offered for (None: any)
     # stored in its library's own format rather than skops (manabu.artifact.codecs)
     codec: ModelCodec | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from manabu.deep.trainer import import_torch
 from manabu.features.preprocess import PreprocessKind
 from manabu.models.entry import ALL_TASKS, ModelEntry, Params
 from manabu.models.space import Choice, Integer, Real
@@ -30,7 +31,7 @@ LSTM_SPACE = {"embed_dim": Choice((32, 64, 128)), "hidden_size": Choice((32, 64,
 
 LSTM = ModelEntry("lstm", ALL_TASKS, PreprocessKind.TOKENS, make_lstm, LSTM_SPACE, cost=20.0,
                   threads_param="n_threads", stop_at=_stop_at, needs_text=True, extra="deep",
-                  available=torch_available)
+                  available=torch_available, warm_up=import_torch)
 
 
 def make_transformer(model_path: str, task: str, params: Params, seed: int):
@@ -49,4 +50,4 @@ def transformer_entry(model_path: str | Path) -> ModelEntry:
     return ModelEntry("transformer", ALL_TASKS, PreprocessKind.RAW_TEXT,
                       partial(make_transformer, folder), TRANSFORMER_SPACE, cost=100.0,
                       threads_param="n_threads", stop_at=_stop_at, needs_text=True, extra="deep",
-                      available=transformers_available)
+                      available=transformers_available, warm_up=import_torch)

@@ -7,13 +7,16 @@ from importlib import resources
 from manabu.base.errors import ConfigError
 from manabu.models import boosting, linear, neighbors, neural, svm, text_deep, text_linear, trees
 from manabu.models.catboost import entry as catboost
+from manabu.models.images import entry as images
 from manabu.models.lightgbm import entry as lightgbm
 from manabu.models.xgboost import entry as xgboost
 from manabu.models.entry import ModelEntry, Params, register_family
 
-# the text families first, the logistic regression before Naive Bayes: on chABSA at 30 s the one
-# that went first was the only one to finish, and the regression's log loss was 0.49 to 0.90
+# the image network first (only on images: on pixel tables it beats the tabular families, given
+# the time); then the text families, the logistic regression before Naive Bayes: on chABSA at 30 s
+# the one that went first was the only one to finish, and the regression's log loss was 0.49 to 0.90
 ZOO: dict[str, ModelEntry] = {entry.name: entry for entry in (
+    images.ENTRY,
     text_linear.LINEAR,
     text_linear.NAIVE_BAYES,
     text_linear.VECTORS,
@@ -35,14 +38,15 @@ for _entry in ZOO.values():
 
 
 def get_entries(names: list[str] | None, task: str, *, languages: frozenset[str] = frozenset(),
-                text_model: str | None = None) -> list[ModelEntry]:
+                text_model: str | None = None, images: bool = False, only_images: bool = False) -> list[ModelEntry]:
     """The families to try for this task: all of them, or the ones named (``--models``).
 
     ``languages`` are those of the data's free-text columns (none: no text). The text families
     join only when there is text, a family made for some languages only when the text is in
     one of them, and a family whose extra is not installed only when named (then with one
     message saying what to install). With a ``text_model`` checkpoint, the "transformer" family
-    fine-tunes it."""
+    fine-tunes it. The image families join when the data has ``images`` (files or a grid of
+    pixels), and are the only ones with ``only_images`` (image files and no other column)."""
     has_text = bool(languages)
     zoo = dict(ZOO)
     if text_model:
@@ -58,10 +62,15 @@ def get_entries(names: list[str] | None, task: str, *, languages: frozenset[str]
         chosen = [zoo[n] for n in names]
     else:
         chosen = [entry for entry in zoo.values() if (has_text or not entry.needs_text) and entry.available()
-                  and (entry.languages is None or entry.languages & languages)]
+                  and (entry.languages is None or entry.languages & languages)
+                  and (images or not entry.needs_images) and (entry.needs_images or not only_images)]
+        if only_images and not chosen:
+            chosen = [entry for entry in zoo.values() if entry.needs_images]  # refused below, naming the extra
     for entry in chosen:
         if entry.needs_text and not has_text:
             raise ConfigError("models.needs_text", model=entry.name)
+        if entry.needs_images and not images:
+            raise ConfigError("models.needs_images", model=entry.name)
         if not entry.available():
             raise ConfigError("models.extra_missing", model=entry.name, extra=entry.extra)
     usable = [entry for entry in chosen if entry.supports(task)]

@@ -150,6 +150,7 @@ class _Run(Pacing):
         self.errors: dict[str, set[str]] = {}  # family -> the errors its candidates failed with
         self.dropped: set[str] = set()         # families that failed alike under two settings
         self.retrying: dict[str, CandidateResult] = {}  # out of time on all the folds: tried again on fewer
+        self.warmed: set[str] = set()          # families whose libraries were imported (ModelEntry.warm_up)
 
     # -- the loop ---------------------------------------------------------------------------
     def loop(self, on_result) -> None:
@@ -174,6 +175,9 @@ class _Run(Pacing):
 
     def run_one(self, candidate: Candidate, on_result, deadline: float) -> None:
         self.listener.candidate_started(candidate)
+        if candidate.family not in self.warmed:
+            self.warmed.add(candidate.family)
+            candidate.entry.warm_up()
         result = self.evaluate(candidate, deadline)
         release_free_memory()
         self.learn(result)

@@ -23,6 +23,7 @@ _JSON_TYPES: dict[ColumnType, Any] = {
     ColumnType.HIGH_CARDINALITY: str | int | float | None,
     ColumnType.TEXT: str | None,
     ColumnType.DATETIME: str | None,
+    ColumnType.IMAGE: str | None,
 }
 _DESCRIPTIONS = {
     ColumnType.NUMERIC: "a number",
@@ -31,6 +32,7 @@ _DESCRIPTIONS = {
     ColumnType.HIGH_CARDINALITY: "a category (one of many)",
     ColumnType.TEXT: "free text",
     ColumnType.DATETIME: "a date or time as text",
+    ColumnType.IMAGE: "the path of an image file that the server can read",
 }
 SHOWN_CATEGORIES = 20
 

@@ -21,6 +21,7 @@ from manabu.ensemble.selection import (EnsembleCandidate, Limits, build_ensemble
 from manabu.base.errors import DataError, TrainingError
 from manabu.evaluate.metrics import get_metric, signed
 from manabu.base.i18n import Message
+from manabu.features.images import has_images
 from manabu.features.tokenize import assign_tokenizers
 from manabu.models.entry import ModelEntry, fit_with_threads, stopped_at_deadline
 from manabu.models.zoo import get_entries
@@ -93,6 +94,11 @@ class _Prepared:
     draws_report: bool = True  # the caller draws the report and saves the folder within the limit
 
 
+# the columns a tabular family learns from: with image files and none of these, only the image families run
+TABULAR_TYPES = (ColumnType.NUMERIC, ColumnType.BOOLEAN, ColumnType.CATEGORICAL, ColumnType.HIGH_CARDINALITY,
+                 ColumnType.DATETIME, ColumnType.TEXT)
+
+
 def _prepare(data, config: TrainConfig) -> _Prepared:
     """Read the rows and set the search's problem up: the encoded target, the metric, the model
     families to try (those of the preset), the validation folds."""
@@ -104,9 +110,11 @@ def _prepare(data, config: TrainConfig) -> _Prepared:
     X = schema.prepare(frame)
     metric = get_metric(config.metric, task)
     languages = frozenset(schema.column(name).language or "mixed" for name in schema.of_type(ColumnType.TEXT))
+    images = has_images(schema)
     entries = get_entries(list(config.models) if config.models else None, task, languages=languages,
-                          text_model=config.text_model)
-    plan, folds = _validation(config, task, y, frame)
+                          text_model=config.text_model, images=images,
+                          only_images=images and not schema.of_type(*TABULAR_TYPES))
+    plan, folds = _validation(config, task, y, frame, images)
     notices += list(plan.notes)
     problem = SearchProblem(X, y, schema, str(task), metric, folds, len(classes or []), config.seed,
                             read_row_ms=_read_row_ms(schema, frame))
@@ -132,13 +140,15 @@ def _read_rows(data, config: TrainConfig) -> tuple[pd.DataFrame, Schema, Task, l
     return frame, schema, task, notices
 
 
-def _validation(config: TrainConfig, task: Task, y: np.ndarray,
-                frame: pd.DataFrame) -> tuple[ValidationPlan, list]:
-    """How the models are validated (``manabu.data.splits``), and its folds."""
+def _validation(config: TrainConfig, task: Task, y: np.ndarray, frame: pd.DataFrame,
+                images: bool = False) -> tuple[ValidationPlan, list]:
+    """How the models are validated (``manabu.data.splits``), and its folds: on images, a
+    hold-out unless the user says otherwise, since a network trained k times would leave a
+    fifth of the time to each of its folds."""
     groups = frame[config.group].to_numpy() if config.group else None
     times = frame[config.time] if config.time else None
-    plan = choose_validation(len(y), task, y, groups=groups, time=times, override=config.validation,
-                             seed=config.seed)
+    override = config.validation if config.validation not in (None, "auto") or not images else "holdout"
+    plan = choose_validation(len(y), task, y, groups=groups, time=times, override=override, seed=config.seed)
     return plan, make_folds(plan, len(y), y, groups=groups, time=times, seed=config.seed)
 
 

@@ -12,12 +12,14 @@ module decides what a column is.
 
 The modules: ``entry`` (``read`` and the other ways in), ``source`` (what every reader shares),
 ``files`` (formats and paths), ``encoding``, ``delimited`` (CSV and TSV), ``excel``, ``json_table``,
-``sql`` and ``chunks`` (files larger than memory).
+``sql``, ``chunks`` (files larger than memory) and ``images`` (folders of images, a table's
+image paths, ``decode_image``).
 """
 from manabu.data.read.chunks import HEAD_BYTES, Chunks, read_chunks
 from manabu.data.read.entry import read, read_csv_bytes, read_text_file
+from manabu.data.read.images import IMAGE_COLUMN, IMAGE_EXTENSIONS, LABEL_COLUMN, decode_image
 from manabu.data.read.source import first_line
 from manabu.data.read.sql import PASSWORD_PATTERN
 
-__all__ = ["HEAD_BYTES", "PASSWORD_PATTERN", "Chunks", "first_line", "read", "read_chunks", "read_csv_bytes",
-           "read_text_file"]
+__all__ = ["HEAD_BYTES", "IMAGE_COLUMN", "IMAGE_EXTENSIONS", "LABEL_COLUMN", "PASSWORD_PATTERN", "Chunks",
+           "decode_image", "first_line", "read", "read_chunks", "read_csv_bytes", "read_text_file"]

@@ -21,6 +21,7 @@ from manabu.data.read.delimited import detect_sep, first_lines, header_row, unre
 from manabu.data.read.encoding import decode
 from manabu.data.read.entry import URL_PATTERN, read
 from manabu.data.read.files import format_of
+from manabu.data.read.images import resolve_image_paths
 from manabu.data.read.source import Source, check_duplicates, check_file, first_line, source_info
 
 
@@ -54,6 +55,8 @@ def read_chunks(source: Any, chunk_rows: int | None = None, **options: Any) -> C
     chunk_rows = chunk_rows or CHUNK_ROWS
     if isinstance(source, (str, os.PathLike)) and not options and not URL_PATTERN.match(str(source)):
         path = Path(source).expanduser()
+        if path.is_dir():  # a folder of images: one row per file, read whole
+            return _one_chunk(read(path))
         check_file(path)
         fmt, _ = format_of(path, path.suffix.lower())
         if fmt == "csv":
@@ -91,7 +94,7 @@ def _csv_chunks(path: Path, chunk_rows: int) -> Chunks:
                                          low_memory=False):
                     frame.columns = _chunk_names(frame.columns)
                     frame.attrs["manabu_source"] = {**src.info, "sep": sep}
-                    yield frame
+                    yield resolve_image_paths(frame, path.parent, src.where)
             except (ValueError, pd.errors.ParserWarning) as error:  # ParserError, a decoding error
                 raise unreadable(str(path), sep, error) from None
 
@@ -114,7 +117,7 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Chunks:
             frame.columns = _chunk_names(frame.columns)
             frame.attrs["manabu_source"] = source_info(str(path), "parquet")
             done[0] += len(frame)
-            yield frame
+            yield resolve_image_paths(frame, path.parent, str(path))
 
     return Chunks(frames(), file.metadata.num_rows, lambda: done[0], "rows")
 

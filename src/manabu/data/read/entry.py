@@ -37,7 +37,9 @@ def read(
     """Read ``source`` into a new DataFrame, or raise ``DataError`` saying why it cannot be read.
 
     ``source`` is a file path (CSV/TSV/TXT, Parquet, Excel .xlsx, JSON, JSON lines, SQLite), a
-    SQLAlchemy URL (with ``table=`` or ``query=``), or a pandas or polars frame (copied).
+    folder of images (``images.read_image_folder``), a SQLAlchemy URL (with ``table=`` or
+    ``query=``), or a pandas or polars frame (copied). A file's column of image paths comes back
+    with the paths made absolute.
     ``encoding`` and ``sep`` override detection for text files; ``sheet`` picks an Excel sheet.
     """
     if isinstance(source, pd.DataFrame):

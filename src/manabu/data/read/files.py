@@ -1,4 +1,5 @@
 """Files: which format a file really holds, and reading the formats that need no text decoding.
+A folder is read as a folder of images (``images``).
 
 Users name files carelessly (a Parquet file called ``.csv``, an ``.xls`` from an old export), so
 the first bytes are trusted over the extension and a mismatch is told rather than misread.
@@ -15,6 +16,7 @@ from manabu.base.i18n import Notice
 from manabu.data.read.delimited import read_csv
 from manabu.data.read.encoding import decode
 from manabu.data.read.excel import read_excel
+from manabu.data.read.images import read_image_folder, resolve_image_paths
 from manabu.data.read.json_table import read_json
 from manabu.data.read.source import Source, check_file, first_line, source_info
 from manabu.data.read.sql import read_sql
@@ -39,6 +41,10 @@ def read_path(
     path: Path, table: str | None, query: str | None, sheet: str | int | None,
     encoding: str | None, sep: str | None,
 ) -> tuple[pd.DataFrame, Source]:
+    """The table in the file at ``path`` (or the images in the folder), with its ``Source``;
+    a column of image paths comes back with each path made absolute."""
+    if path.is_dir():
+        return read_image_folder(path)
     check_file(path)
     ext = path.suffix.lower()
     fmt, notice = format_of(path, ext)
@@ -58,7 +64,7 @@ def read_path(
                 df = read_json(text, src, lines=fmt == "jsonl")
     if notice is not None:
         src.notices.insert(0, notice)
-    return df, src
+    return resolve_image_paths(df, path.parent, src.where), src
 
 
 def _bytes(path: Path, src: Source) -> bytes:

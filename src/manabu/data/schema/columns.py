@@ -19,6 +19,7 @@ class ColumnType(StrEnum):
     TEXT = "text"
     ID = "id"
     CONSTANT = "constant"
+    IMAGE = "image"                        # paths of image files (absolute once read): the model decodes them
 
 
 class Role(StrEnum):

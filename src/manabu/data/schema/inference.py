@@ -15,6 +15,7 @@ import pandas as pd
 
 from manabu.base.i18n import Notice
 from manabu.data.language import detect_language
+from manabu.data.read.images import all_image_names
 from manabu.data.schema.columns import Column, ColumnType, Role
 from manabu.data.schema.prepare import prepare_numeric
 from manabu.data.schema.values import (
@@ -143,13 +144,16 @@ def _level_sample(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _infer_text(name: str, s: pd.Series, n_rows: int, allow_id: bool) -> tuple[Column, list[Notice]]:
-    """Type of a text/object column: constant, boolean, dates, numbers, ID, text or categories."""
+    """Type of a text/object column: images, constant, boolean, dates, numbers, ID, text or categories."""
     if isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype(object)
     codes, levels = factorize(s)
     col = Column(name, ColumnType.CONSTANT, Role.FEATURE, n_missing=int((codes < 0).sum()),
                  n_unique=len(levels))
     if not len(levels):
+        return col, []
+    if all_image_names(levels):  # before constants, IDs and text: image paths are all distinct text
+        col.type = ColumnType.IMAGE
         return col, []
     canon = canonical_levels(levels) if len(levels) <= 1000 else None
     if canon is not None:

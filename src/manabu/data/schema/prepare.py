@@ -104,6 +104,7 @@ PREPARE = {
     ColumnType.DATETIME: _as_datetime,
     ColumnType.ID: _as_text,
     ColumnType.CONSTANT: _as_text,
+    ColumnType.IMAGE: _as_text,  # paths stay as written: text that is no number is left alone
 }
 
 
@@ -229,6 +230,7 @@ _SMALL = {
     ColumnType.TEXT: _small_text,
     ColumnType.ID: _small_text,
     ColumnType.CONSTANT: _small_text,
+    ColumnType.IMAGE: _small_text,
 }
 
 

@@ -1,0 +1,85 @@
+"""Images from the command line: ``manabu train photos/`` (sub-folders are the classes),
+``manabu predict MODEL photos/``, and a table of pixels where the network competes with the
+tabular families."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from tests.cli.conftest import assert_refused
+from tests.images import image_folder, pixel_frame
+
+pytest.importorskip("torch")
+pytest.importorskip("kornia")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A model of a folder of 60 shapes, trained once for the tests below."""
+    from tests.cli.conftest import Cli
+
+    root = tmp_path_factory.mktemp("images")
+    photos = image_folder(root / "photos", n=60, side=16)
+    (photos / "bar" / "broken.png").write_bytes(b"")  # skipped, with a notice
+    result = Cli()("train", photos, "-o", root / "model", "--time-limit", "25")
+    return photos, root / "model", result
+
+
+def test_a_folder_of_class_folders_trains_without_a_target(trained):
+    photos, model, result = trained
+    assert result.exit_code == 0, result.output
+    assert 'to predict "label"' in result.output and "broken.png" in result.output
+    manifest = json.loads((model / "manifest.json").read_text("utf-8"))
+    assert manifest["training"]["validation"]["kind"] == "holdout"
+    # the network (or an ensemble of networks) as safetensors weights beside their description
+    files = {path.name for path in model.rglob("*") if path.is_file()}
+    assert {"model.safetensors", "model.network.json"} <= files
+    assert not {name for name in files if name.endswith((".pkl", ".pt", ".pth", ".joblib"))}
+
+
+def test_predict_answers_one_row_per_image_of_a_folder(trained, cli, tmp_path):
+    photos, model, _ = trained
+    out = tmp_path / "predictions.csv"
+    result = cli("predict", model, photos, "-o", out)
+    assert result.exit_code == 0, result.output
+    answers = pd.read_csv(out)
+    assert len(answers) == 60
+    assert {"image", "label_predicted", "proba_bar", "proba_cross", "proba_square"} <= set(answers.columns)
+    assert (answers["label_predicted"] == answers["label"]).mean() > 0.5  # better than chance (1/3)
+
+
+def test_a_table_of_pixels_lets_the_network_compete_with_the_tabular_families(cli, tmp_path):
+    data = tmp_path / "pixels.csv"
+    pixel_frame(150, side=8).to_csv(data, index=False)
+    result = cli("train", data, "--target", "y", "-o", tmp_path / "model", "--time-limit", "20",
+                 "--models", "cnn,linear")
+    assert result.exit_code == 0, result.output
+    board = json.loads((tmp_path / "model" / "manifest.json").read_text("utf-8"))["training"]["leaderboard"]
+    assert {"cnn", "linear"} <= {row["family"] for row in board if row["status"] == "ok"}
+
+
+def test_a_table_without_target_is_refused_in_one_sentence(cli, tmp_path):
+    data = tmp_path / "pixels.csv"
+    pixel_frame(40, side=8).to_csv(data, index=False)
+    assert_refused(cli("train", data), "--target")
+
+
+def test_the_network_on_data_without_images_is_refused(cli, tmp_path):
+    from tests.frames import mixed_frame
+
+    data = tmp_path / "table.csv"
+    mixed_frame(60).to_csv(data, index=False)
+    assert_refused(cli("train", data, "--target", "y", "--models", "cnn"), "learns from images")
+
+
+def test_a_folder_of_one_class_is_refused(cli, tmp_path):
+    photos = image_folder(tmp_path / "photos", n=30, side=8)
+    for other in ("cross", "square"):
+        for file in (photos / other).iterdir():
+            file.unlink()
+        (photos / other).rmdir()
+    result = cli("train", photos, "-o", tmp_path / "model", "--time-limit", "10")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "class" in result.output.lower()
