@@ -57,6 +57,8 @@ DEADLINE_SECONDS = 5.0  # a deadline already past must stop a fit within this
 # checks 2-5 answer alike for 20 trees as for 200: a forest's configuration keeps at most these
 # (saving and loading 200 full trees with skops took 4-5 s a case, most of the file's time)
 FEW_TREES = 20
+# and a network's trains at most this many epochs (the checks ask for whole models, not good ones)
+FEW_EPOCHS = 3
 EXPORT_TESTS = Path(__file__).resolve().parents[1] / "export" / "test_script.py"
 
 CASES = [(name, task) for name, entry in ZOO.items() for task in TASKS if entry.supports(task)]
@@ -131,6 +133,8 @@ def _fit(name: str, task: str, index: int = 0, *, deadline: float | None = None,
     params = dict(portfolio(name, _facts(task))[index])
     if few_trees and "n_estimators" in params:
         params["n_estimators"] = min(int(params["n_estimators"]), FEW_TREES)
+    if "max_epochs" in ZOO[name].make(task, {}, 0).get_params():
+        params["max_epochs"] = min(int(params.get("max_epochs", FEW_EPOCHS)), FEW_EPOCHS)
     pipeline, fit_params = Candidate(name, ZOO[name], params, "portfolio").build(
         schema, task, seed=0, n_rows=N_TRAIN, deadline=deadline)
     with warnings.catch_warnings():

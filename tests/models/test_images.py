@@ -101,3 +101,25 @@ def test_a_torchvision_shaped_resnet_has_torchvision_s_names():
             "layer4.1.bn2.weight", "fc.weight", "fc.bias"} <= names
     assert not any(name.startswith("layer1.0.downsample") for name in names)
     assert sum(value.numel() for value in build_network(config).parameters()) == 11_689_512  # resnet18's count
+
+
+def test_a_digits_like_table_with_constant_corners_is_still_a_grid():
+    """The schema leaves constant pixels out of the features; the grid keeps them, as zeros."""
+    import pandas as pd
+
+    from manabu.data.schema import infer_schema
+    from manabu.features.images import image_input, pixel_grid, schema_pixels
+
+    images, codes = shape_images(60, side=8)
+    frame = pd.DataFrame(images.reshape(60, -1), columns=[f"pixel_{r}_{c}" for r in range(8) for c in range(8)])
+    frame["pixel_0_0"] = 0.0
+    frame["target"] = codes
+    schema = infer_schema(frame, "target")
+    assert "pixel_0_0" not in [c.name for c in schema.features]
+    names, shape = schema_pixels(schema)
+    assert shape == (1, 8, 8) and names[0] == "pixel_0_0" and names[9] == "pixel_1_1"
+    arrays = image_input(schema).fit(schema.prepare(frame)).transform(schema.prepare(frame))
+    assert arrays.shape == (60, 1, 8, 8) and (arrays[:, 0, 0, 0] == 0).all()
+    assert np.allclose(arrays[:, 0, 3, 4], frame["pixel_3_4"])
+    assert pixel_grid([f"px_{i}" for i in range(783)]) is None  # not a square
+    assert pixel_grid(["a", "b"] * 40) is None

@@ -63,11 +63,14 @@ def pixel_grid(names: list[str]) -> tuple[list[str], tuple[int, int, int]] | Non
 
 
 def schema_pixels(schema: Schema) -> tuple[list[str], tuple[int, int, int]] | None:
-    """The pixel grid of a schema whose features are all numeric pixel columns, else None."""
+    """The pixel grid of a schema whose features are all numeric pixel columns, else None. The
+    constant columns, which the schema leaves out of the features (a digit's corners), are
+    still pixels of the grid: ``ImageInput`` fills them with zeros."""
     features = schema.features
-    if not features or any(c.type not in (ColumnType.NUMERIC, ColumnType.CONSTANT) for c in features):
+    if not features or any(c.type is not ColumnType.NUMERIC for c in features):
         return None
-    return pixel_grid([c.name for c in features])
+    constant = [c.name for c in schema.columns if c.type is ColumnType.CONSTANT]
+    return pixel_grid([c.name for c in features] + constant)
 
 
 def has_images(schema: Schema) -> bool:
@@ -114,12 +117,23 @@ class ImageInput(TransformerMixin, BaseEstimator):
             channels, side = self.shape_[0], self.shape_[1]
             return np.stack([image_array(path, channels, side) for path in _paths(X, self.column)]) \
                 if len(X) else np.empty((0, *self.shape_), dtype=np.float32)
-        values = X[self.pixels].to_numpy(dtype=np.float32, na_value=np.nan) if isinstance(X, pd.DataFrame) \
-            else np.asarray(X, dtype=np.float32)
+        values = _pixel_values(X, self.pixels) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=np.float32)
         return np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0).reshape(len(values), *self.shape_)
 
     def get_feature_names_out(self, input_features=None):
         return np.asarray([self.column] if self.column is not None else list(self.pixels or []), dtype=object)
+
+
+def _pixel_values(frame: pd.DataFrame, pixels: list[str]) -> np.ndarray:
+    """The pixel columns in grid order as float32; a pixel the frame lacks (a constant column
+    that the schema left out) is zero."""
+    present = [name for name in pixels if name in frame.columns]
+    if len(present) == len(pixels):
+        return frame[pixels].to_numpy(dtype=np.float32, na_value=np.nan)
+    values = np.zeros((len(frame), len(pixels)), dtype=np.float32)
+    positions = [i for i, name in enumerate(pixels) if name in frame.columns]
+    values[:, positions] = frame[present].to_numpy(dtype=np.float32, na_value=np.nan)
+    return values
 
 
 def _paths(X: Any, column: str) -> list[str]:
