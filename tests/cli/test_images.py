@@ -37,6 +37,9 @@ def test_a_folder_of_class_folders_trains_without_a_target(trained):
     files = {path.name for path in model.rglob("*") if path.is_file()}
     assert {"model.safetensors", "model.network.json"} <= files
     assert not {name for name in files if name.endswith((".pkl", ".pt", ".pth", ".joblib"))}
+    network = manifest["training"]["report"]["network"]
+    assert network["model"].startswith("cnn") and network["epochs"] and network["verdict"]
+    assert 'id="network"' in (model / "report.html").read_text("utf-8")
 
 
 def test_predict_answers_one_row_per_image_of_a_folder(trained, cli, tmp_path):

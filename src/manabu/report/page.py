@@ -1,5 +1,5 @@
-"""The training report: its sections (summary, data, models, the chosen model's errors, how it
-learns, text, notices) drawn from a training record alone, on the self-contained page of
+"""The training report: its sections (summary, data, models, the chosen model's errors, how its
+network trained, how it learns, text, notices) drawn from a training record alone, on the self-contained page of
 ``manabu.report.markup``: no network, both languages, printable.
 
 Every sentence comes from the catalogues (``[report]`` in ``en.toml`` and ``ja.toml``) and is
@@ -13,6 +13,7 @@ from typing import Any
 
 from manabu.report import charts
 from manabu.report.learning import learning_section
+from manabu.report.network import network_section
 from manabu.report.markup import both, explain, figure, message, number, page, panel, panels, section, table
 from manabu.report.text import text_section
 from manabu.training.timings import time_spent_parts
@@ -27,7 +28,7 @@ def render_report(record: dict[str, Any], lang: str) -> str:
     numbers it holds (``manabu.training.numbers``; none in a model saved before reports)."""
     report = record.get("report") or {}
     sections = [_summary(record), _data_section(report.get("profile")), _models_section(record),
-                _best_section(record, report.get("diagnostics")),
+                _best_section(record, report.get("diagnostics")), network_section(report.get("network")),
                 learning_section(report.get("learning"), report.get("shap"), measured="shap" in report),
                 text_section(report.get("text")), _notices_section(record)]
     return page(f"manabu — {record.get('config', {}).get('target', '')}", sections, lang)

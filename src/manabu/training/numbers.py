@@ -22,6 +22,7 @@ from manabu.ensemble.model import Ensemble
 from manabu.evaluate.explain import EXPLAIN_SECONDS, ensemble_contributions, model_contributions, ranked
 from manabu.evaluate.learning import column_importance, dependence, learning_curve, measuring_seconds
 from manabu.evaluate.metrics import signed
+from manabu.evaluate.networks import training_curves
 from manabu.evaluate.text import class_words
 from manabu.features.tokenize import tokenizer_of
 from manabu.models.entry import fit_with_threads
@@ -63,7 +64,8 @@ def report_numbers(frame: pd.DataFrame, best, problem: SearchProblem, config: Tr
             "shap": guarded(_shap, model, best, problem, _seconds(before_words, 1.0))
             if model is not None and learn else None,
             "drift_reference": guarded(_drift_reference, problem, oof, classes),
-            "text": guarded(_text, model, problem, oof, classes, deadline) if model is not None and learn else None}
+            "text": guarded(_text, model, problem, oof, classes, deadline) if model is not None and learn else None,
+            "network": guarded(training_curves, model, best.candidate.name) if model is not None else None}
 
 
 def _seconds(deadline: float | None, part: float) -> float | None:
