@@ -136,9 +136,10 @@ def _pixel_values(frame: pd.DataFrame, pixels: list[str]) -> np.ndarray:
     return values
 
 
-def _paths(X: Any, column: str) -> list[str]:
+def _paths(X: Any, column: str) -> list[str | bytes]:
+    """The images of the column: paths to files, or the bytes of an image sent to the server."""
     cells = X[column] if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=object)[:, 0]
-    return [str(cell) for cell in cells]
+    return [cell if isinstance(cell, bytes) else str(cell) for cell in cells]
 
 
 def _channels_and_side(paths: list[str], max_side: int) -> tuple[int, int]:
@@ -166,11 +167,18 @@ _cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
 _cached_bytes = 0
 
 
-def image_array(path: str, channels: int, side: int) -> np.ndarray:
-    """One image file as float32 (channels, side, side) in [0, 1], from the cache when the file
-    has not changed since it was decoded."""
+def image_array(path: str | bytes, channels: int, side: int) -> np.ndarray:
+    """One image file (or an uploaded image's bytes) as float32 (channels, side, side) in
+    [0, 1], from the cache when the file has not changed since it was decoded."""
     global _cached_bytes
-    stat = os.stat(path)
+    if isinstance(path, bytes):
+        from manabu.data.read.images import decode_image_bytes
+
+        return _as_array(decode_image_bytes(path, "uploaded image"), channels, side)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return _decode(path, channels, side)  # names the file that cannot be read, in one message
     key = (path, stat.st_mtime_ns, stat.st_size, channels, side)
     array = _cache.get(key)
     if array is not None:
@@ -185,11 +193,14 @@ def image_array(path: str, channels: int, side: int) -> np.ndarray:
 
 
 def _decode(path: str, channels: int, side: int) -> np.ndarray:
-    from PIL import Image
-
     from manabu.data.read.images import decode_image
 
-    image = decode_image(path)
+    return _as_array(decode_image(path), channels, side)
+
+
+def _as_array(image, channels: int, side: int) -> np.ndarray:
+    from PIL import Image
+
     if image.mode in SIXTEEN_BIT_MODES:  # 16-bit grey (microscopy, X-rays): scaled by its depth
         values = np.asarray(image.convert("F").resize((side, side), Image.BILINEAR), dtype=np.float32)
         scaled = values / (65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0)

@@ -47,12 +47,14 @@ def create_app(predictor: Predictor, settings: ServeSettings | None = None) -> F
     settings = settings or ServeSettings()
     rows = Rows(predictor.schema)
     app = FastAPI(title=f"manabu: {predictor.target}", version=__version__,
-                  description=_description(predictor))
+                  description=_description(predictor, rows))
     app.add_middleware(_Guard, token=settings.token, max_body_bytes=settings.max_body_bytes)
     metadata = _metadata(predictor, settings.model_info)
     predictions = _predictions(predictor)
     # the first answer builds and checks the compiled row path: done now, not in a client's request
-    predictions(rows.from_json({name: None for name in rows.names}))
+    # (an image model has none, and nothing to answer without an image)
+    if rows.image_column is None:
+        predictions(rows.from_json({name: None for name in rows.names}))
     log = RequestLog(settings.log_requests, settings.log_share) if settings.log_requests else None
 
     def answer(frame: pd.DataFrame) -> dict[str, Any]:
@@ -100,6 +102,11 @@ def create_app(predictor: Predictor, settings: ServeSettings | None = None) -> F
                 key = "serve.invalid_value" if first["row"] is None else "serve.invalid_records"
                 return _error(422, key, column=first["column"] or "-", problem=first["problem"], row=first["row"],
                               detail=found)
+        elif kind == "multipart/form-data" and rows.image_column is not None:
+            files, fields = await _upload(request, body)
+            if not files:
+                return _error(422, "serve.no_images")
+            frame = rows.from_upload(files, fields)
         else:
             return _error(415, "serve.media_type", kind=kind)
         if frame.empty:
@@ -144,6 +151,25 @@ async def _body(request: Request, limit: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def _upload(request: Request, body: bytes) -> tuple[list[bytes], dict[str, str]]:
+    """The files of a ``multipart/form-data`` body, in order, and its text fields."""
+    from starlette.datastructures import UploadFile
+    from starlette.formparsers import MultiPartParser
+
+    async def stream():
+        yield body
+        yield b""
+
+    form = await MultiPartParser(request.headers, stream()).parse()
+    files, fields = [], {}
+    for name, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            files.append(await value.read())
+        else:
+            fields[name] = value
+    return files, fields
 
 
 class _NotJSON(ValueError):
@@ -202,19 +228,27 @@ def _metadata(predictor: Predictor, model_info: dict[str, Any]) -> dict[str, Any
     })
 
 
-def _description(predictor: Predictor) -> str:
+def _description(predictor: Predictor, rows: Rows) -> str:
+    upload = (" An image is sent as base64 in JSON, or as files in a `multipart/form-data` upload "
+              "(one prediction per file).") if rows.image_column is not None else ""
     return (f"Predicts **{predictor.target}** ({predictor.task}) from the columns below. "
             "Send one record as a JSON object, several as a JSON array, or a CSV table with "
-            "`Content-Type: text/csv`. A missing value is `null`.")
+            f"`Content-Type: text/csv`. A missing value is `null`.{upload}")
 
 
 def _request_body(rows: Rows) -> dict[str, Any]:
-    """The request body in the OpenAPI document: the generated record, one or many, or CSV."""
+    """The request body in the OpenAPI document: the generated record, one or many, or CSV; for
+    an image model also an upload of image files."""
     record = {"$ref": "#/components/schemas/Record"}
-    return {"requestBody": {"required": True, "content": {
+    content = {
         "application/json": {"schema": {"anyOf": [record, {"type": "array", "items": record, "minItems": 1}]}},
         "text/csv": {"schema": {"type": "string", "description": "a header line with the column names, then rows"}},
-    }}}
+    }
+    if rows.image_column is not None:
+        content["multipart/form-data"] = {"schema": {"type": "object", "properties": {
+            rows.image_column: {"type": "array", "items": {"type": "string", "format": "binary"},
+                    "description": "image files (PNG, JPEG, BMP, TIFF...): one prediction each"}}}}
+    return {"requestBody": {"required": True, "content": content}}
 
 
 def _document_records(app: FastAPI, rows: Rows) -> None:

@@ -3,14 +3,17 @@ document (and /docs) shows the real columns, and a wrong or missing value is nam
 
 Every feature column is required, and ``null`` says that a value is missing (the model handles
 missing values as it did in training). Columns the model does not use are ignored, so a client
-may send whole rows, target and identifiers included.
+may send whole rows, target and identifiers included. An image column takes the image itself,
+as base64 in JSON, or as a file in a ``multipart/form-data`` upload (``from_upload``).
 """
 from __future__ import annotations
 
-from typing import Any
+import base64
+import binascii
+from typing import Annotated, Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, WithJsonSchema, create_model
 
 from manabu.data.schema import Column, ColumnType, Schema
 
@@ -23,7 +26,9 @@ _JSON_TYPES: dict[ColumnType, Any] = {
     ColumnType.HIGH_CARDINALITY: str | int | float | None,
     ColumnType.TEXT: str | None,
     ColumnType.DATETIME: str | None,
-    ColumnType.IMAGE: str | None,
+    ColumnType.IMAGE: Annotated[bytes | None, BeforeValidator(lambda value: image_bytes(value)),
+                                WithJsonSchema({"anyOf": [{"type": "string", "contentEncoding": "base64"},
+                                                          {"type": "null"}]})],
 }
 _DESCRIPTIONS = {
     ColumnType.NUMERIC: "a number",
@@ -32,9 +37,23 @@ _DESCRIPTIONS = {
     ColumnType.HIGH_CARDINALITY: "a category (one of many)",
     ColumnType.TEXT: "free text",
     ColumnType.DATETIME: "a date or time as text",
-    ColumnType.IMAGE: "the path of an image file that the server can read",
+    ColumnType.IMAGE: "an image file (PNG, JPEG, BMP, TIFF...) encoded as base64, or as a data: URL",
 }
 SHOWN_CATEGORIES = 20
+
+
+def image_bytes(value: Any) -> bytes | None:
+    """An image sent in JSON: base64 (a data: URL's prefix is dropped); a path on the server is
+    not read, since a client should not name the server's files."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("an image is sent as base64 text (or a data: URL)")
+    _, comma, data = value.partition(",") if value.startswith("data:") else ("", "", value)
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("not an image encoded as base64 (nor a data: URL)") from None
 
 
 def record_model(schema: Schema) -> type[BaseModel]:
@@ -50,6 +69,8 @@ class Rows:
 
     def __init__(self, schema: Schema) -> None:
         self.names = [column.name for column in schema.features]
+        # the column an uploaded image goes to (the first of the images; None: no images)
+        self.image_column = next((c.name for c in schema.features if c.type is ColumnType.IMAGE), None)
         self.model = record_model(schema)
         self._many = TypeAdapter(list[self.model])
 
@@ -57,6 +78,13 @@ class Rows:
         """``body`` is one record (an object) or a list of them; raises ``ValidationError``."""
         records = self._many.validate_python(body if isinstance(body, list) else [body])
         return pd.DataFrame([record.model_dump(by_alias=True) for record in records], columns=self.names)
+
+    def from_upload(self, files: list[bytes], fields: dict[str, str]) -> pd.DataFrame:
+        """A ``multipart/form-data`` upload: one row per uploaded image file, into the image
+        column; any other column from the text field of its name (the same for every row), else
+        missing."""
+        rows = [{name: fields.get(name) for name in self.names} | {self.image_column: data} for data in files]
+        return pd.DataFrame(rows, columns=self.names)
 
     def missing_columns(self, frame: pd.DataFrame) -> list[str]:
         return [name for name in self.names if name not in frame.columns]

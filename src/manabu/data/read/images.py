@@ -99,6 +99,23 @@ def decode_image(path: str | os.PathLike) -> Image.Image:
         raise image_error(file, exc) from None
 
 
+def decode_image_bytes(data: bytes, where: str) -> Image.Image:
+    """``decode_image`` for an image sent as bytes (an upload): ``where`` names it in the error."""
+    import io
+
+    from PIL import Image, ImageOps
+
+    if not data:
+        raise DataError("data.image_empty", path=where)
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            opened.load()
+            upright = ImageOps.exif_transpose(opened)
+            return upright if upright is not opened else opened.copy()
+    except Exception as exc:  # as in decode_image
+        raise image_error(Path(where), exc) from None
+
+
 def image_error(path: Path, exc: BaseException) -> DataError:
     """The ``DataError`` for a file Pillow could not read, by what went wrong."""
     cause, reason = _cause(exc)

@@ -78,6 +78,16 @@ def _as_text(s: pd.Series, col: Column) -> pd.Series:
     return pd.Series(canonical(s), index=s.index, dtype=object)
 
 
+def _image_cells(values: list[Any]) -> list[Any]:
+    """Image paths exactly as written (a file name is not normalised like text), the bytes of an
+    image sent to the server as they are, and NaN where missing."""
+    return [value if isinstance(value, bytes) else np.nan if _missing(value) else str(value) for value in values]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+
+
 def _as_datetime(s: pd.Series, col: Column) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return to_ns(s)
@@ -104,7 +114,7 @@ PREPARE = {
     ColumnType.DATETIME: _as_datetime,
     ColumnType.ID: _as_text,
     ColumnType.CONSTANT: _as_text,
-    ColumnType.IMAGE: _as_text,  # paths stay as written: text that is no number is left alone
+    ColumnType.IMAGE: lambda s, col: pd.Series(_image_cells(s.tolist()), index=s.index, dtype=object),
 }
 
 
@@ -230,7 +240,7 @@ _SMALL = {
     ColumnType.TEXT: _small_text,
     ColumnType.ID: _small_text,
     ColumnType.CONSTANT: _small_text,
-    ColumnType.IMAGE: _small_text,
+    ColumnType.IMAGE: lambda values, kind, col: _object_array(_image_cells(_cells(values))),
 }
 
 
