@@ -123,3 +123,15 @@ def test_a_digits_like_table_with_constant_corners_is_still_a_grid():
     assert np.allclose(arrays[:, 0, 3, 4], frame["pixel_3_4"])
     assert pixel_grid([f"px_{i}" for i in range(783)]) is None  # not a square
     assert pixel_grid(["a", "b"] * 40) is None
+
+
+def test_the_learning_rate_rises_then_falls_and_a_deadline_paces_it():
+    from manabu.deep.trainer import END_FACTOR, START_FACTOR, one_cycle
+
+    by_steps = one_cycle(100, time.monotonic(), None)
+    assert by_steps(0) == pytest.approx(START_FACTOR)
+    assert by_steps(20) == pytest.approx(1.0)
+    assert by_steps(60) < by_steps(40) < 1.0
+    assert by_steps(100) == pytest.approx(END_FACTOR)
+    started = time.monotonic() - 9.0  # 9 of 10 s gone: late in the cycle whatever the steps say
+    assert one_cycle(100, started, started + 10.0)(1) < 0.05

@@ -3,11 +3,10 @@ skipped with a notice, rather than pushing the machine into swap or the out-of-m
 and what one candidate freed handed back to the system before the next starts."""
 from __future__ import annotations
 
-import ctypes
-import functools
 
 import psutil
 
+from manabu.base.allocator import glibc, set_mmap_threshold
 from manabu.models.entry import ModelEntry, Params
 
 HEADROOM = 0.8  # leave a fifth of the free memory to the rest of the machine
@@ -45,17 +44,6 @@ def memory_problem(entry: ModelEntry, params: Params, data_bytes: int, rows: int
     return None
 
 
-@functools.cache
-def _glibc(name: str):
-    """glibc's function ``name`` from the symbols already loaded in the process, or None
-    elsewhere (macOS, Windows, musl)."""
-    try:
-        return getattr(ctypes.CDLL(None), name)
-    except (OSError, TypeError, AttributeError):
-        return None
-
-
-M_MMAP_THRESHOLD = -3           # glibc's mallopt parameter
 LARGE_BLOCK_BYTES = 256 * 1024  # blocks this large or larger get pages of their own
 
 
@@ -65,9 +53,7 @@ def return_large_blocks() -> None:
     past that, the node arrays of a forest (which grow by doubling, in worker threads) came from
     the threads' own heaps, and stayed there after the forest was gone. Applies to the whole
     process from the call on; elsewhere than glibc nothing is done."""
-    mallopt = _glibc("mallopt")
-    if mallopt is not None:
-        mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK_BYTES)
+    set_mmap_threshold(LARGE_BLOCK_BYTES)
 
 
 def release_free_memory() -> None:
@@ -78,6 +64,6 @@ def release_free_memory() -> None:
     the process's start; 115 MB with this trim, 63 MB with ``return_large_blocks`` as well. A
     fit with the fixed threshold took as long as without (LightGBM, XGBoost, CatBoost, random
     forest, logistic regression on adult)."""
-    trim = _glibc("malloc_trim")
+    trim = glibc("malloc_trim")
     if trim is not None:
         trim(0)
