@@ -42,13 +42,17 @@ def test_a_folder_of_class_folders_trains_without_a_target(trained):
     assert 'id="network"' in (model / "report.html").read_text("utf-8")
 
 
-def test_predict_answers_one_row_per_image_of_a_folder(trained, cli, tmp_path):
+def test_predict_answers_one_row_per_image_of_a_folder_a_piece_at_a_time(trained, cli, tmp_path, monkeypatch):
+    from manabu.data.read import chunks
+
+    monkeypatch.setattr(chunks, "IMAGE_CHUNK_ROWS", 7)  # a folder of any size: images decoded 7 at a time
     photos, model, _ = trained
+    assert [len(piece) for piece in chunks.read_chunks(photos)] == [7] * 8 + [4]
     out = tmp_path / "predictions.csv"
     result = cli("predict", model, photos, "-o", out)
     assert result.exit_code == 0, result.output
     answers = pd.read_csv(out)
-    assert len(answers) == 60
+    assert len(answers) == 60 and list(answers["image"]) == sorted(answers["image"], key=lambda p: (p.split("/")[-2], p))
     assert {"image", "label_predicted", "proba_bar", "proba_cross", "proba_square"} <= set(answers.columns)
     assert (answers["label_predicted"] == answers["label"]).mean() > 0.5  # better than chance (1/3)
 

@@ -59,7 +59,7 @@ def all_image_names(values: Iterable[Any]) -> bool:
     return seen
 
 
-def _image_positions(frame: pd.DataFrame) -> list[int]:
+def image_positions(frame: pd.DataFrame) -> list[int]:
     """Where the text columns whose present values all name image files are (by position:
     the names are not checked for duplicates yet)."""
     found = []
@@ -274,7 +274,7 @@ def resolve_image_paths(frame: pd.DataFrame, base: Path, where: str) -> pd.DataF
     folder), so that no later step needs to know where the table was; a listed file that does
     not exist is refused here, with the column and the first few paths named."""
     folder = os.path.abspath(base)
-    for i in _image_positions(frame):
+    for i in image_positions(frame):
         s = frame.iloc[:, i]
         absolute = {v: os.path.normpath(os.path.join(folder, os.path.expanduser(os.fspath(v))))
                     for v in s.dropna().unique()}
