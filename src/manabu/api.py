@@ -16,7 +16,7 @@ from pathlib import Path
 from time import monotonic  # fit() has an argument named time
 from typing import TYPE_CHECKING, Any
 
-from manabu.training.config import DEFAULT_TIME_LIMIT, TrainConfig
+from manabu.training.config import DEFAULT_TIME_LIMIT, TrainConfig, with_target
 from manabu.base.errors import ArtifactError, ConfigError
 
 # The training machinery (the search, the zoo: scikit-learn, LightGBM, ...) is imported when a
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from manabu.training.predictor import Predictor
 
 
-def fit(data, target: str, *, time_limit: float = DEFAULT_TIME_LIMIT, metric: str | None = None,
+def fit(data, target: str | None = None, *, time_limit: float = DEFAULT_TIME_LIMIT, metric: str | None = None,
         task: str | None = None, models: list[str] | None = None, validation: str | None = None,
         group: str | None = None, time: str | None = None, seed: int = 0,
         max_trials: int | None = None, preset: str = "balanced", search: str = "bayes",
@@ -35,6 +35,8 @@ def fit(data, target: str, *, time_limit: float = DEFAULT_TIME_LIMIT, metric: st
         report: bool = True, track: str | bool | None = None, table: str | None = None, query: str | None = None,
         checkpoint: str | Path | None = None, resume: bool = False, verbose: bool = True) -> Predictor:
     """Train the best model found within ``time_limit`` seconds and return its Predictor.
+    ``target`` is the column to predict (for a folder of images, one sub-folder per class, its
+    default is the sub-folders' names, "label").
 
     ``data`` is a path (CSV, TSV, Parquet, Excel, JSON lines), a pandas or polars DataFrame, or a
     database URL with ``table`` or ``query``.
@@ -116,6 +118,7 @@ class TrainRun:
         self.tracking = track
         self.lang = lang
         self.frame = read(data, table=table, query=query) if isinstance(data, (str, Path)) else data
+        self.config = config = with_target(config, self.frame)
         if self.output.exists() and not self.overwrite:
             raise ArtifactError("artifact.exists", path=str(self.output))
         from manabu.search.checkpoint import Checkpoint, checkpoint_folder  # after the data's errors

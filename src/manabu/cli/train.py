@@ -57,24 +57,15 @@ def train(
     lang: Lang = None, debug: Debug = False,
 ) -> None:
     """Train models on DATA to predict --target; print the leaderboard and save the best model."""
-    arguments = {**locals(), "models": split(models), "target": target or _folder_target(data)}
+    arguments = {**locals(), "models": split(models)}
 
     def run():
         from manabu.api import config_of
-        if arguments["target"] is None:
-            raise ConfigError("cli.target_needed")
         config = config_of(arguments)
         if resume and output is None:
             raise ConfigError("cli.resume_needs_output")
         train_and_show(data, config, output, overwrite, table=table, query=query, resume=resume, track=track)
     command(run)(lang=lang, debug=debug)
-
-
-def _folder_target(data: str) -> str | None:
-    """A folder of images is labelled by its sub-folders: their names are the target, "label"."""
-    from manabu.data.read.images import LABEL_COLUMN
-
-    return LABEL_COLUMN if Path(data).is_dir() else None
 
 
 def train_and_show(data, config: TrainConfig, output: Path | None, overwrite: bool, *,
@@ -89,7 +80,7 @@ def train_and_show(data, config: TrainConfig, output: Path | None, overwrite: bo
     tracking = None if track is None else True if track == LOCAL_TRACKING else track
     run = TrainRun(data, config, destination, overwrite=overwrite, resume=resume, table=table, query=query,
                    track=tracking, started=command_started())
-    frame = run.frame
+    frame, config = run.frame, run.config  # the target named, or a folder of images' own
     say(t("cli.training", rows=len(frame), columns=frame.shape[1], target=config.target,
           seconds=f"{config.time_limit:g}"))
     listener = RichListener(err)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+import os
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ STRATEGIES = ("bayes", "random", "grid")  # how the search picks candidates afte
 
 @dataclass(frozen=True)
 class TrainConfig:
-    target: str
+    target: str | None = None               # None: a folder of images' sub-folder names ("label")
     time_limit: float = DEFAULT_TIME_LIMIT  # seconds for the whole fit, refit included
     metric: str | None = None               # None: the default of the task
     task: str | None = None                 # None: detected from the target
@@ -86,3 +87,23 @@ def memory_bytes(size: int | float | str) -> int:
     if not math.isfinite(value) or value < 2**20:
         raise ConfigError("search.bad_memory_limit", value=size)
     return int(value)
+
+
+def with_target(config: TrainConfig, data) -> TrainConfig:
+    """The config with its target: the one given, or, for a folder of images (a path, or the
+    frame ``read`` made of one), its sub-folders' names ("label"); otherwise one message saying
+    to name it."""
+    if config.target is not None:
+        return config
+    from manabu.data.read.images import LABEL_COLUMN
+
+    if _image_folder(data):
+        return replace(config, target=LABEL_COLUMN)
+    raise ConfigError("task.target_needed")
+
+
+def _image_folder(data) -> bool:
+    if isinstance(data, (str, os.PathLike)):
+        return Path(data).expanduser().is_dir()
+    attrs = getattr(data, "attrs", None) or {}
+    return (attrs.get("manabu_source") or {}).get("format") == "image_folder"

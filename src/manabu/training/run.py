@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from manabu.artifact import data_fingerprint
-from manabu.training.config import TrainConfig
+from manabu.training.config import TrainConfig, with_target
 from manabu.data.read import read
 from manabu.data.schema import ColumnType, Schema, infer_schema
 from manabu.data.splits import ValidationPlan, choose_validation, make_folds
@@ -59,6 +59,7 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
     and saving the folder where the caller does (``report``: ``manabu train``, ``fit(output=...)``).
     """
     listener = listener or SilentListener()
+    config = with_target(config, data)
     budget = Budget(config.time_limit) if started is None else Budget(config.time_limit, started)
     stopwatch = Stopwatch(budget.started)
     prepared = _prepare(data, config)
