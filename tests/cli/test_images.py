@@ -23,7 +23,7 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("images")
     photos = image_folder(root / "photos", n=60, side=16)
     (photos / "bar" / "broken.png").write_bytes(b"")  # skipped, with a notice
-    result = Cli()("train", photos, "-o", root / "model", "--time-limit", "25")
+    result = Cli()("train", photos, "-o", root / "model", "--time-limit", "15")
     return photos, root / "model", result
 
 
@@ -60,7 +60,7 @@ def test_predict_answers_one_row_per_image_of_a_folder_a_piece_at_a_time(trained
 def test_a_table_of_pixels_lets_the_network_compete_with_the_tabular_families(cli, tmp_path):
     data = tmp_path / "pixels.csv"
     pixel_frame(150, side=8).to_csv(data, index=False)
-    result = cli("train", data, "--target", "y", "-o", tmp_path / "model", "--time-limit", "20",
+    result = cli("train", data, "--target", "y", "-o", tmp_path / "model", "--time-limit", "12",
                  "--models", "cnn,linear")
     assert result.exit_code == 0, result.output
     board = json.loads((tmp_path / "model" / "manifest.json").read_text("utf-8"))["training"]["leaderboard"]

@@ -18,7 +18,7 @@ pytest.importorskip("kornia")
 def served(tmp_path_factory):
     root = tmp_path_factory.mktemp("serve_images")
     photos = image_folder(root / "photos", n=45, side=12)
-    manabu.fit(photos, time_limit=15, models=["cnn"], output=root / "model", verbose=False)  # target: "label"
+    manabu.fit(photos, time_limit=10, models=["cnn"], output=root / "model", verbose=False)  # target: "label"
     files = sorted(photos.rglob("*.png"))[:3]
     return client(root / "model"), manabu.load(root / "model"), files
 
