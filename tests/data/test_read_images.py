@@ -3,7 +3,6 @@ the IMAGE column type and the image facts of the profile; every bad file named i
 from __future__ import annotations
 
 import json
-import re
 import struct
 import time
 import zlib
@@ -14,16 +13,15 @@ import pandas as pd
 import pytest
 from PIL import Image, ImageFile
 
-from manabu.base.errors import DataError
 from manabu.data.image_facts import image_facts
 from manabu.data.profile import profile_data
 from manabu.data.read import read, read_chunks
 from manabu.data.read.images import IMAGE_EXTENSIONS, check_image, decode_image, is_image_name, read_image_folder
 from manabu.data.schema import ColumnType, Role, Schema, infer_schema
+from tests.data.test_read import JAPANESE, data_error
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 HYMENOPTERA = SHARED / "images" / "hymenoptera" / "train"
-JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 RNG = np.random.default_rng(0)
 
 
@@ -95,16 +93,6 @@ def classes(root: Path) -> Path:
     (root / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
     (root / "cats" / ".hidden.png").write_bytes(b"")
     return root
-
-
-def data_error(key: str, call, *args, **kwargs) -> DataError:
-    """Run ``call``, expect a DataError with ``key`` that reads in both languages."""
-    with pytest.raises(DataError) as info:
-        call(*args, **kwargs)
-    error = info.value
-    assert error.key == key, str(error)
-    assert "{" not in error.render("en") and JAPANESE.search(error.render("ja"))
-    return error
 
 
 def notices(frame: pd.DataFrame) -> dict[str, dict]:

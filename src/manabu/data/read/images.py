@@ -83,35 +83,36 @@ def decode_image(path: str | os.PathLike) -> Image.Image:
     A missing, empty, truncated or damaged file, or one that is not an image, raises one
     ``DataError`` that names the file and says what to do.
     """
-    from PIL import Image, ImageOps
-
     file = Path(path)
     if not file.is_file():
         raise DataError("data.image_not_found", path=str(file))
     if file.stat().st_size == 0:
         raise DataError("data.image_empty", path=str(file))
     try:
-        with Image.open(file) as opened:
-            opened.load()
-            upright = ImageOps.exif_transpose(opened)
-            return upright if upright is not opened else opened.copy()
+        return _upright(file)
     except Exception as exc:  # Pillow's decoders raise many kinds on damaged files; the cause is kept
         raise image_error(file, exc) from None
+
+
+def _upright(source) -> Image.Image:
+    """The image in ``source`` (a path or a file object), loaded whole and turned by its EXIF
+    orientation."""
+    from PIL import Image, ImageOps
+
+    with Image.open(source) as opened:
+        opened.load()
+        upright = ImageOps.exif_transpose(opened)
+        return upright if upright is not opened else opened.copy()
 
 
 def decode_image_bytes(data: bytes, where: str) -> Image.Image:
     """``decode_image`` for an image sent as bytes (an upload): ``where`` names it in the error."""
     import io
 
-    from PIL import Image, ImageOps
-
     if not data:
         raise DataError("data.image_empty", path=where)
     try:
-        with Image.open(io.BytesIO(data)) as opened:
-            opened.load()
-            upright = ImageOps.exif_transpose(opened)
-            return upright if upright is not opened else opened.copy()
+        return _upright(io.BytesIO(data))
     except Exception as exc:  # as in decode_image
         raise image_error(Path(where), exc) from None
 

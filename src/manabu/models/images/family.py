@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 
-from manabu.base.allocator import blocks_kept_for_reuse
 from manabu.models.images.augmentation import augmenter
 from manabu.models.text_torch import encode_classes, holdout, numpy_weights, softmax, standardise, torch_settings, torch_weights
 
@@ -116,7 +115,7 @@ class ImageNetwork(BaseEstimator):
             raise ValueError(f"images of shape {list(images.shape[1:])}; the model was fitted on {self.image_shape_}")
         mean, std = torch.tensor(self.mean_).view(1, -1, 1, 1), torch.tensor(self.std_).view(1, -1, 1, 1)
         network, results = self.network(), []
-        with torch.inference_mode(), blocks_kept_for_reuse():
+        with torch.inference_mode():
             for start in range(0, len(images), PREDICT_BATCH):
                 batch = (torch.from_numpy(images[start:start + PREDICT_BATCH]) - mean) / std
                 results.append(network(batch).double().numpy())
