@@ -31,6 +31,7 @@ def fit(data, target: str | None = None, *, time_limit: float = DEFAULT_TIME_LIM
         group: str | None = None, time: str | None = None, seed: int = 0,
         max_trials: int | None = None, preset: str = "balanced", search: str = "bayes",
         max_latency_ms: float | None = None, tokenizer: str = "auto", text_model: str | Path | None = None,
+        image_model: str | Path | None = None, device: str = "auto",
         memory_limit: int | str | None = None, output: str | Path | None = None, overwrite: bool = False,
         report: bool = True, track: str | bool | None = None, table: str | None = None, query: str | None = None,
         checkpoint: str | Path | None = None, resume: bool = False, verbose: bool = True) -> Predictor:
@@ -43,6 +44,9 @@ def fit(data, target: str | None = None, *, time_limit: float = DEFAULT_TIME_LIM
     ``tokenizer`` reads the words of Japanese text ("sudachi", "fugashi", "janome"; "auto" takes
     the first installed), and ``text_model`` is a local Transformer checkpoint to fine-tune on
     the text beside the other families.
+    ``image_model`` is a pretrained ResNet on disk (a torchvision or timm state dict, a Hugging
+    Face folder, or a manabu image model) that the "transfer" family fine-tunes on the images, and
+    ``device`` where image networks train ("auto": the GPU when there is one, "cpu", "cuda").
     ``memory_limit`` is the memory the training may reach, in bytes or as "4G" or "512M" (by
     default what the process holds at the start and 80% of the memory free then): a model whose fit
     would pass it is skipped, with a notice.

@@ -46,6 +46,8 @@ def train(
     max_latency_ms: Annotated[float | None, typer.Option(help="Keep only models that predict one row within this many milliseconds.")] = None,
     tokenizer: Annotated[str, typer.Option(help="Japanese analyser of text columns: sudachi, fugashi or janome (auto: the first installed).")] = "auto",
     text_model: Annotated[Path | None, typer.Option(help="Folder of a local Transformer checkpoint (save_pretrained) to fine-tune on the text columns.")] = None,
+    image_model: Annotated[Path | None, typer.Option(help="A pretrained ResNet to transfer to the images: a torchvision/timm state dict (.safetensors, .pth), a Hugging Face folder, or a manabu image model.")] = None,
+    device: Annotated[str, typer.Option(help="Where image networks train: auto (the GPU when there is one), cpu or cuda.")] = "auto",
     memory_limit: Annotated[str | None, typer.Option(metavar="SIZE", help="Memory the training may use, e.g. 4G or 512M (default: what it holds at the start and 80% of the memory free then); a model that would pass it is skipped.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the stopped search of the model folder given with --output.")] = False,
     table: Annotated[str | None, typer.Option(help="SQL table to read (with a database URL).")] = None,

@@ -44,8 +44,11 @@ def build_network(config: dict[str, Any]) -> nn.Module:
     """The network a config describes (``resnet_config``, or one read from a sidecar)."""
     if config.get("architecture") != "resnet":
         raise ValueError(f"unknown architecture {config.get('architecture')!r}")
+    if config.get("block", "basic") not in BLOCKS:
+        raise ValueError(f"unknown residual block {config.get('block')!r}")
     return ResNet(config["in_channels"], config["n_outputs"], config["widths"], config["blocks"],
-                  config["stem"], config.get("dropout", 0.0), config.get("strides"))
+                  config["stem"], config.get("dropout", 0.0), config.get("strides"), config.get("block", "basic"),
+                  config.get("stem_width"))
 
 
 class BasicBlock(nn.Module):
@@ -68,24 +71,60 @@ class BasicBlock(nn.Module):
         return self.relu(self.bn2(self.conv2(out)) + shortcut)
 
 
+class Bottleneck(nn.Module):
+    """A 1x1 convolution narrowing to ``width``, a 3x3 one (with the stride), a 1x1 one widening
+    to ``EXPANSION`` times ``width``, and the shortcut (torchvision's ``Bottleneck``: ResNet-50,
+    101 and 152, the guide's transfer-learning base)."""
+
+    EXPANSION = 4
+
+    def __init__(self, in_width: int, width: int, stride: int) -> None:
+        super().__init__()
+        out_width = width * self.EXPANSION
+        self.conv1 = nn.Conv2d(in_width, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = nn.Conv2d(width, width, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = nn.Conv2d(width, out_width, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(out_width)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = None
+        if stride != 1 or in_width != out_width:
+            self.downsample = nn.Sequential(nn.Conv2d(in_width, out_width, 1, stride, bias=False),
+                                            nn.BatchNorm2d(out_width))
+
+    def forward(self, x):
+        shortcut = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        return self.relu(self.bn3(self.conv3(out)) + shortcut)
+
+
+BLOCKS = {"basic": (BasicBlock, 1), "bottleneck": (Bottleneck, Bottleneck.EXPANSION)}
+
+
 class ResNet(nn.Module):
     def __init__(self, in_channels: int, n_outputs: int, widths: list[int], blocks: list[int],
-                 stem: str = "small", dropout: float = 0.0, strides: list[int] | None = None) -> None:
+                 stem: str = "small", dropout: float = 0.0, strides: list[int] | None = None,
+                 block: str = "basic", stem_width: int | None = None) -> None:
         super().__init__()
+        block_class, expansion = BLOCKS[block]
+        stem_width = stem_width or widths[0]
         if stem == "small":
-            self.conv1 = nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False)
+            self.conv1 = nn.Conv2d(in_channels, stem_width, 3, 1, 1, bias=False)
             self.maxpool = nn.Identity()
         else:
-            self.conv1 = nn.Conv2d(in_channels, widths[0], 7, 2, 3, bias=False)
+            self.conv1 = nn.Conv2d(in_channels, stem_width, 7, 2, 3, bias=False)
             self.maxpool = nn.MaxPool2d(3, 2, 1)
-        self.bn1 = nn.BatchNorm2d(widths[0])
+        self.bn1 = nn.BatchNorm2d(stem_width)
         self.relu = nn.ReLU(inplace=True)
-        in_width = widths[0]
+        in_width = stem_width
         strides = strides or [1] + [2] * (len(widths) - 1)  # torchvision's
         for index, (width, n_blocks, stride) in enumerate(zip(widths, blocks, strides), start=1):
-            layer = [BasicBlock(in_width if i == 0 else width, width, stride if i == 0 else 1) for i in range(n_blocks)]
+            layer = [block_class(in_width if i == 0 else width * expansion, width, stride if i == 0 else 1)
+                     for i in range(n_blocks)]
             setattr(self, f"layer{index}", nn.Sequential(*layer))
-            in_width = width
+            in_width = width * expansion
         self.n_stages = len(widths)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.dropout = nn.Dropout(dropout)

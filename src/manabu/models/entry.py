@@ -37,6 +37,7 @@ class ModelEntry:
     max_rows: int | None = None   # skipped above this many rows (kernel SVM, say)
     cost: float = 1.0             # rough relative cost, to order the first tries cheap-first
     threads_param: str | None = None  # the estimator parameter for its threads ("n_jobs"), set by threads_for
+    device_param: str | None = None   # the estimator parameter for its torch device (--device), where it has one
     cost_exponent: float = 1.0    # a fold's time grows as rows ** cost_exponent
     # its first default is often the best single model of a search (gradient boosting): the
     # search lets that one run take a larger share of the budget than any other candidate

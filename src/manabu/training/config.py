@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from manabu.base.errors import ConfigError
+from manabu.deep.device import DEVICES
 from manabu.training.presets import get_preset
 
 DEFAULT_TIME_LIMIT = 60.0
@@ -31,6 +32,8 @@ class TrainConfig:
     max_latency_ms: float | None = None     # keep only models that predict one row this fast
     tokenizer: str = "auto"                 # the word analyser of Japanese text (features.tokenize)
     text_model: str | Path | None = None    # a local Transformer checkpoint to fine-tune on the text
+    image_model: str | Path | None = None   # a pretrained ResNet on disk to transfer to the images
+    device: str = "auto"                    # where image networks train: auto, cpu or cuda
     # bytes the training process may reach ("4G", "500MB" are read too); None: what it holds at the
     # start and 80% of the memory free then
     memory_limit: int | str | None = None
@@ -52,8 +55,11 @@ class TrainConfig:
             object.__setattr__(self, "models", tuple(self.models))
         if self.memory_limit is not None:
             object.__setattr__(self, "memory_limit", memory_bytes(self.memory_limit))
-        if self.text_model is not None:  # a Path from the CLI or a notebook: kept as text in the manifest
-            object.__setattr__(self, "text_model", str(self.text_model))
+        for name in ("text_model", "image_model"):  # a Path from the CLI or a notebook: text in the manifest
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, str(getattr(self, name)))
+        if self.device not in DEVICES:
+            raise ConfigError("deep.unknown_device", device=self.device, choices=", ".join(DEVICES))
         # imported here: any module of manabu.data loads pandas (manabu.data reads tables), and the
         # command line imports this module to build ``manabu --help``
         from manabu.data.language import TOKENIZER_CHOICES as TOKENIZERS

@@ -114,7 +114,8 @@ def _prepare(data, config: TrainConfig) -> _Prepared:
     images = has_images(schema)
     entries = get_entries(list(config.models) if config.models else None, task, languages=languages,
                           text_model=config.text_model, images=images,
-                          only_images=images and not schema.of_type(*TABULAR_TYPES))
+                          only_images=images and not schema.of_type(*TABULAR_TYPES),
+                          image_model=config.image_model, device=config.device)
     plan, folds = _validation(config, task, y, frame, images)
     notices += list(plan.notes)
     problem = SearchProblem(X, y, schema, str(task), metric, folds, len(classes or []), config.seed,

@@ -83,4 +83,6 @@ def _check_weights(estimator: Any, folder: str, file: str) -> None:
 CODEC = ModelCodec("image_network", MODEL_FILE, SIDECAR_FILE, "torch", is_image_network, dump_network,
                    load_network, distributions=("torch",))
 
-register_trusted(f"{FAMILY_MODULE}.ImageCNNClassifier", f"{FAMILY_MODULE}.ImageCNNRegressor", native=True)
+TRANSFER_MODULE = "manabu.models.images.transfer"
+register_trusted(f"{FAMILY_MODULE}.ImageCNNClassifier", f"{FAMILY_MODULE}.ImageCNNRegressor",
+                 f"{TRANSFER_MODULE}.ImageTransferClassifier", f"{TRANSFER_MODULE}.ImageTransferRegressor", native=True)

@@ -47,12 +47,12 @@ class ImageNetwork(BaseEstimator):
     def fit(self, X, y, deadline: float | None = None):
         from manabu.deep.networks import build_network, resnet_config
 
-        images = _images(X)
+        images = as_images(X)
         targets, n_outputs = self._targets(np.asarray(y))
         seed = 0 if self.random_state is None else int(self.random_state)
         train, valid = holdout(targets if is_classifier(self) else np.zeros(len(targets), dtype=np.int64),
                                is_classifier(self), seed, MIN_HOLDOUT_ROWS)
-        self.mean_, self.std_ = _channel_statistics(images[train], seed)
+        self.mean_, self.std_ = channel_statistics(images[train], seed)
         self.config_ = resnet_config(images.shape[1], n_outputs, max(images.shape[2:]), self.width, self.depth,
                                      self.dropout)
         with torch_settings(self.n_threads, seed):
@@ -110,7 +110,7 @@ class ImageNetwork(BaseEstimator):
         """The network's raw outputs (logits, or the standardised value) as float64."""
         import torch
 
-        images = _images(X)
+        images = as_images(X)
         if list(images.shape[1:]) != list(self.image_shape_):
             raise ValueError(f"images of shape {list(images.shape[1:])}; the model was fitted on {self.image_shape_}")
         mean, std = torch.tensor(self.mean_).view(1, -1, 1, 1), torch.tensor(self.std_).view(1, -1, 1, 1)
@@ -164,14 +164,14 @@ class ImageCNNRegressor(RegressorMixin, ImageNetwork):
         return self.outputs(X)[:, 0] * self.target_std_ + self.target_mean_
 
 
-def _images(X) -> np.ndarray:
+def as_images(X) -> np.ndarray:
     images = np.asarray(X, dtype=np.float32)
     if images.ndim != 4:
         raise ValueError(f"images must be an array (rows, channels, height, width), not of shape {images.shape}")
     return images
 
 
-def _channel_statistics(images: np.ndarray, seed: int) -> tuple[list[float], list[float]]:
+def channel_statistics(images: np.ndarray, seed: int) -> tuple[list[float], list[float]]:
     """Each channel's mean and standard deviation (1 where constant) on a sample of the images."""
     if len(images) > NORMALISING_SAMPLE:
         images = images[np.random.default_rng(seed).choice(len(images), NORMALISING_SAMPLE, replace=False)]
