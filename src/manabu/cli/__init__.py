@@ -2,8 +2,8 @@
 
 ``common`` holds the Typer app and what every command shares; the command modules register their
 commands on it when imported here: ``train`` (train, predict, report, export-code, info,
-quickstart), ``ship`` (serve, registry, monitor, retrain, package), ``text`` (tokenize, explain)
-and ``unsupervised`` (cluster, anomalies, reduce).
+quickstart), ``ship`` (serve, registry, monitor, retrain, package, export-onnx), ``text``
+(tokenize, explain) and ``unsupervised`` (cluster, anomalies, reduce).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The commands that ship a model: serve, registry, monitor, retrain and package.
+"""The commands that ship a model: serve, registry, monitor, retrain, package and export-onnx.
 
 ``manabu.cli`` imports this module to register them; they use the shared pieces of
 ``manabu.cli.common``: the app, the error handling of ``command``, the consoles and the atomic writer.
@@ -275,4 +275,26 @@ def package_command(
         from manabu.serve.package import package
         written = package(model_dir, output, overwrite=overwrite)
         say(t("serve.packaged", path=str(written)), console=out)
+    command(run)(lang=lang, debug=debug)
+
+
+@app.command("export-onnx")
+def export_onnx(
+    model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder of an image network written by `manabu train`.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="ONNX file to write.")] = Path("model.onnx"),
+    lang: Lang = None, debug: Debug = False,
+) -> None:
+    """Write an image network as one ONNX file: normalisation, network, softmax (or the value).
+
+    Its input: float32 images (batch, channels, height, width), as manabu prepares them.
+    It is written only once ONNX Runtime answers as PyTorch does (within 1e-4)."""
+    def run() -> None:
+        from manabu.models.images.onnx import onnx_for_folder
+        exported = onnx_for_folder(model_dir)
+        written = write_atomically(output, lambda partial: partial.write_bytes(exported.data))
+        say(t("onnx.written", path=str(written), shape=", ".join(map(str, exported.input_shape)),
+              output=exported.output, images=exported.checked_images, difference=f"{exported.difference:.1g}"),
+            console=out)
+        if exported.classes is not None:
+            say(t("onnx.classes", classes=", ".join(map(str, exported.classes))), console=out)
     command(run)(lang=lang, debug=debug)

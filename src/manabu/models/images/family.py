@@ -21,6 +21,9 @@ from manabu.models.text_torch import encode_classes, holdout, numpy_weights, sof
 
 MIN_HOLDOUT_ROWS = 20   # below this, no images are held out and the last epoch is kept
 PREDICT_BATCH = 256
+# a few images are predicted on one thread: a served image took 23 ms on one thread and 110 ms
+# on torch's default two while the other core was busy (bench/images.py --speed)
+ONE_THREAD_UP_TO = 16
 NORMALISING_SAMPLE = 2_000  # images that set the channels' mean and spread
 
 
@@ -115,7 +118,8 @@ class ImageNetwork(BaseEstimator):
             raise ValueError(f"images of shape {list(images.shape[1:])}; the model was fitted on {self.image_shape_}")
         mean, std = torch.tensor(self.mean_).view(1, -1, 1, 1), torch.tensor(self.std_).view(1, -1, 1, 1)
         network, results = self.network(), []
-        with torch.inference_mode():
+        threads = 1 if len(images) <= ONE_THREAD_UP_TO else torch.get_num_threads()
+        with torch.inference_mode(), torch_settings(threads):
             for start in range(0, len(images), PREDICT_BATCH):
                 batch = (torch.from_numpy(images[start:start + PREDICT_BATCH]) - mean) / std
                 results.append(network(batch).double().numpy())
