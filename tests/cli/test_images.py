@@ -60,7 +60,7 @@ def test_predict_answers_one_row_per_image_of_a_folder_a_piece_at_a_time(trained
 def test_a_table_of_pixels_lets_the_network_compete_with_the_tabular_families(cli, tmp_path):
     data = tmp_path / "pixels.csv"
     pixel_frame(150, side=8).to_csv(data, index=False)
-    result = cli("train", data, "--target", "y", "-o", tmp_path / "model", "--time-limit", "12",
+    result = cli("train", data, "--target", "y", "-o", tmp_path / "model", "--time-limit", "20",
                  "--models", "cnn,linear")
     assert result.exit_code == 0, result.output
     board = json.loads((tmp_path / "model" / "manifest.json").read_text("utf-8"))["training"]["leaderboard"]
@@ -90,3 +90,12 @@ def test_a_folder_of_one_class_is_refused(cli, tmp_path):
     result = cli("train", photos, "-o", tmp_path / "model", "--time-limit", "10")
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "class" in result.output.lower()
+
+
+def test_a_class_of_one_image_trains_with_a_notice_rather_than_failing(cli, tmp_path):
+    photos = image_folder(tmp_path / "photos", n=30, side=8)
+    for file in sorted((photos / "cross").iterdir())[1:]:
+        file.unlink()
+    result = cli("train", photos, "-o", tmp_path / "model", "--time-limit", "10")
+    assert result.exit_code == 0, result.output
+    assert "split at random" in result.output and (tmp_path / "model" / "manifest.json").is_file()

@@ -240,7 +240,7 @@ def _plain_plan(
     k = k if mode == KFOLD else (None if mode == HOLDOUT else _auto_folds(n_rows))
     if k is None:
         n_valid = math.ceil(HOLDOUT_SIZE * n_rows)
-        can = counts is not None and counts.min() >= 2 and min(n_valid, n_rows - n_valid) >= len(counts)
+        can = bool(counts is not None and counts.min() >= 2 and min(n_valid, n_rows - n_valid) >= len(counts))
         notes = (_unstratified(counts),) if counts is not None and not can else ()
         return ValidationPlan(HOLDOUT, 1, HOLDOUT_SIZE, n_rows, can, seed=seed, notes=notes)
     if counts is None:
