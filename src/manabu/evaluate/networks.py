@@ -42,14 +42,17 @@ def verdict(log: dict[str, Any]) -> str:
     return "converged"
 
 
-def _final_estimators(model: Any, name: str):
+def pipelines(model: Any, name: str) -> list[tuple[str, Any]]:
+    """(name, pipeline) of each model within ``model``: an ensemble's members in its order, or
+    the model itself (the saliency maps look for their network here too)."""
     members = getattr(model, "members", None)
-    if members is not None:  # an ensemble: (name, pipeline) pairs
-        for member_name, pipeline in members:
-            yield member_name, _last_step(pipeline)
-    else:
-        yield name, _last_step(model)
+    return list(members) if members is not None else [(name, model)]
 
 
-def _last_step(model: Any) -> Any:
+def _final_estimators(model: Any, name: str):
+    for member_name, pipeline in pipelines(model, name):
+        yield member_name, last_step(pipeline)
+
+
+def last_step(model: Any) -> Any:
     return model.steps[-1][1] if hasattr(model, "steps") else model

@@ -62,6 +62,8 @@ def _learning_panels(learning: dict[str, Any]) -> list[str]:
 def _shap_panel(shap: dict[str, Any]) -> str:
     """SHAP values of the model kept: TreeSHAP, KernelSHAP on a sample, or an ensemble's
     members weighted as it weighs them; how they were measured is said with them."""
+    if shap.get("skipped_images"):  # images: the saliency maps stand in their place
+        return panel("", explain("report_images.shap_replaced"), "")
     title, model = both("report.shap_title"), shap.get("model", "")
     if "skipped_seconds" in shap:
         return panel(title, explain("report.shap_skipped", model=model, seconds=shap["skipped_seconds"]), "")

@@ -1,5 +1,6 @@
-"""The training report: its sections (summary, data, models, the chosen model's errors, how its
-network trained, how it learns, text, notices) drawn from a training record alone, on the self-contained page of
+"""The training report: its sections (summary, data, images per class, models, the chosen model's
+errors, its most confidently wrong images, how its network trained, how it learns, where it looks
+in images, text, notices) drawn from a training record alone, on the self-contained page of
 ``manabu.report.markup``: no network, both languages, printable.
 
 Every sentence comes from the catalogues (``[report]`` in ``en.toml`` and ``ja.toml``) and is
@@ -12,6 +13,7 @@ import html
 from typing import Any
 
 from manabu.report import charts
+from manabu.report.images import classes_section, saliency_section, wrong_section
 from manabu.report.learning import learning_section
 from manabu.report.network import network_section
 from manabu.report.markup import both, explain, figure, message, number, page, panel, panels, section, table
@@ -27,10 +29,12 @@ def render_report(record: dict[str, Any], lang: str) -> str:
     """The page for a training record (``TrainingRecord.to_dict()``), drawn from the report
     numbers it holds (``manabu.training.numbers``; none in a model saved before reports)."""
     report = record.get("report") or {}
-    sections = [_summary(record), _data_section(report.get("profile")), _models_section(record),
-                _best_section(record, report.get("diagnostics")), network_section(report.get("network")),
+    images = report.get("images")  # a classifier of images: its images, mistakes and saliency maps
+    sections = [_summary(record), _data_section(report.get("profile")), classes_section(images),
+                _models_section(record), _best_section(record, report.get("diagnostics")), wrong_section(images),
+                network_section(report.get("network")),
                 learning_section(report.get("learning"), report.get("shap"), measured="shap" in report),
-                text_section(report.get("text")), _notices_section(record)]
+                saliency_section(images), text_section(report.get("text")), _notices_section(record)]
     return page(f"manabu — {record.get('config', {}).get('target', '')}", sections, lang)
 
 

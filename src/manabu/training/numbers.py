@@ -2,7 +2,8 @@
 data, the folds and the chosen model's out-of-fold predictions are at hand: the data's profile
 (``manabu.data.profile``), the model's errors (``manabu.evaluate.diagnostics``), how it
 learns (``manabu.evaluate.learning``) and which columns move its answers
-(``manabu.evaluate.explain``). They are kept in the manifest, so the report can be drawn
+(``manabu.evaluate.explain``; for images, saliency maps instead, and the images to show:
+``manabu.evaluate.image_examples``). They are kept in the manifest, so the report can be drawn
 again without the data."""
 from __future__ import annotations
 
@@ -19,11 +20,13 @@ from manabu.ensemble.selection import EnsembleCandidate
 from manabu.evaluate.drift import reference
 from manabu.evaluate.diagnostics import classification_diagnostics, regression_diagnostics
 from manabu.ensemble.model import Ensemble
+from manabu.evaluate.image_examples import image_numbers
 from manabu.evaluate.explain import EXPLAIN_SECONDS, ensemble_contributions, model_contributions, ranked
 from manabu.evaluate.learning import column_importance, dependence, learning_curve, measuring_seconds
 from manabu.evaluate.metrics import signed
 from manabu.evaluate.networks import training_curves
 from manabu.evaluate.text import class_words
+from manabu.features.images import has_images
 from manabu.features.tokenize import tokenizer_of
 from manabu.models.entry import fit_with_threads
 from manabu.models.outputs import predict_scores
@@ -50,6 +53,9 @@ def report_numbers(frame: pd.DataFrame, best, problem: SearchProblem, config: Tr
             return None
 
     oof, task, y = getattr(best, "oof", None), problem.task, problem.y
+    # SHAP values per pixel column (or per image file) say nothing a reader can see, and cost
+    # thousands of predictions per image: on images, the saliency maps of "images" replace them
+    images = has_images(problem.schema)
     before_words = deadline  # the text columns' words come after the learning curve and SHAP
     if deadline is not None:
         before_words -= text_words_seconds(len(problem.schema.of_type(ColumnType.TEXT)))
@@ -61,11 +67,14 @@ def report_numbers(frame: pd.DataFrame, best, problem: SearchProblem, config: Tr
     return {"profile": guarded(profile_data, frame, problem.schema, task), "diagnostics": diagnostics,
             "learning": guarded(_learning, best, problem, config, classes, _seconds(before_words, LEARNING_PART))
             if learn else None,
-            "shap": guarded(_shap, model, best, problem, _seconds(before_words, 1.0))
+            "shap": (guarded(_shap, model, best, problem, _seconds(before_words, 1.0)) if not images
+                     else {"model": best.candidate.name, "skipped_images": True})
             if model is not None and learn else None,
             "drift_reference": guarded(_drift_reference, problem, oof, classes),
             "text": guarded(_text, model, problem, oof, classes, deadline) if model is not None and learn else None,
-            "network": guarded(training_curves, model, best.candidate.name) if model is not None else None}
+            "network": guarded(training_curves, model, best.candidate.name) if model is not None else None,
+            "images": guarded(image_numbers, problem.X, y, oof, [str(c) for c in classes] if classes else None,
+                              problem.schema, model, best.candidate.name, problem.seed, learn, deadline)}
 
 
 def _seconds(deadline: float | None, part: float) -> float | None:
