@@ -107,10 +107,13 @@ MAX_AFTER_SEARCH_SHARE = 0.5  # of the limit: a short one goes to the models fir
 TEXT_WORDS_SECONDS = 3.0
 
 
-def after_search_seconds(time_limit: float, n_features: int, draws: bool = True, n_text: int = 0) -> float:
+def after_search_seconds(time_limit: float, n_features: int, draws: bool = True, n_text: int = 0,
+                         images: bool = False) -> float:
     """What the search leaves, at its end, for the report's numbers (``n_text`` text columns'
-    words among them), and for drawing it and saving the folder where the caller does (``draws``)."""
-    wanted = AFTER_SEARCH_SHARE * time_limit + text_words_seconds(n_text) + draw_seconds(n_features, draws)
+    words among them, the saliency maps of ``images``), and for drawing it and saving the folder
+    where the caller does (``draws``)."""
+    wanted = AFTER_SEARCH_SHARE * time_limit + text_words_seconds(n_text) + draw_seconds(n_features, draws) \
+        + (SALIENCY_SECONDS if images else 0.0)
     return min(wanted, MAX_AFTER_SEARCH_SHARE * time_limit)
 
 
@@ -124,6 +127,8 @@ def draw_seconds(n_features: int, draws: bool = True) -> float:
 
 
 MAX_TEXT_COLUMNS = 3  # text columns whose words the report shows
+# the saliency maps of a few images: 1.6 s on hymenoptera's photos, 3.8 s with captum's first import
+SALIENCY_SECONDS = 3.0
 EXAMPLE_CHARACTERS = 300  # of each example document shown
 
 

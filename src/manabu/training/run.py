@@ -192,7 +192,7 @@ def _after_search(prepared: _Prepared, config: TrainConfig) -> float:
     """What the search and the refit leave to the report's numbers, its drawing and the save."""
     schema = prepared.schema
     return after_search_seconds(config.time_limit, len(schema.features), prepared.draws_report,
-                                len(schema.of_type(ColumnType.TEXT)))
+                                len(schema.of_type(ColumnType.TEXT)), has_images(schema))
 
 
 def _refit_and_record(prepared: _Prepared, outcome, best, config: TrainConfig, budget: Budget,
