@@ -63,7 +63,7 @@ def pretrain(folder: Path, seconds: float, seed: int) -> tuple[Path, dict]:
 
     images, codes = exemplar_patches(400, 12, seed)
     started = time.monotonic()
-    network = ImageCNNClassifier(width=32, max_epochs=40, patience=40, n_threads=os.cpu_count() or 1,
+    network = ImageCNNClassifier(width=32, max_epochs=40, patience=40, n_threads=1,
                                  random_state=seed).fit(images, codes, deadline=time.monotonic() + seconds)
     path = folder / "exemplar_resnet.safetensors"
     save_file(torch_weights(network.weights_), str(path),
