@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("evaluate",),
     ("search", "ensemble"),
     ("export",),
-    ("training", "unsupervised"),
+    ("training", "unsupervised", "segmentation"),
     ("report",),
     ("api",),
     ("serve",),

@@ -25,6 +25,7 @@ _PUBLIC = {
     "cluster": "manabu.unsupervised.model",
     "anomalies": "manabu.unsupervised.model",
     "reduce": "manabu.unsupervised.model",
+    "segment": "manabu.segmentation.model",
     "Predictor": "manabu.training.predictor",
     "TrainConfig": "manabu.training.config",
     "AutoClassifier": "manabu.estimators",
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from manabu.training.config import TrainConfig
     from manabu.data.read import read
     from manabu.unsupervised.model import anomalies, cluster, reduce
+    from manabu.segmentation.model import segment
     from manabu.base.errors import ManabuError
     from manabu.estimators import AutoClassifier, AutoRegressor
     from manabu.training.predictor import Predictor

@@ -1,9 +1,10 @@
 """The pages saved beside a model (its ``report.html``), drawn by makers found by name.
 
 A model's ``save`` writes its report with the model, but the models (``manabu.training``,
-``manabu.unsupervised``) sit below the report (``manabu.report``) and do not import it: the page
-makers are declared as entry points of the ``manabu.pages`` group in manabu's pyproject.toml
-(``training``, ``cluster``, ``anomalies``, ``reduce``) and looked up here when a page is needed.
+``manabu.unsupervised``, ``manabu.segmentation``) sit below the report (``manabu.report``) and do
+not import it: the page makers are declared as entry points of the ``manabu.pages`` group in
+manabu's pyproject.toml (``training``, ``cluster``, ``anomalies``, ``reduce``, ``segmentation``)
+and looked up here when a page is needed.
 A maker returns the page as text; ``page`` gives it as the bytes that go into the folder.
 """
 from __future__ import annotations

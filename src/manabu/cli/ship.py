@@ -43,7 +43,8 @@ def serve(
     lang: Lang = None,
     debug: Debug = False,
 ) -> None:
-    """Serve a model over HTTP: POST /predict, GET /health, GET /metadata, documents at /docs."""
+    """Serve a model over HTTP: POST /predict (POST /segment for a segmentation model), GET /health,
+    GET /metadata, documents at /docs."""
     def run() -> None:
         if workers < 1:
             raise ConfigError("serve.bad_workers", value=workers)
@@ -55,9 +56,7 @@ def serve(
         model_dir, info = _model_to_serve(model, registry, store)
         served = load_app(model_dir, token, int(max_body_mb * 1024 * 1024), info,
                           str(log_requests) if log_requests else None, log_share)
-        predictor = served.predictor
-        say(t("serve.listening", model=predictor.record.best_model, task=str(predictor.task),
-               target=predictor.target, url=f"http://{host}:{port}"), console=out)
+        say(served.listening(f"http://{host}:{port}"), console=out)
         if not token:
             say(t("serve.no_token", host=host, port=port), style="yellow")
         run_server(served, host=host, port=port, workers=workers)

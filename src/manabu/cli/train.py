@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 def train(
     data: Annotated[str, typer.Argument(metavar="DATA", help="Training data: CSV/TSV/Parquet/Excel/JSON lines file, a folder of images with one sub-folder per class, or a SQLAlchemy URL with --table/--query.")],
     target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict (for a folder of images: its sub-folders' names, \"label\").")] = None,
+    masks: Annotated[Path | None, typer.Option("--masks", help="Folder of masks, one per image of the folder DATA, with the same name: train a U-Net to segment the images.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Model folder to write (default: a new folder under ./manabu-models).")] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds for the whole command: reading, search, refit, the report and the save.")] = DEFAULT_TIME_LIMIT,
     metric: Annotated[str | None, typer.Option(help="Metric to optimise (default: roc_auc, log_loss or rmse by task).")] = None,
@@ -62,6 +63,10 @@ def train(
     arguments = {**locals(), "models": split(models)}
 
     def run():
+        if masks is not None:  # segmentation: its own training and model folder
+            from manabu.cli.segmentation import train_segmentation
+            return train_segmentation(data, masks, output, time_limit=time_limit, seed=seed, overwrite=overwrite,
+                                      device=device)
         from manabu.api import config_of
         config = config_of(arguments)
         if resume and output is None:
@@ -143,7 +148,7 @@ def print_leaderboard(predictor) -> None:
 def predict(
     model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder written by `manabu train`.")],
     data: Annotated[str, typer.Argument(metavar="DATA", help="Data to predict on (the target column may be absent).")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="CSV file to write (default: standard output).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="CSV file to write (default: standard output); for a segmentation model, the folder to write a PNG mask per image to.")] = None,
     table: Annotated[str | None, typer.Option(help="SQL table to read (with a database URL).")] = None,
     query: Annotated[str | None, typer.Option(help="SQL query to read (with a database URL).")] = None,
     lang: Lang = None, debug: Debug = False,
@@ -157,6 +162,9 @@ def _predict(model_dir: Path, data: str, output: Path | None, *, table=None, que
     scored; the rows go out as they are predicted, to a partial file renamed at the end. The data is
     opened first (a CSV or Parquet file only up to its first rows), so that a bad file is refused
     before the model and its libraries load."""
+    from manabu.cli.segmentation import is_segmentation_folder, predict_masks
+    if is_segmentation_folder(model_dir):  # a mask per image, written as PNG files
+        return predict_masks(model_dir, data, output)
     from manabu.api import load
     from manabu.data.read import read_chunks
 

@@ -48,7 +48,7 @@ def create_app(predictor: Predictor, settings: ServeSettings | None = None) -> F
     rows = Rows(predictor.schema)
     app = FastAPI(title=f"manabu: {predictor.target}", version=__version__,
                   description=_description(predictor, rows))
-    app.add_middleware(_Guard, token=settings.token, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(Guard, token=settings.token, max_body_bytes=settings.max_body_bytes)
     metadata = _metadata(predictor, settings.model_info)
     predictions = _predictions(predictor)
     # the first answer builds and checks the compiled row path: done now, not in a client's request
@@ -68,49 +68,49 @@ def create_app(predictor: Predictor, settings: ServeSettings | None = None) -> F
         return {"status": "ok"}
 
     @app.get("/metadata", summary="What the model is: task, columns, metric, scores, version",
-             responses=_ERRORS_AUTH)
+             responses=ERRORS_AUTH)
     def get_metadata() -> dict[str, Any]:
         return metadata
 
     @app.post("/predict", summary="Predict one or many rows (JSON) or a CSV table",
-              responses={**_ERRORS_AUTH, **_ERRORS_BODY},
+              responses={**ERRORS_AUTH, **_ERRORS_BODY},
               openapi_extra=_request_body(rows))
     async def predict(request: Request) -> JSONResponse:
-        body = await _body(request, settings.max_body_bytes)
+        body = await read_body(request, settings.max_body_bytes)
         if body is None:
-            return _error(413, "serve.too_large", limit=settings.max_body_bytes)
+            return error_response(413, "serve.too_large", limit=settings.max_body_bytes)
         kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
         if kind == "text/csv":
             frame = read_csv_bytes(body, "request body")  # ManabuError is answered below
             missing = rows.missing_columns(frame)
             if missing:
-                return _error(422, "serve.missing_columns", columns=", ".join(missing),
+                return error_response(422, "serve.missing_columns", columns=", ".join(missing),
                               detail=[{"row": None, "column": name, "problem": "Field required",
                                        "type": "missing"} for name in missing])
         elif kind in ("application/json", ""):
             try:
                 parsed = json.loads(body, parse_constant=_no_constant)
             except (ValueError, _NotJSON) as error:
-                return _error(422, "serve.bad_json", reason=str(error))
+                return error_response(422, "serve.bad_json", reason=str(error))
             if parsed == [] or not isinstance(parsed, dict | list):
-                return _error(422, "serve.no_records")
+                return error_response(422, "serve.no_records")
             try:
                 frame = rows.from_json(parsed)
             except ValidationError as error:
                 found = problems(error, single=isinstance(parsed, dict))
                 first = found[0]
                 key = "serve.invalid_value" if first["row"] is None else "serve.invalid_records"
-                return _error(422, key, column=first["column"] or "-", problem=first["problem"], row=first["row"],
-                              detail=found)
+                return error_response(422, key, column=first["column"] or "-", problem=first["problem"],
+                                      row=first["row"], detail=found)
         elif kind == "multipart/form-data" and rows.image_column is not None:
-            files, fields = await _upload(request, body)
+            files, fields = await read_upload(request, body)
             if not files:
-                return _error(422, "serve.no_images")
+                return error_response(422, "serve.no_images")
             frame = rows.from_upload(files, fields)
         else:
-            return _error(415, "serve.media_type", kind=kind)
+            return error_response(415, "serve.media_type", kind=kind)
         if frame.empty:
-            return _error(422, "serve.no_records")
+            return error_response(422, "serve.no_records")
         if len(frame) <= INLINE_ROWS:  # a fraction of a millisecond: cheaper than a thread hop
             return JSONResponse(answer(frame))
         return JSONResponse(await run_in_threadpool(answer, frame))
@@ -141,7 +141,7 @@ def _predictions(predictor: Predictor) -> Callable[[pd.DataFrame], dict[str, Any
     return classes
 
 
-async def _body(request: Request, limit: int) -> bytes | None:
+async def read_body(request: Request, limit: int) -> bytes | None:
     """The whole body, or None as soon as it passes ``limit`` bytes (a chunked upload has no
     Content-Length to check first)."""
     chunks, size = [], 0
@@ -153,7 +153,7 @@ async def _body(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-async def _upload(request: Request, body: bytes) -> tuple[list[bytes], dict[str, str]]:
+async def read_upload(request: Request, body: bytes) -> tuple[list[bytes], dict[str, str]]:
     """The files of a ``multipart/form-data`` body, in order, and its text fields."""
     from starlette.datastructures import UploadFile
     from starlette.formparsers import MultiPartParser
@@ -180,13 +180,13 @@ def _no_constant(name: str) -> Any:
     raise _NotJSON(f"{name} is not JSON; send null for a missing value")
 
 
-def _error(status: int, key: str, detail: list | None = None, **params: Any) -> JSONResponse:
+def error_response(status: int, key: str, detail: list | None = None, **params: Any) -> JSONResponse:
     """One message in English and Japanese, and the per-column details where there are some."""
     return JSONResponse({"message": t(key, "en", **params), "message_ja": t(key, "ja", **params),
                          "detail": detail or []}, status_code=status)
 
 
-class _Guard:
+class Guard:
     """ASGI middleware: the bearer token (compared in constant time) on every route but the open
     ones, and a body refused at once when its declared length is over the limit."""
 
@@ -200,12 +200,12 @@ class _Guard:
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
         if self.token is not None and scope["path"] not in OPEN_PATHS and not self._authorised(headers):
-            response = _error(401, "serve.unauthorised")
+            response = error_response(401, "serve.unauthorised")
             response.headers["WWW-Authenticate"] = "Bearer"
             return await response(scope, receive, send)
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            return await _error(413, "serve.too_large", limit=self.max_body_bytes)(scope, receive, send)
+            return await error_response(413, "serve.too_large", limit=self.max_body_bytes)(scope, receive, send)
         return await self.app(scope, receive, send)
 
     def _authorised(self, headers: dict[bytes, bytes]) -> bool:
@@ -266,9 +266,9 @@ def _document_records(app: FastAPI, rows: Rows) -> None:
     app.openapi = openapi
 
 
-_MESSAGE = {"content": {"application/json": {"schema": {"type": "object", "properties": {
+MESSAGE = {"content": {"application/json": {"schema": {"type": "object", "properties": {
     "message": {"type": "string"}, "message_ja": {"type": "string"}, "detail": {"type": "array"}}}}}}
-_ERRORS_AUTH = {401: {"description": "Missing or wrong bearer token", **_MESSAGE}}
-_ERRORS_BODY = {413: {"description": "Body over the size limit", **_MESSAGE},
-                415: {"description": "Neither JSON nor CSV", **_MESSAGE},
-                422: {"description": "A record or column that cannot be used, named", **_MESSAGE}}
+ERRORS_AUTH = {401: {"description": "Missing or wrong bearer token", **MESSAGE}}
+_ERRORS_BODY = {413: {"description": "Body over the size limit", **MESSAGE},
+                415: {"description": "Neither JSON nor CSV", **MESSAGE},
+                422: {"description": "A record or column that cannot be used, named", **MESSAGE}}

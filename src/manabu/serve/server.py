@@ -10,10 +10,13 @@ import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
+from manabu.artifact import read_manifest
 from manabu.base.errors import ConfigError
+from manabu.base.i18n import t
 from manabu.training.predictor import Predictor
 from manabu.serve import model_fingerprint
 from manabu.serve.app import DEFAULT_MAX_BODY_BYTES, ServeSettings, create_app
@@ -31,9 +34,16 @@ class Served:
     (which workers in other processes are given again)."""
 
     app: FastAPI
-    predictor: Predictor
+    predictor: Any                # a Predictor, or a segmentation model
     folder: Path
     settings: ServeSettings
+
+    def listening(self, url: str) -> str:
+        """What the command says once the server is up."""
+        if isinstance(self.predictor, Predictor):
+            return t("serve.listening", model=self.predictor.record.best_model, task=str(self.predictor.task),
+                     target=self.predictor.target, url=url)
+        return t("serve.listening_masks", classes=", ".join(map(str, self.predictor.classes.tolist())), url=url)
 
 
 def load_app(model_dir: str | Path, token: str | None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
@@ -41,11 +51,17 @@ def load_app(model_dir: str | Path, token: str | None, max_body_bytes: int = DEF
     """The app for a model folder, which is verified as it loads (a tampered file stops here);
     ``model_info`` (the registry's name, version and stage) goes into /metadata."""
     folder = Path(model_dir)
-    predictor = Predictor.load(folder)
     info = {"model_path": str(folder.resolve()), "model_version": model_fingerprint(folder)[:VERSION_CHARS],
             **(model_info or {})}
     settings = ServeSettings(token=token or None, max_body_bytes=max_body_bytes, model_info=info,
                              log_requests=log_requests, log_share=log_share)
+    if read_manifest(folder).get("kind") == "segmentation":  # a mask per image: POST /segment
+        from manabu.segmentation.model import SegmentationModel
+        from manabu.serve.segmentation import create_segmentation_app
+
+        model = SegmentationModel.load(folder)
+        return Served(create_segmentation_app(model, settings), model, folder, settings)
+    predictor = Predictor.load(folder)
     return Served(create_app(predictor, settings), predictor, folder, settings)
 
 
