@@ -70,7 +70,7 @@ def test_the_fit_and_train_settings_reach_the_config():
     values = {"target": "y", "time_limit": 7.0, "metric": "accuracy", "task": "binary", "models": ("linear",),
               "validation": "holdout", "group": "g", "time": "t", "seed": 3, "max_trials": 2, "search": "random",
               "preset": "fast", "max_latency_ms": 5.0, "tokenizer": "auto", "text_model": "bert",
-              "memory_limit": 2**30}
+              "image_model": "resnet50.safetensors", "device": "cpu", "memory_limit": 2**30}
     assert set(values) == {field.name for field in FIELDS}, "a new field: give it a value here"
     config = config_of({**values, "unrelated": 1})
     assert dataclasses.asdict(config) == values
