@@ -151,14 +151,20 @@ def brightest(images: np.ndarray) -> float:
 def png_base64(image: np.ndarray, side: int) -> str:
     """An image in [0, 1], (channels, height, width) or (height, width), as a PNG in base64,
     shrunk to ``side`` pixels at most (never enlarged: the page scales it up, pixel by pixel)."""
-    from PIL import Image
-
     array = np.clip(np.nan_to_num(np.asarray(image, dtype=np.float64)), 0.0, 1.0)
     if array.ndim == 3:
         array = array[0] if array.shape[0] == 1 else array.transpose(1, 2, 0)
-    picture = Image.fromarray(np.round(array * 255).astype(np.uint8))
+    return picture_base64(np.round(array * 255).astype(np.uint8), side)
+
+
+def picture_base64(pixels: np.ndarray, side: int, nearest: bool = False) -> str:
+    """A uint8 array, (height, width) or (height, width, 3), as a PNG in base64, shrunk to
+    ``side`` pixels at most (``nearest``: without blending, as masks and labels must be)."""
+    from PIL import Image
+
+    picture = Image.fromarray(pixels)
     if max(picture.size) > side:
-        picture.thumbnail((side, side), Image.BILINEAR)
+        picture.thumbnail((side, side), Image.NEAREST if nearest else Image.BILINEAR)
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG", optimize=True)
     return base64.b64encode(buffer.getvalue()).decode("ascii")

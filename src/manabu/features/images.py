@@ -151,7 +151,7 @@ def _channels_and_side(paths: list[str], max_side: int) -> tuple[int, int]:
     for path in paths:
         try:
             with Image.open(path) as image:
-                colour = colour or image.mode not in ("1", "L", "LA", "P", *SIXTEEN_BIT_MODES) or _palette_colour(image)
+                colour = colour or is_colour(image)
                 sides.append(max(image.size))
         except (OSError, ValueError):
             continue  # decode_image names the file when it is read
@@ -159,8 +159,11 @@ def _channels_and_side(paths: list[str], max_side: int) -> tuple[int, int]:
     return (3 if colour else 1), int(min(max(side, MIN_SIDE), max_side))
 
 
-def _palette_colour(image) -> bool:
-    return image.mode == "P" and image.convert("RGB").getextrema() != image.convert("L").convert("RGB").getextrema()
+def is_colour(image) -> bool:
+    """Whether a Pillow image has colour: a palette image only when its colours are not greys."""
+    if image.mode == "P":
+        return image.convert("RGB").getextrema() != image.convert("L").convert("RGB").getextrema()
+    return image.mode not in ("1", "L", "LA", *SIXTEEN_BIT_MODES)
 
 
 _cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
@@ -199,15 +202,23 @@ def _decode(path: str, channels: int, side: int) -> np.ndarray:
 
 
 def _as_array(image, channels: int, side: int) -> np.ndarray:
+    return pixel_array(image, channels, side)
+
+
+def pixel_array(image, channels: int, side: int | None = None) -> np.ndarray:
+    """A Pillow image as float32 (channels, height, width) in [0, 1], resized to ``side`` a side
+    where given; 16-bit grey (microscopy, X-rays) is scaled by its depth."""
     from PIL import Image
 
-    if image.mode in SIXTEEN_BIT_MODES:  # 16-bit grey (microscopy, X-rays): scaled by its depth
-        values = np.asarray(image.convert("F").resize((side, side), Image.BILINEAR), dtype=np.float32)
+    def resized(picture):
+        return picture if side is None else picture.resize((side, side), Image.BILINEAR)
+
+    if image.mode in SIXTEEN_BIT_MODES:
+        values = np.asarray(resized(image.convert("F")), dtype=np.float32)
         scaled = values / (65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0)
         grey = np.clip(scaled, 0.0, 1.0)[None]
         return np.repeat(grey, channels, axis=0) if channels == 3 else grey
-    image = image.convert("RGB" if channels == 3 else "L").resize((side, side), Image.BILINEAR)
-    values = np.asarray(image, dtype=np.float32) / 255.0
+    values = np.asarray(resized(image.convert("RGB" if channels == 3 else "L")), dtype=np.float32) / 255.0
     return values[None] if channels == 1 else values.transpose(2, 0, 1).copy()
 
 

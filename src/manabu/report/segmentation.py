@@ -6,14 +6,13 @@ The pictures are PNGs inside the page (data URIs), shrunk to at most PICTURE_SID
 page stays one file that opens anywhere."""
 from __future__ import annotations
 
-import base64
 import html
-import io
 from typing import Any
 
 import numpy as np
 
 from manabu.base.i18n import get_language
+from manabu.evaluate.image_examples import picture_base64
 from manabu.evaluate.networks import verdict
 from manabu.report import charts
 from manabu.report.markup import both, explain, figure, message, number, page, panel, panels, section, table
@@ -130,17 +129,7 @@ def _curves(log: dict[str, Any]) -> str:
 # ------------------------------------------------------------------------------ pictures
 
 def _png(rgb: np.ndarray, nearest: bool) -> str:
-    """An (height, width, 3) or (height, width) uint8 array as base64 PNG, shrunk to PICTURE_SIDE."""
-    from PIL import Image
-
-    picture = Image.fromarray(rgb)
-    scale = PICTURE_SIDE / max(picture.size)
-    if scale < 1:
-        size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
-        picture = picture.resize(size, Image.NEAREST if nearest else Image.BILINEAR)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG", optimize=True)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return picture_base64(rgb, PICTURE_SIDE, nearest)
 
 
 def _grey(pixels: np.ndarray) -> np.ndarray:

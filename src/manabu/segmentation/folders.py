@@ -22,11 +22,10 @@ from manabu.base.errors import DataError
 from manabu.base.i18n import Notice
 from manabu.data.read.images import IMAGE_EXTENSIONS, check_images, decode_image, is_image_name
 from manabu.data.read.source import check_file, preview
+from manabu.features.images import is_colour, pixel_array
 
 MAX_CLASSES = 20        # more distinct values than this is not a mask (a photo, a JPEG-blurred mask)
 SHOWN = 5               # file names a message lists before "… (+n)"
-SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
-GREY_MODES = ("1", "L", "LA", "P", *SIXTEEN_BIT_MODES)
 
 
 @dataclass
@@ -147,19 +146,11 @@ def pixels_of(image, channels: int | None = None) -> np.ndarray:
     """A Pillow image as ``image_pixels`` gives it."""
     if channels is None:
         channels = 1 if is_grey(image) else 3
-    if image.mode in SIXTEEN_BIT_MODES:
-        values = np.asarray(image.convert("F"), dtype=np.float32)
-        scaled = values / (65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0)
-        grey = np.clip(scaled, 0.0, 1.0)[None]
-        return np.repeat(grey, channels, axis=0) if channels == 3 else grey
-    values = np.asarray(image.convert("RGB" if channels == 3 else "L"), dtype=np.float32) / 255.0
-    return values[None] if channels == 1 else values.transpose(2, 0, 1).copy()
+    return pixel_array(image, channels)
 
 
 def is_grey(image) -> bool:
-    if image.mode == "P":
-        return image.convert("RGB").getextrema() == image.convert("L").convert("RGB").getextrema()
-    return image.mode in GREY_MODES
+    return not is_colour(image)
 
 
 def mask_values(path: Path) -> np.ndarray:
@@ -228,11 +219,16 @@ def _size(shape) -> str:
 # ------------------------------------------------------------------------------ writing
 
 def write_mask(mask: np.ndarray, path: Path) -> None:
-    """A mask as a PNG file: 8-bit grey when its values fit (0-255), else 16-bit grey."""
+    path.write_bytes(mask_png(mask))
+
+
+def mask_png(mask: np.ndarray) -> bytes:
+    """A mask as the bytes of a PNG file: 8-bit grey when its values fit (0-255), else 16-bit grey."""
+    import io
+
     from PIL import Image
 
-    if mask.min(initial=0) >= 0 and mask.max(initial=0) <= 255:
-        picture = Image.fromarray(mask.astype(np.uint8))
-    else:
-        picture = Image.fromarray(mask.astype(np.uint16))
-    picture.save(path, format="PNG")
+    fits = mask.min(initial=0) >= 0 and mask.max(initial=0) <= 255
+    buffer = io.BytesIO()
+    Image.fromarray(mask.astype(np.uint8 if fits else np.uint16)).save(buffer, format="PNG")
+    return buffer.getvalue()

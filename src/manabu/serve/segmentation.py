@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import json
 from typing import Any
 
@@ -20,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from manabu import __version__
 from manabu.base.errors import ManabuError
+from manabu.segmentation.folders import mask_png, pixels_of
 from manabu.serve.app import ERRORS_AUTH, MESSAGE, Guard, ServeSettings, error_response, read_body, read_upload
 
 SEGMENT_BODY = {"requestBody": {"required": True, "content": {
@@ -38,7 +38,7 @@ ERRORS = {413: {"description": "Body over the size limit", **MESSAGE},
 def create_segmentation_app(model, settings: ServeSettings | None = None) -> FastAPI:
     """The app around a loaded ``segmentation.model.SegmentationModel``."""
     settings = settings or ServeSettings()
-    classes = [_plain(value) for value in model.classes.tolist()]
+    classes = model.classes.tolist()
     app = FastAPI(title="manabu: segmentation", version=__version__,
                   description="POST /segment with an image (multipart/form-data, or base64 in JSON): its mask "
                               f"as PNG, with the classes {classes}.")
@@ -65,7 +65,7 @@ def create_segmentation_app(model, settings: ServeSettings | None = None) -> Fas
             return images
         masks = await run_in_threadpool(lambda: [_mask(model, data, f"image {i + 1}") for i, data in enumerate(images)])
         if format == "png" and len(masks) == 1:
-            return Response(_png(masks[0]), media_type="image/png")
+            return Response(mask_png(masks[0]), media_type="image/png")
         return JSONResponse({"classes": classes, "masks": [_answer(mask, classes) for mask in masks]})
 
     @app.exception_handler(ManabuError)
@@ -101,27 +101,13 @@ async def _images(request: Request, body: bytes) -> list[bytes] | Response:
 
 def _mask(model, data: bytes, where: str) -> np.ndarray:
     from manabu.data.read.images import decode_image_bytes
-    from manabu.segmentation.folders import pixels_of
 
     return model.predict(pixels_of(decode_image_bytes(data, where), model.channels))
 
 
-def _png(mask: np.ndarray) -> bytes:
-    from PIL import Image
-
-    fits = mask.min(initial=0) >= 0 and mask.max(initial=0) <= 255
-    buffer = io.BytesIO()
-    Image.fromarray(mask.astype(np.uint8 if fits else np.uint16)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def _answer(mask: np.ndarray, classes: list) -> dict[str, Any]:
     values, counts = np.unique(mask, return_counts=True)
-    found = dict(zip((_plain(v) for v in values.tolist()), counts.tolist()))
+    found = dict(zip(values.tolist(), counts.tolist()))
     return {"height": int(mask.shape[0]), "width": int(mask.shape[1]),
             "pixels": {str(value): int(found.get(value, 0)) for value in classes},
-            "mask_png": base64.b64encode(_png(mask)).decode("ascii")}
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
+            "mask_png": base64.b64encode(mask_png(mask)).decode("ascii")}

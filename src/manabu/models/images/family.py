@@ -68,8 +68,6 @@ class ImageNetwork(BaseEstimator):
         return self
 
     def _train(self, network, images, targets, train, valid, seed, deadline) -> dict[str, Any]:
-        import torch
-
         from manabu.deep.device import torch_device
         from manabu.deep.trainer import Schedule, train_network
 
@@ -77,24 +75,23 @@ class ImageNetwork(BaseEstimator):
         network.to(device)
         rng = np.random.default_rng(seed)
         batch = max(1, min(int(self.batch_size), len(train)))
-        mean = torch.tensor(self.mean_, device=device).view(1, -1, 1, 1)
-        std = torch.tensor(self.std_, device=device).view(1, -1, 1, 1)
-
-        def batches(rows, shuffle):
-            order = rng.permutation(rows) if shuffle else rows
-            for start in range(0, len(order), batch):
-                chosen = np.sort(order[start:start + batch])
-                yield torch.from_numpy(images[chosen]), torch.from_numpy(targets[chosen])
-
         steps = -(-len(train) // batch)
         schedule = Schedule(int(self.max_epochs), steps, float(self.learning_rate), float(self.weight_decay),
                             int(self.patience))
         augment = augmenter(self.augment, images.shape[1], images.shape[2:]) if self.augment != "none" else None
         loss_fn, score_fn = self._loss_and_score()
-        log = train_network(network, loss_fn, score_fn, lambda: batches(train, True),
-                            (lambda: batches(valid, False)) if len(valid) else None, schedule, device,
-                            augment=augment, prepare=lambda inputs: (inputs - mean) / std, deadline=deadline)
+        log = train_network(network, loss_fn, score_fn, array_batches(images, targets, train, batch, True, rng),
+                            array_batches(images, targets, valid, batch, False) if len(valid) else None, schedule,
+                            device, augment=augment, prepare=self.normaliser(device), deadline=deadline)
         return log.to_dict()
+
+    def normaliser(self, device):
+        """The channels' normalisation, as a function of a batch on ``device``."""
+        import torch
+
+        mean = torch.tensor(self.mean_, device=device).view(1, -1, 1, 1)
+        std = torch.tensor(self.std_, device=device).view(1, -1, 1, 1)
+        return lambda inputs: (inputs - mean) / std
 
     # -- answering ----------------------------------------------------------------------------
     def network(self):
@@ -166,6 +163,22 @@ class ImageCNNRegressor(RegressorMixin, ImageNetwork):
 
     def predict(self, X) -> np.ndarray:
         return self.outputs(X)[:, 0] * self.target_std_ + self.target_mean_
+
+
+def array_batches(inputs: np.ndarray, targets: np.ndarray, rows: np.ndarray, size: int, shuffle: bool,
+                  rng: np.random.Generator | None = None):
+    """What ``deep.trainer.train_network`` takes: a callable giving the (inputs, targets) batches
+    of ``rows`` as tensors, in a new order each call where ``shuffle``."""
+    rng = rng or np.random.default_rng(0)
+
+    def batches():
+        import torch
+
+        order = rng.permutation(rows) if shuffle else rows
+        for start in range(0, len(order), size):
+            chosen = np.sort(order[start:start + size])
+            yield torch.from_numpy(inputs[chosen]), torch.from_numpy(targets[chosen])
+    return batches
 
 
 def as_images(X) -> np.ndarray:

@@ -22,7 +22,7 @@ from sklearn.base import is_classifier
 from manabu.models.images.augmentation import augmenter
 from manabu.models.images.checkpoint import Checkpoint, read_checkpoint
 from manabu.models.images.family import (MIN_HOLDOUT_ROWS, ImageCNNClassifier, ImageCNNRegressor, ImageNetwork,
-                                          as_images, channel_statistics)
+                                          array_batches, as_images, channel_statistics)
 from manabu.models.text_torch import holdout, numpy_weights, torch_settings
 
 FINE_TUNING = ("last", "none")
@@ -97,24 +97,17 @@ class ImageTransfer(ImageNetwork):
         self._network = network.cpu().eval()
         return self
 
-    def _normalise(self, device):
-        import torch
-
-        mean = torch.tensor(self.mean_, device=device).view(1, -1, 1, 1)
-        std = torch.tensor(self.std_, device=device).view(1, -1, 1, 1)
-        return lambda inputs: (inputs - mean) / std
-
     def _train_head(self, network, images, targets, train, valid, device, deadline):
         """The new head on the frozen base's pooled features, computed once."""
         from manabu.deep.trainer import Schedule, train_network
 
-        features = _pooled_features(network, images, self._normalise(device), device)
+        features = _pooled_features(network, images, self.normaliser(device), device)
         loss_fn, score_fn = self._loss_and_score()
         batch = max(1, min(int(self.batch_size), len(train)))
         schedule = Schedule(HEAD_EPOCHS, -(-len(train) // batch), float(self.head_learning_rate),
                             float(self.weight_decay), HEAD_PATIENCE)
-        log = train_network(network.fc, loss_fn, score_fn, _batches(features, targets, train, batch, True),
-                            _batches(features, targets, valid, batch, False) if len(valid) else None,
+        log = train_network(network.fc, loss_fn, score_fn, array_batches(features, targets, train, batch, True),
+                            array_batches(features, targets, valid, batch, False) if len(valid) else None,
                             schedule, device, deadline=deadline)
         for epoch in log.epochs:
             epoch["phase"] = "head"
@@ -134,9 +127,9 @@ class ImageTransfer(ImageNetwork):
         augment = augmenter(self.augment, images.shape[1], images.shape[2:]) if self.augment != "none" else None
         loss_fn, score_fn = self._loss_and_score()
         rng = np.random.default_rng(seed)
-        log = train_network(tuned, loss_fn, score_fn, _batches(images, targets, train, batch, True, rng),
-                            _batches(images, targets, valid, batch, False) if len(valid) else None, schedule,
-                            device, augment=augment, prepare=self._normalise(device), deadline=deadline)
+        log = train_network(tuned, loss_fn, score_fn, array_batches(images, targets, train, batch, True, rng),
+                            array_batches(images, targets, valid, batch, False) if len(valid) else None, schedule,
+                            device, augment=augment, prepare=self.normaliser(device), deadline=deadline)
         for parameter in network.parameters():
             parameter.requires_grad_(True)
         if not log.epochs or _best_loss(log) >= _best_loss(head_log):
@@ -198,20 +191,6 @@ def _pooled_features(network, images: np.ndarray, prepare, device) -> np.ndarray
             batch = prepare(torch.from_numpy(images[start:start + FEATURE_BATCH]).to(device))
             pooled.append(torch.flatten(network.avgpool(network.features(batch)), 1).float().cpu().numpy())
     return np.concatenate(pooled)
-
-
-def _batches(inputs: np.ndarray, targets: np.ndarray, rows: np.ndarray, size: int, shuffle: bool,
-             rng: np.random.Generator | None = None):
-    import torch
-
-    rng = rng or np.random.default_rng(0)
-
-    def batches():
-        order = rng.permutation(rows) if shuffle else rows
-        for start in range(0, len(order), size):
-            chosen = np.sort(order[start:start + size])
-            yield torch.from_numpy(inputs[chosen]), torch.from_numpy(targets[chosen])
-    return batches
 
 
 def _best_loss(log) -> float:
