@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("evaluate",),
     ("search", "ensemble"),
     ("export",),
-    ("training", "unsupervised", "segmentation"),
+    ("training", "unsupervised", "segmentation", "forecasting"),
     ("report",),
     ("api",),
     ("serve",),

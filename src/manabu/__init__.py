@@ -26,6 +26,8 @@ _PUBLIC = {
     "anomalies": "manabu.unsupervised.model",
     "reduce": "manabu.unsupervised.model",
     "segment": "manabu.segmentation.model",
+    "forecast": "manabu.forecasting.training",
+    "Forecaster": "manabu.forecasting.model",
     "Predictor": "manabu.training.predictor",
     "TrainConfig": "manabu.training.config",
     "AutoClassifier": "manabu.estimators",
@@ -54,6 +56,8 @@ if TYPE_CHECKING:
     from manabu.data.read import read
     from manabu.unsupervised.model import anomalies, cluster, reduce
     from manabu.segmentation.model import segment
+    from manabu.forecasting.training import forecast
+    from manabu.forecasting.model import Forecaster
     from manabu.base.errors import ManabuError
     from manabu.estimators import AutoClassifier, AutoRegressor
     from manabu.training.predictor import Predictor

@@ -189,17 +189,21 @@ def _interrupts_deferred() -> Iterator[threading.Event]:
 
 
 def load(path: str | Path):
-    """A saved model (a ``Predictor``, a ``ClusterModel``, an ``AnomalyModel``, a ``ReduceModel``
-    or a ``SegmentationModel``), after its files have been checked against the manifest."""
+    """A saved model (a ``Predictor``, a ``ClusterModel``, an ``AnomalyModel``, a ``ReduceModel``,
+    a ``SegmentationModel`` or a ``Forecaster``), after its files have been checked against the
+    manifest."""
     from manabu.artifact import read_manifest
     from manabu.training.predictor import Predictor
-    # Only the unsupervised and segmentation models record a "kind" at the top of their
+    # Only the unsupervised, segmentation and forecasting models record a "kind" at the top of their
     # manifest: their modules (clustering, anomalies, projections; the U-Net) are imported for
     # them alone.
     kind = read_manifest(path).get("kind")
     if kind == "segmentation":
         from manabu.segmentation.model import SegmentationModel
         return SegmentationModel.load(path)
+    if kind == "forecast":
+        from manabu.forecasting.model import Forecaster
+        return Forecaster.load(path)
     if kind is not None:
         from manabu.unsupervised.model import load_unsupervised
         loaded = load_unsupervised(path)

@@ -3,7 +3,7 @@
 ``common`` holds the Typer app and what every command shares; the command modules register their
 commands on it when imported here: ``train`` (train, predict, report, export-code, info,
 quickstart), ``ship`` (serve, registry, monitor, retrain, package, export-onnx), ``text``
-(tokenize, explain) and ``unsupervised`` (cluster, anomalies, reduce).
+(tokenize, explain), ``unsupervised`` (cluster, anomalies, reduce) and ``forecast`` (forecast).
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from manabu.cli import train  # noqa: F401,I001  (each registers its commands, i
 from manabu.cli import ship  # noqa: F401
 from manabu.cli import text  # noqa: F401
 from manabu.cli import unsupervised  # noqa: F401
+from manabu.cli import forecast  # noqa: F401
 from manabu.cli.common import app, started_with_process, with_track_value
 
 __all__ = ["app", "main"]

@@ -147,21 +147,30 @@ def print_leaderboard(predictor) -> None:
 @app.command()
 def predict(
     model_dir: Annotated[Path, typer.Argument(metavar="MODEL_DIR", help="Model folder written by `manabu train`.")],
-    data: Annotated[str, typer.Argument(metavar="DATA", help="Data to predict on (the target column may be absent).")],
+    data: Annotated[str | None, typer.Argument(metavar="DATA", help="Data to predict on (the target column may be absent); for a forecaster, optional new history appended to the learnt one.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="CSV file to write (default: standard output); for a segmentation model, the folder to write a PNG mask per image to.")] = None,
     table: Annotated[str | None, typer.Option(help="SQL table to read (with a database URL).")] = None,
     query: Annotated[str | None, typer.Option(help="SQL query to read (with a database URL).")] = None,
+    horizon: Annotated[int | None, typer.Option("--horizon", "-H", help="For a forecaster: how many steps ahead (default: the trained horizon).")] = None,
+    future: Annotated[str | None, typer.Option(help="For a forecaster with known covariates: their values over the horizon (one row per series and step).")] = None,
     lang: Lang = None, debug: Debug = False,
 ) -> None:
-    """Add predictions (and class probabilities) to DATA and write them as CSV."""
-    command(_predict)(model_dir, data, output, table=table, query=query, lang=lang, debug=debug)
+    """Add predictions (and class probabilities) to DATA and write them as CSV; for a forecaster, write the forecast."""
+    command(_predict)(model_dir, data, output, table=table, query=query, horizon=horizon, future=future,
+                      lang=lang, debug=debug)
 
 
-def _predict(model_dir: Path, data: str, output: Path | None, *, table=None, query=None) -> None:
+def _predict(model_dir: Path, data: str | None, output: Path | None, *, table=None, query=None, horizon=None,
+             future=None) -> None:
     """Predict chunk by chunk (CSV and Parquet stream), so that a file larger than memory can be
     scored; the rows go out as they are predicted, to a partial file renamed at the end. The data is
     opened first (a CSV or Parquet file only up to its first rows), so that a bad file is refused
     before the model and its libraries load."""
+    from manabu.cli.forecast import is_forecast_folder, predict_forecast
+    if is_forecast_folder(model_dir):  # the next steps of every series
+        return predict_forecast(model_dir, data, output, horizon, future)
+    if data is None:
+        raise ConfigError("cli.predict_needs_data", model=str(model_dir))
     from manabu.cli.segmentation import is_segmentation_folder, predict_masks
     if is_segmentation_folder(model_dir):  # a mask per image, written as PNG files
         return predict_masks(model_dir, data, output)

@@ -34,7 +34,7 @@ class Served:
     (which workers in other processes are given again)."""
 
     app: FastAPI
-    predictor: Any                # a Predictor, or a segmentation model
+    predictor: Any                # a Predictor, a segmentation model or a forecaster
     folder: Path
     settings: ServeSettings
 
@@ -43,6 +43,9 @@ class Served:
         if isinstance(self.predictor, Predictor):
             return t("serve.listening", model=self.predictor.record.best_model, task=str(self.predictor.task),
                      target=self.predictor.target, url=url)
+        if getattr(self.predictor, "KIND", None) == "forecast":
+            return t("serve.listening_forecast", series=len(self.predictor.series), horizon=self.predictor.horizon,
+                     chosen=self.predictor.record["chosen"], url=url)
         return t("serve.listening_masks", classes=", ".join(map(str, self.predictor.classes.tolist())), url=url)
 
 
@@ -55,7 +58,14 @@ def load_app(model_dir: str | Path, token: str | None, max_body_bytes: int = DEF
             **(model_info or {})}
     settings = ServeSettings(token=token or None, max_body_bytes=max_body_bytes, model_info=info,
                              log_requests=log_requests, log_share=log_share)
-    if read_manifest(folder).get("kind") == "segmentation":  # a mask per image: POST /segment
+    kind = read_manifest(folder).get("kind")
+    if kind == "forecast":  # the next steps of every series: POST /forecast
+        from manabu.forecasting.model import Forecaster
+        from manabu.serve.forecast import create_forecast_app
+
+        model = Forecaster.load(folder)
+        return Served(create_forecast_app(model, settings), model, folder, settings)
+    if kind == "segmentation":  # a mask per image: POST /segment
         from manabu.segmentation.model import SegmentationModel
         from manabu.serve.segmentation import create_segmentation_app
 

@@ -1,0 +1,93 @@
+"""Rolling-origin backtests: the only honest way to score a forecast.
+
+A forecaster is fitted on the history up to an origin and scored on the ``horizon`` points after
+it, at several origins at the end of the history, one horizon apart ("windows"), never on a
+random split: a model that saw the future would look better than it can be. The earliest origin
+comes first; every series of a panel is cut at the same distance from its own end.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from manabu.base.errors import DataError
+from manabu.base.i18n import Notice
+from manabu.evaluate.forecast import METRICS, mase_scale, point_errors
+from manabu.forecasting.families.base import FamilySpec
+from manabu.forecasting.panel import MIN_POINTS, Panel
+
+DEFAULT_WINDOWS = 3
+
+
+@dataclass
+class Windows:
+    """The backtest's origins and what each one hides: ``drops[w]`` points are cut from the end
+    of every series; ``truth[w, s]`` are the next ``horizon`` values, ``scales[w, s]`` the MASE
+    scale of the history before the origin."""
+
+    horizon: int
+    drops: list[int]
+    truth: np.ndarray
+    scales: np.ndarray
+    notices: list[Notice] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.drops)
+
+
+def plan_windows(panel: Panel, horizon: int, windows: int = DEFAULT_WINDOWS, where: str = "data") -> Windows:
+    """As many of the ``windows`` origins as the shortest series allows (at least one), keeping
+    at least two seasons (or ``MIN_POINTS`` points) of history before the earliest."""
+    if not isinstance(horizon, int) or horizon < 1:
+        raise DataError("forecast.bad_horizon", horizon=horizon)
+    shortest = min(panel.lengths)
+    keep = max(MIN_POINTS, 2 * panel.season if shortest - horizon >= 2 * panel.season else MIN_POINTS)
+    fits = (shortest - keep) // horizon
+    if fits < 1:
+        raise DataError("forecast.horizon_too_long", where=where, horizon=horizon, points=shortest,
+                        most=max(0, shortest - MIN_POINTS))
+    notices = []
+    if fits < windows:
+        notices.append(Notice("forecast.fewer_windows", {"wanted": windows, "count": fits, "points": shortest,
+                                                         "horizon": horizon}))
+    drops = [horizon * k for k in range(min(windows, fits), 0, -1)]
+    truth = np.array([[values[len(values) - d:len(values) - d + horizon] for values in panel.y] for d in drops])
+    scales = np.array([[mase_scale(values[:len(values) - d], panel.season) for values in panel.y] for d in drops])
+    return Windows(horizon, drops, truth, scales, notices)
+
+
+@dataclass
+class Backtest:
+    """One family's forecasts at every origin: ``forecasts[w, s]`` has ``horizon`` values."""
+
+    family: str
+    kind: str
+    forecasts: np.ndarray
+    seconds: float
+
+
+def run_backtest(spec: FamilySpec, panel: Panel, windows: Windows, seed: int,
+                 deadline: float | None) -> Backtest:
+    """Fit ``spec``'s family at each origin and forecast the horizon after it (the family
+    raises ``OutOfTime`` when the deadline comes first)."""
+    started = time.monotonic()
+    forecasts = []
+    for drop in windows.drops:
+        history = panel.head(drop)
+        _, future = panel.tail(drop, windows.horizon)
+        family = spec.make(history, windows.horizon, seed).fit(history, windows.horizon, deadline)
+        forecasts.append(np.array(family.forecast(history, windows.horizon, future or None), dtype=float))
+    return Backtest(spec.name, spec.kind, np.array(forecasts), time.monotonic() - started)
+
+
+def score(forecasts: np.ndarray, windows: Windows) -> dict:
+    """The metrics averaged over windows and series (MASE and sMAPE scale-free; MAE and RMSE in
+    the target's units, meaningful for one series), with MASE per series and per window."""
+    per = np.array([[[point_errors(windows.truth[w, s], forecasts[w, s], windows.scales[w, s])[m]
+                      for m in METRICS] for s in range(forecasts.shape[1])] for w in range(forecasts.shape[0])])
+    mase = per[:, :, 0]
+    return {**{m: float(np.mean(per[:, :, i])) for i, m in enumerate(METRICS)},
+            "mase_per_series": mase.mean(axis=0).tolist(), "mase_per_window": mase.mean(axis=1).tolist()}
