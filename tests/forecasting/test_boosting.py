@@ -115,15 +115,18 @@ def test_missing_future_of_a_known_covariate_is_named():
         family.forecast(panel, H, {"promo": [np.zeros(H - 1)] * panel.n_series})
 
 
-def test_past_only_covariate_needs_no_future():
-    base = weekly_panel(n=2, length=120)
-    noise = [np.random.default_rng(i).normal(size=120) for i in range(2)]
-    panel = Panel(base.ids, base.start, base.y, "D", covariates={"temperature": noise})
-    assert design_for(panel, H).past == []  # off by default: see boosting.USE_PAST
-    family = BoostingFamily(design_for(panel, H, use_past=True)).fit(panel, H)
-    assert family.design.past == ["temperature"]
-    forecasts = family.forecast(panel, H)
-    assert all(np.isfinite(f).all() and len(f) == H for f in forecasts)
+def test_a_past_only_covariate_that_leads_the_target_is_used_without_its_future():
+    rng = np.random.default_rng(0)
+    leads = [rng.normal(size=160) for _ in range(2)]
+    y = [50 + 10 * np.concatenate([np.zeros(H), c[:-H]]) + rng.normal(0, 0.3, 160) for c in leads]
+    panel = Panel(["a", "b"], [pd.Timestamp("2024-01-01")] * 2, y, "D", covariates={"lead": leads})
+    history = panel.head(H)
+    truth = [v[-H:] for v in y]
+    with_lead = BoostingFamily(design_for(history, H)).fit(history, H)
+    assert with_lead.design.past == ["lead"] and min(with_lead.design.past_lags) == H
+    without = BoostingFamily(design_for(history, H, use_past=False)).fit(history, H)
+    error = lambda family: np.mean([np.abs(f - t).mean() for f, t in zip(family.forecast(history, H), truth)])
+    assert error(with_lead) < 0.5 * error(without)
 
 
 def test_deadline_already_passed_raises_or_returns_quickly():

@@ -19,8 +19,8 @@ from manabu.base.i18n import Notice
 from manabu.forecasting.backtest import Backtest, Windows, run_backtest, score
 from manabu.forecasting.families.base import FamilySpec, OutOfTime, catalogue
 
-ORDER = ("naive", "seasonal_naive", "mean", "drift", "auto_ets", "auto_theta", "lightgbm", "auto_arima", "mstl",
-         "mlp", "gru", "lstm")
+ORDER = ("naive", "seasonal_naive", "mean", "drift", "auto_theta", "auto_ets", "lightgbm", "mlp", "mstl", "auto_arima",
+         "gru", "lstm")
 ENSEMBLE_ROUNDS = 25
 SEARCH_SHARE = 0.8     # of the time limit for the backtests; the rest refits the chosen families
 
@@ -75,32 +75,45 @@ def search(panel, windows: Windows, families: list[FamilySpec], *, seed: int, de
     skipped = [r["family"] for r in rows if r["status"] in ("skipped", "out_of_time")]
     if skipped:
         notices.append(Notice("forecast.families_out_of_time", {"count": len(skipped), "families": ", ".join(skipped)}))
-    weights = choose_ensemble(backtests, windows, rows)
+    weights = choose_ensemble({n: b.forecasts for n, b in backtests.items()}, windows.truth, windows.scales)
     return SearchResult(windows, backtests, rank_rows(rows, weights, backtests, windows), weights, notices)
 
 
-def choose_ensemble(backtests: dict[str, Backtest], windows: Windows, rows: list[dict]) -> dict[str, float]:
-    """Greedy selection with replacement on the backtests' mean MASE; the best single family
-    alone when no mix beats it."""
-    scored = {r["family"]: r["mase"] for r in rows if r["status"] == "ok"}
-    if not scored:
+def choose_ensemble(forecasts: dict[str, np.ndarray], truth: np.ndarray, scales: np.ndarray) -> dict[str, float]:
+    """Greedy selection with replacement on the mean scaled error of ``forecasts`` (family →
+    (windows, series, horizon)); the best single family alone when no mix beats it."""
+    if not forecasts:
         return {}
-    best = min(scored, key=scored.get)
-    names = list(backtests)
-    stack = np.array([backtests[n].forecasts for n in names])
-    scale = np.maximum(windows.scales, 1e-12)[:, :, None]
+    names = list(forecasts)
+    stack = np.array([forecasts[n] for n in names])
+    scale = np.maximum(scales, 1e-12)[:, :, None]
+    error = lambda mix: float(np.mean(np.abs(mix - truth) / scale))  # noqa: E731
+    singles = [error(f) for f in stack]
+    best = int(np.argmin(singles))
     counts = np.zeros(len(names))
     total = np.zeros_like(stack[0])
-    best_mix = scored[best]
     for round_ in range(1, ENSEMBLE_ROUNDS + 1):
-        errors = [np.mean(np.abs((total + stack[i]) / round_ - windows.truth) / scale) for i in range(len(names))]
-        pick = int(np.argmin(errors))
+        pick = int(np.argmin([error((total + f) / round_) for f in stack]))
         counts[pick] += 1
         total += stack[pick]
-    mix = np.mean(np.abs(total / ENSEMBLE_ROUNDS - windows.truth) / scale)
-    if mix >= best_mix - 1e-12:
-        return {best: 1.0}
+    if error(total / ENSEMBLE_ROUNDS) >= singles[best] - 1e-12:
+        return {names[best]: 1.0}
     return {names[i]: float(c / counts.sum()) for i, c in enumerate(counts) if c > 0}
+
+
+def cross_selected(backtests: dict[str, Backtest], windows: Windows) -> np.ndarray:
+    """The ensemble's forecast of each window as if that window had not been seen: the weights
+    chosen on the other windows (on all of them when there is one). The chosen mix's own
+    backtest errors are flattered by the choice itself; these are not, so the intervals are
+    calibrated on them."""
+    count = windows.count
+    honest = np.zeros_like(windows.truth, dtype=float)
+    for w in range(count):
+        others = [v for v in range(count) if v != w] or [w]
+        weights = choose_ensemble({n: b.forecasts[others] for n, b in backtests.items()},
+                                  windows.truth[others], windows.scales[others])
+        honest[w] = sum(weight * backtests[n].forecasts[w] for n, weight in weights.items())
+    return honest
 
 
 def rank_rows(rows: list[dict], weights: dict[str, float], backtests: dict[str, Backtest],

@@ -24,7 +24,7 @@ from manabu.forecasting.families.base import OutOfTime, catalogue
 from manabu.forecasting.intervals import calibrate, measured_coverage
 from manabu.forecasting.model import ForecastModel, Forecaster
 from manabu.forecasting.panel import Columns, Panel, build_panel
-from manabu.forecasting.search import SEARCH_SHARE, SearchResult, ordered_families, search
+from manabu.forecasting.search import SEARCH_SHARE, SearchResult, cross_selected, ordered_families, search
 
 SHOWN_SERIES = 3      # the best and the worst series shown in the report, each
 
@@ -88,9 +88,10 @@ def fit_panel(panel: Panel, columns: Columns, settings: Settings, started: float
     members, weights = _final_fits(panel, found, settings, started)
     chosen = found.ensemble_forecasts() if weights == found.weights else \
         sum(w * found.backtests[n].forecasts for n, w in weights.items())
-    calibration = calibrate(chosen, windows.truth, windows.scales)
+    honest = cross_selected(found.backtests, windows) if len(found.backtests) > 1 else chosen
+    calibration = calibrate(honest, windows.truth, windows.scales)
     model = ForecastModel(panel, columns, members, weights, calibration, settings.horizon)
-    record = _record(panel, found, chosen, weights, settings, started,
+    record = _record(panel, found, chosen, honest, weights, settings, started,
                      notices + windows.notices + found.notices)
     record["fill"] = fill
     return Forecaster(model, record)
@@ -112,8 +113,11 @@ def _final_fits(panel: Panel, found: SearchResult, settings: Settings, started: 
     return members, {name: w / total for name, w in weights.items()}
 
 
-def _record(panel: Panel, found: SearchResult, chosen: np.ndarray, weights: dict[str, float], settings: Settings,
-            started: float, notices: list[Notice]) -> dict[str, Any]:
+def _record(panel: Panel, found: SearchResult, chosen: np.ndarray, honest: np.ndarray, weights: dict[str, float],
+            settings: Settings, started: float, notices: list[Notice]) -> dict[str, Any]:
+    """What the manifest keeps: the plan, the leaderboard, the chosen forecast's backtest scores
+    (``scores``: flattered by the choice; ``cross_scores``: each window forecast by the mix
+    chosen on the others), the coverage measured on the latter, and the series shown."""
     windows = found.windows
     scores = score(chosen, windows)
     return {"n_series": panel.n_series, "lengths": panel.lengths, "freq": panel.freq, "seasons": list(panel.seasons),
@@ -123,7 +127,8 @@ def _record(panel: Panel, found: SearchResult, chosen: np.ndarray, weights: dict
             "chosen": "ensemble" if len(weights) > 1 else next(iter(weights)), "weights": weights,
             "scores": {k: v for k, v in scores.items() if not k.endswith(("_series", "_window"))},
             "mase_per_window": scores["mase_per_window"],
-            "coverage": measured_coverage(chosen, windows.truth, windows.scales),
+            "cross_scores": {k: v for k, v in score(honest, windows).items() if not k.endswith(("_series", "_window"))},
+            "coverage": measured_coverage(honest, windows.truth, windows.scales),
             "leaderboard": found.leaderboard, "shown": _shown(panel, chosen, scores["mase_per_series"]),
             "known": list(panel.known), "covariates": list(panel.covariates),
             "seconds": round(monotonic() - started, 3), "notices": [n.to_dict() for n in notices]}
