@@ -16,6 +16,7 @@ from manabu.base.errors import DataError
 from manabu.base.i18n import Notice
 from manabu.evaluate.forecast import METRICS, mase_scale, point_errors
 from manabu.forecasting.families.base import FamilySpec
+from manabu.forecasting.intervals import spread_scale
 from manabu.forecasting.panel import MIN_POINTS, Panel
 
 DEFAULT_WINDOWS = 3
@@ -25,12 +26,14 @@ DEFAULT_WINDOWS = 3
 class Windows:
     """The backtest's origins and what each one hides: ``drops[w]`` points are cut from the end
     of every series; ``truth[w, s]`` are the next ``horizon`` values, ``scales[w, s]`` the MASE
-    scale of the history before the origin."""
+    scale of the history before the origin, ``spreads[w, s]`` its recent spread (the
+    intervals' unit)."""
 
     horizon: int
     drops: list[int]
     truth: np.ndarray
     scales: np.ndarray
+    spreads: np.ndarray
     notices: list[Notice] = field(default_factory=list)
 
     @property
@@ -56,7 +59,8 @@ def plan_windows(panel: Panel, horizon: int, windows: int = DEFAULT_WINDOWS, whe
     drops = [horizon * k for k in range(min(windows, fits), 0, -1)]
     truth = np.array([[values[len(values) - d:len(values) - d + horizon] for values in panel.y] for d in drops])
     scales = np.array([[mase_scale(values[:len(values) - d], panel.season) for values in panel.y] for d in drops])
-    return Windows(horizon, drops, truth, scales, notices)
+    spreads = np.array([[spread_scale(values[:len(values) - d], panel.season) for values in panel.y] for d in drops])
+    return Windows(horizon, drops, truth, scales, spreads, notices)
 
 
 @dataclass

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from manabu.evaluate.forecast import mase_scale
 from manabu.forecasting.families.base import ForecastFamily, Future
-from manabu.forecasting.intervals import Calibration, bounds
+from manabu.forecasting.intervals import Calibration, bounds, spread_scale
 from manabu.forecasting.panel import Columns, Panel
 
 
@@ -36,7 +35,7 @@ class ForecastModel:
     def forecast_table(self, panel: Panel, horizon: int, future: Future | None) -> pd.DataFrame:
         """One row per series and step: time, series, forecast and the bounds of each level."""
         point = self.point_forecast(panel, horizon, future)
-        scales = np.array([mase_scale(values, panel.season) for values in panel.y])
+        scales = np.array([spread_scale(values, panel.season) for values in panel.y])
         limits = bounds(point, scales, self.calibration)
         target = self.columns.target
         parts = []

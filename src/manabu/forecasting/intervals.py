@@ -1,7 +1,8 @@
 """Prediction intervals from the backtests' errors (conformal), and their measured coverage.
 
 Errors grow with the step ahead and with the series' scale. Each backtest error is divided by
-its series' MASE scale; the mean of those per step, made non-decreasing, is the profile of how
+its series' recent spread (``spread_scale``: the MASE scale of the last few seasons, since a
+series that grows, as sales do, errs by more now than on average over its past); the mean of those per step, made non-decreasing, is the profile of how
 the spread grows. The errors divided by the profile are then exchangeable across steps, series
 and windows, and the interval's half-width at a level is their conformal quantile (the
 ``ceil((n + 1) level)``-th smallest) times the profile times the series' scale.
@@ -16,10 +17,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from manabu.evaluate.forecast import interval_scores
+from manabu.evaluate.forecast import interval_scores, mase_scale
 
 LEVELS = (0.8, 0.95)
+RECENT_SEASONS = 5     # the spread is read from the last this many seasons
+RECENT_POINTS = 50     # or points, whichever is more
 _TINY = 1e-12
+
+
+def spread_scale(history: np.ndarray, season: int) -> float:
+    """How much the series moves lately: the MASE scale of its recent points."""
+    return mase_scale(history[-max(RECENT_SEASONS * season, RECENT_POINTS):], season)
 
 
 @dataclass
@@ -39,7 +47,8 @@ class Calibration:
 
 
 def calibrate(forecasts: np.ndarray, truth: np.ndarray, scales: np.ndarray) -> Calibration:
-    """From backtest forecasts and truth (windows, series, horizon) and scales (windows, series)."""
+    """From backtest forecasts and truth (windows, series, horizon) and the series' spreads
+    before each window (windows, series)."""
     scaled = np.abs(forecasts - truth) / np.maximum(scales, _TINY)[:, :, None]
     profile = np.maximum.accumulate(np.maximum(scaled.mean(axis=(0, 1)), _TINY))
     residuals = np.sort((scaled / profile).ravel())
@@ -50,7 +59,7 @@ def calibrate(forecasts: np.ndarray, truth: np.ndarray, scales: np.ndarray) -> C
 
 def bounds(forecast: np.ndarray, scales: np.ndarray, calibration: Calibration) -> dict[float, tuple[np.ndarray, np.ndarray]]:
     """(lower, upper) of each level around ``forecast`` (series, horizon), given each series'
-    scale; a horizon longer than the calibrated one extends the last step's spread."""
+    spread (``spread_scale``); a horizon longer than the calibrated one extends the last step's spread."""
     steps = forecast.shape[-1]
     profile = calibration.profile
     if steps > len(profile):

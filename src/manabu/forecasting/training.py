@@ -89,7 +89,7 @@ def fit_panel(panel: Panel, columns: Columns, settings: Settings, started: float
     chosen = found.ensemble_forecasts() if weights == found.weights else \
         sum(w * found.backtests[n].forecasts for n, w in weights.items())
     honest = cross_selected(found.backtests, windows) if len(found.backtests) > 1 else chosen
-    calibration = calibrate(honest, windows.truth, windows.scales)
+    calibration = calibrate(honest, windows.truth, windows.spreads)
     model = ForecastModel(panel, columns, members, weights, calibration, settings.horizon)
     record = _record(panel, found, chosen, honest, weights, settings, started,
                      notices + windows.notices + found.notices)
@@ -128,7 +128,7 @@ def _record(panel: Panel, found: SearchResult, chosen: np.ndarray, honest: np.nd
             "scores": {k: v for k, v in scores.items() if not k.endswith(("_series", "_window"))},
             "mase_per_window": scores["mase_per_window"],
             "cross_scores": {k: v for k, v in score(honest, windows).items() if not k.endswith(("_series", "_window"))},
-            "coverage": measured_coverage(honest, windows.truth, windows.scales),
+            "coverage": measured_coverage(honest, windows.truth, windows.spreads),
             "leaderboard": found.leaderboard, "shown": _shown(panel, chosen, scores["mase_per_series"]),
             "known": list(panel.known), "covariates": list(panel.covariates),
             "seconds": round(monotonic() - started, 3), "notices": [n.to_dict() for n in notices]}
