@@ -61,3 +61,32 @@ def test_a_longer_horizon_than_calibrated_extends_the_last_spread():
     calibration = calibrate(np.zeros((2, 1, 3)), np.ones((2, 1, 3)), np.ones((2, 1)))
     lower, upper = bounds(np.zeros((1, 5)), np.ones(1), calibration)[0.95]
     assert upper.shape == (1, 5) and upper[0, 4] == upper[0, 2]
+
+
+def test_a_family_too_slow_for_its_deadline_is_given_up_early():
+    import time
+
+    import pandas as pd
+
+    from manabu.forecasting.families.base import OutOfTime
+    from manabu.forecasting.families.statistical import StatsFamily
+    from manabu.forecasting.panel import Panel
+
+    rng = np.random.default_rng(0)
+    y = [100 + np.cumsum(rng.normal(size=300)) for _ in range(400)]
+    panel = Panel([f"s{i}" for i in range(400)], [pd.Timestamp("2024-01-01")] * 400, y, "D")
+    started = time.monotonic()
+    with pytest.raises(OutOfTime):
+        StatsFamily("auto_ets", panel.seasons).fit(panel, 7, deadline=started + 3.0)
+    assert time.monotonic() - started < 2.5  # judged from the pace, not at the deadline
+
+
+def test_many_series_try_the_global_families_before_one_model_per_series():
+    from manabu.forecasting.search import ordered_families
+    from tests.forecasting.conftest import daily_stores
+
+    few, _ = build_panel(daily_stores(stores=3), Columns("day", "visits", "store"))
+    many, _ = build_panel(daily_stores(stores=60, days=80), Columns("day", "visits", "store"))
+    names = lambda panel: [s.name for s in ordered_families(panel, 7, None)]  # noqa: E731
+    assert names(few).index("auto_ets") < names(few).index("lightgbm")
+    assert names(many).index("lightgbm") < names(many).index("auto_theta") < names(many).index("auto_arima")

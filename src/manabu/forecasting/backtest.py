@@ -15,7 +15,7 @@ import numpy as np
 from manabu.base.errors import DataError
 from manabu.base.i18n import Notice
 from manabu.evaluate.forecast import METRICS, mase_scale, point_errors
-from manabu.forecasting.families.base import FamilySpec
+from manabu.forecasting.families.base import FamilySpec, check_deadline
 from manabu.forecasting.intervals import spread_scale
 from manabu.forecasting.panel import MIN_POINTS, Panel
 
@@ -75,11 +75,16 @@ class Backtest:
 
 def run_backtest(spec: FamilySpec, panel: Panel, windows: Windows, seed: int,
                  deadline: float | None) -> Backtest:
-    """Fit ``spec``'s family at each origin and forecast the horizon after it (the family
-    raises ``OutOfTime`` when the deadline comes first)."""
+    """Fit ``spec``'s family at each origin and forecast the horizon after it. ``OutOfTime``
+    when the deadline comes first (the family says so), or as soon as the windows done so far
+    show that the others cannot be done by then: a fit is not stopped halfway, so a slow family
+    is given up before it overruns."""
     started = time.monotonic()
     forecasts = []
-    for drop in windows.drops:
+    for done, drop in enumerate(windows.drops):
+        if done and deadline is not None:
+            elapsed = time.monotonic() - started
+            check_deadline(deadline - elapsed / done * (windows.count - done))
         history = panel.head(drop)
         _, future = panel.tail(drop, windows.horizon)
         family = spec.make(history, windows.horizon, seed).fit(history, windows.horizon, deadline)

@@ -21,6 +21,11 @@ from manabu.forecasting.families.base import FamilySpec, OutOfTime, catalogue
 
 ORDER = ("naive", "seasonal_naive", "mean", "drift", "auto_theta", "auto_ets", "lightgbm", "mlp", "mstl", "auto_arima",
          "gru", "lstm")
+# With many series, the families that learn one model for all of them go first: their cost
+# hardly grows with the number of series, while one statistical model per series does.
+GLOBAL_FIRST = ("naive", "seasonal_naive", "mean", "drift", "lightgbm", "mlp", "auto_theta", "auto_ets", "gru", "lstm",
+                "mstl", "auto_arima")
+MANY_SERIES = 50
 ENSEMBLE_ROUNDS = 25
 SEARCH_SHARE = 0.8     # of the time limit for the backtests; the rest refits the chosen families
 
@@ -38,9 +43,10 @@ class SearchResult:
 
 
 def ordered_families(panel, horizon: int, names: list[str] | None) -> list[FamilySpec]:
-    """The families to try, in ``ORDER`` (others after), those asked for when ``names`` is given."""
+    """The families to try, in ``ORDER`` (``GLOBAL_FIRST`` for many series; others after),
+    those asked for when ``names`` is given."""
     found = catalogue()
-    rank = {name: i for i, name in enumerate(ORDER)}
+    rank = {name: i for i, name in enumerate(GLOBAL_FIRST if panel.n_series >= MANY_SERIES else ORDER)}
     chosen = [spec for spec in found.values() if names is None or spec.name in names]
     return sorted((s for s in chosen if s.usable(panel, horizon)), key=lambda s: rank.get(s.name, len(ORDER)))
 

@@ -98,12 +98,17 @@ def fit_panel(panel: Panel, columns: Columns, settings: Settings, started: float
 
 
 def _final_fits(panel: Panel, found: SearchResult, settings: Settings, started: float):
-    """The chosen families refitted on the whole history; one that runs out of time is left out
-    (its weight shared among the others), down to the best single family, which always fits."""
+    """The chosen families refitted on the whole history, the heaviest weight first. The first
+    always fits; another is left out (its weight shared among the rest) when its backtest's pace
+    says it cannot be refitted in the time left, or when it runs out of it."""
     specs = catalogue()
-    deadline = max(started + settings.time_limit, monotonic() + 1.0)
+    deadline = started + settings.time_limit
     members, weights = {}, dict(found.weights)
     for name in sorted(weights, key=weights.get, reverse=True):
+        expected = found.backtests[name].seconds / found.windows.count
+        if members and monotonic() + expected > deadline:
+            weights.pop(name)
+            continue
         try:
             members[name] = specs[name].make(panel, settings.horizon, settings.seed).fit(
                 panel, settings.horizon, deadline if members else None)

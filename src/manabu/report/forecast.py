@@ -240,8 +240,11 @@ def _intervals(record: dict[str, Any]) -> str:
     points = windows * record["n_series"] * record["horizon"]
     how = explain(K + ("coverage_held_out" if held else "coverage_in_sample"), windows=windows, points=f"{points:,}")
     header = [both(K + "col_level"), both(K + "col_coverage"), both(K + "col_wql"), both(K + "col_verdict")]
+    cross = record.get("cross_scores")
+    honest = explain(K + "cross_scores", cross=number(cross["mase"], 3), mase=number(record["scores"]["mase"], 3)) \
+        if cross else ""
     return section("intervals", K + "title_intervals", how + table(header, rows) + explain(K + "explain_intervals")
-                   + explain(K + "explain_wql"))
+                   + honest + explain(K + "explain_wql"))
 
 
 def _verdict(measured: float, level: float) -> str:

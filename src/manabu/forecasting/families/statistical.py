@@ -10,6 +10,7 @@ through statsforecast's ``forward``: the same parameters, run over the new histo
 """
 from __future__ import annotations
 
+import time
 import warnings
 from typing import Any
 
@@ -28,6 +29,8 @@ ETS_LONGEST_SEASON = 24    # statsforecast's ETS takes no longer season
 # ARIMA models the season with Fourier terms as regressors instead, as Hyndman advises.
 ARIMA_LONGEST_SEASON = 12
 FOURIER_PAIRS = 3
+PACE_SERIES = 5          # the pace of a family is judged after this many series,
+PACE_SECONDS = 1.0       # or this many seconds, whichever comes first
 
 
 def _models(name: str, seasons: tuple[int, ...]) -> Any:
@@ -66,11 +69,17 @@ class StatsFamily(ForecastFamily):
         return season if self.name == "auto_arima" and season > ARIMA_LONGEST_SEASON else None
 
     def fit(self, panel: Panel, horizon: int, deadline: float | None = None) -> StatsFamily:
+        """One model per series; given up (``OutOfTime``) as soon as the pace of the series done
+        so far says the rest cannot be done by the deadline."""
         self.models_ = []
+        started = time.monotonic()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for values in panel.y:
+            for done, values in enumerate(panel.y):
                 check_deadline(deadline)
+                elapsed = time.monotonic() - started
+                if deadline is not None and done and (done >= PACE_SERIES or elapsed >= PACE_SECONDS):
+                    check_deadline(deadline - elapsed / done * (panel.n_series - done))
                 model = _models(self.name, self.seasons)
                 tail = values[-self.history:]
                 if self.fourier_season:
