@@ -72,14 +72,16 @@ class StatsFamily(ForecastFamily):
         """One model per series; given up (``OutOfTime``) as soon as the pace of the series done
         so far says the rest cannot be done by the deadline."""
         self.models_ = []
-        started = time.monotonic()
+        paced_from = time.monotonic()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for done, values in enumerate(panel.y):
                 check_deadline(deadline)
-                elapsed = time.monotonic() - started
-                if deadline is not None and done and (done >= PACE_SERIES or elapsed >= PACE_SECONDS):
-                    check_deadline(deadline - elapsed / done * (panel.n_series - done))
+                if done == 1:  # the first series also paid numba's compilation: not the pace
+                    paced_from = time.monotonic()
+                elapsed = time.monotonic() - paced_from
+                if deadline is not None and done > 1 and (done > PACE_SERIES or elapsed >= PACE_SECONDS):
+                    check_deadline(deadline - elapsed / (done - 1) * (panel.n_series - done))
                 model = _models(self.name, self.seasons)
                 tail = values[-self.history:]
                 if self.fourier_season:
