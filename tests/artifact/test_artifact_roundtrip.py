@@ -125,7 +125,9 @@ def test_manifest_records_versions_metadata_and_checksums(tmp_path, table):
 
     assert manifest["format_version"] == FORMAT_VERSION
     assert set(manifest["libraries"]) == {"python", "numpy", "pandas", "scikit-learn", "lightgbm", "xgboost",
-                                          "catboost", "skops", "torch"}  # torch: the image networks' format
+                                          "catboost", "skops", "torch", "statsforecast"}
+    # torch: the image networks' format; statsforecast: the forecasters'
+
     assert manifest["libraries"]["scikit-learn"] == __import__("sklearn").__version__
     assert manifest["classes"] == ["no", "yes"]
     assert manifest["metric"] == {"name": "roc_auc", "value": 0.91}
