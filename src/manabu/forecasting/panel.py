@@ -145,8 +145,8 @@ def _check_columns(frame: pd.DataFrame, columns: Columns, where: str) -> None:
         if name is not None and name not in frame.columns:
             raise ConfigError("forecast.no_column", role=role, column=name, where=where,
                               columns=", ".join(map(str, frame.columns[:20])))
-    if len({columns.time, columns.target, columns.id} - {None}) < len([c for c in (columns.time, columns.target,
-                                                                                 columns.id) if c]):
+    named = [c for c in (columns.time, columns.target, columns.id) if c is not None]
+    if len(set(named)) < len(named):
         raise ConfigError("forecast.same_column", time=columns.time, target=columns.target, id=columns.id)
 
 

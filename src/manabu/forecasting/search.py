@@ -38,9 +38,6 @@ class SearchResult:
     weights: dict[str, float]
     notices: list[Notice] = field(default_factory=list)
 
-    def ensemble_forecasts(self) -> np.ndarray:
-        return sum(w * self.backtests[name].forecasts for name, w in self.weights.items())
-
 
 def ordered_families(panel, horizon: int, names: list[str] | None) -> list[FamilySpec]:
     """The families to try, in ``ORDER`` (``GLOBAL_FIRST`` for many series; others after),

@@ -86,8 +86,7 @@ def fit_panel(panel: Panel, columns: Columns, settings: Settings, started: float
     if not found.weights:
         raise TrainingError("forecast.nothing_trained", families=", ".join(s.name for s in specs))
     members, weights = _final_fits(panel, found, settings, started)
-    chosen = found.ensemble_forecasts() if weights == found.weights else \
-        sum(w * found.backtests[n].forecasts for n, w in weights.items())
+    chosen = sum(w * found.backtests[n].forecasts for n, w in weights.items())
     honest = cross_selected(found.backtests, windows) if len(found.backtests) > 1 else chosen
     calibration = calibrate(honest, windows.truth, windows.spreads)
     model = ForecastModel(panel, columns, members, weights, calibration, settings.horizon)

@@ -67,8 +67,7 @@ def create_forecast_app(model, settings: ServeSettings | None = None) -> FastAPI
             return asked
         table = await run_in_threadpool(lambda: model.predict(asked.get("horizon"), history=asked.get("history"),
                                                               future=asked.get("future")))
-        return JSONResponse({"horizon": int(table.groupby(table.columns[0]).size().max()) if columns.id
-                             else len(table), "forecast": _rows(table)})
+        return JSONResponse({"horizon": asked.get("horizon", model.horizon), "forecast": _rows(table)})
 
     @app.exception_handler(ManabuError)
     async def manabu_error(request: Request, error: ManabuError) -> JSONResponse:

@@ -16,7 +16,6 @@ numpy arrays, and a saved family is rebuilt from its settings: no pickle, no ``t
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ from torch import nn
 from manabu.deep.trainer import Schedule, TrainingLog, train_network
 from manabu.forecasting.families.base import FamilySpec, ForecastFamily, OutOfTime, check_deadline, register_family
 from manabu.forecasting.panel import Panel
+from manabu.models.text_torch import numpy_weights, torch_settings, torch_weights
 
 KINDS = ("lstm", "gru", "mlp")
 MIN_INPUT = 8            # the shortest input window, where the seasons and the horizon ask for less
@@ -165,8 +165,7 @@ class WindowFamily(ForecastFamily):
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         if self.network_ is None:
             raise ValueError(f"the {self.name} family is not fitted")
-        arrays = {name: tensor.detach().cpu().float().numpy().copy()
-                  for name, tensor in self.network_.state_dict().items()}
+        arrays = numpy_weights(self.network_.state_dict())
         return {**self.settings, "log": self.log_}, arrays
 
     @classmethod
@@ -176,8 +175,7 @@ class WindowFamily(ForecastFamily):
         family.settings.update(horizon=int(settings["horizon"]), input_length=int(settings["input_length"]))
         with torch_settings(1, 0):
             network = build_network(family.settings)
-        weights = {name: torch.from_numpy(np.require(value, np.float32, ["C", "W"])) for name, value in arrays.items()}
-        network.load_state_dict(weights, strict=True)
+        network.load_state_dict(torch_weights(arrays), strict=True)
         family.network_, family.log_ = network.eval(), dict(settings.get("log") or {})
         return family
 
@@ -267,22 +265,6 @@ def draw(count: int, size: int, rng: np.random.Generator) -> np.ndarray:
 def subsample(starts: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
     starts = starts.astype(np.int64)
     return np.sort(rng.choice(starts, limit, replace=False)) if len(starts) > limit else starts
-
-
-@contextmanager
-def torch_settings(n_threads: int, seed: int | None = None) -> Iterator[None]:
-    """``n_threads`` for torch and a forked random state seeded with ``seed``, both restored
-    after: a family's training leaves the process's torch as it found it. One thread is the
-    default: batches of 128 short windows are too small for two threads to gain on one."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(max(1, int(n_threads)))
-    try:
-        with torch.random.fork_rng(devices=[]):
-            if seed is not None:
-                torch.manual_seed(seed)
-            yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _spec(kind: str) -> FamilySpec:
