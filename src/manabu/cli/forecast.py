@@ -50,7 +50,9 @@ def forecast(
             raise ArtifactError("artifact.exists", path=str(destination))
         from manabu.data.read import read
         from manabu.forecasting.panel import Columns, build_panel
+        from manabu.forecasting.training import Settings, fit_panel, require_library
 
+        require_library()  # before the data is read: a missing extra is said first
         frame = read(data)
         print_notices(frame.attrs.get("manabu_notices", []))
         columns = Columns(time, target, id, split(known) or ())
@@ -58,9 +60,6 @@ def forecast(
         print_notices(notices)
         say(t("forecast_cli.plan", series=panel.n_series, freq=panel.freq, horizon=horizon, windows=windows,
               seconds=f"{time_limit:g}", points=min(panel.lengths)))
-        from manabu.forecasting.training import Settings, fit_panel, require_library
-
-        require_library()
         settings = Settings(horizon, time_limit, windows, seed, split(models))
         with sigterm_as_interrupt(), _family_progress() as show:
             model = fit_panel(panel, columns, settings, started, notices, show, fill=fill)
