@@ -29,6 +29,14 @@ def test_fewer_windows_when_the_history_is_short_and_a_message_when_none_fits():
     assert caught.value.key == "forecast.horizon_too_long" and caught.value.params["most"] == 26
 
 
+def test_by_default_long_histories_get_more_windows_up_to_ten_and_short_ones_quietly_fewer():
+    assert plan_windows(build_panel(monthly(points=120), Columns("month", "sales"))[0], 6).count == 3
+    assert plan_windows(build_panel(monthly(points=300), Columns("month", "sales"))[0], 6).count == 5
+    assert plan_windows(build_panel(monthly(points=900), Columns("month", "sales"))[0], 6).count == 10
+    short = plan_windows(build_panel(monthly(points=30), Columns("month", "sales"))[0], 4)
+    assert short.count == 1 and short.notices == []
+
+
 def test_mase_is_one_for_the_seasonal_naive_in_sample():
     y = np.array([1.0, 3, 2, 4, 3, 5, 4, 6])
     assert mase_scale(y, 2) == pytest.approx(1.0)

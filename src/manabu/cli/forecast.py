@@ -34,7 +34,7 @@ def forecast(
     fill: Annotated[str | None, typer.Option(help="Fill gaps and average repeated times: linear, previous or zero (default: stop and say where they are).")] = None,
     known: Annotated[str | None, typer.Option(help="Comma-separated covariates known in advance (their future values are given at predict time with --future); the other numeric columns are used as past values only.")] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds for the whole search.")] = 60.0,
-    windows: Annotated[int, typer.Option(help="Backtest windows of HORIZON steps at the end of the history.")] = 3,
+    windows: Annotated[int | None, typer.Option(help="Backtest windows of HORIZON steps at the end of the history (default: 3 to 10, one per ten horizons of the shortest series).")] = None,
     models: Annotated[str | None, typer.Option(help="Comma-separated models to try (default: all): naive, seasonal_naive, mean, drift, auto_ets, auto_theta, auto_arima, mstl, lightgbm, mlp, gru, lstm.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder to save the forecaster in (default: a new folder under ./manabu-models).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
@@ -49,6 +49,7 @@ def forecast(
             from manabu.base.errors import ArtifactError
             raise ArtifactError("artifact.exists", path=str(destination))
         from manabu.data.read import read
+        from manabu.forecasting.backtest import window_count
         from manabu.forecasting.panel import Columns, build_panel
         from manabu.forecasting.training import Settings, fit_panel, require_library
 
@@ -58,7 +59,8 @@ def forecast(
         columns = Columns(time, target, id, split(known) or ())
         panel, notices = build_panel(frame, columns, freq=freq, fill=fill, where=data)
         print_notices(notices)
-        say(t("forecast_cli.plan", series=panel.n_series, freq=panel.freq, horizon=horizon, windows=windows,
+        say(t("forecast_cli.plan", series=panel.n_series, freq=panel.freq, horizon=horizon,
+              windows=window_count(panel, horizon, windows),
               seconds=f"{time_limit:g}", points=min(panel.lengths)))
         settings = Settings(horizon, time_limit, windows, seed, split(models))
         with sigterm_as_interrupt(), _family_progress() as show:

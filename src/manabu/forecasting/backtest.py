@@ -20,6 +20,8 @@ from manabu.forecasting.intervals import spread_scale
 from manabu.forecasting.panel import MIN_POINTS, Panel
 
 DEFAULT_WINDOWS = 3
+MOST_AUTO_WINDOWS = 10
+HORIZONS_PER_WINDOW = 10
 
 
 @dataclass
@@ -41,9 +43,19 @@ class Windows:
         return len(self.drops)
 
 
-def plan_windows(panel: Panel, horizon: int, windows: int = DEFAULT_WINDOWS, where: str = "data") -> Windows:
-    """As many of the ``windows`` origins as the shortest series allows (at least one), keeping
-    at least two seasons (or ``MIN_POINTS`` points) of history before the earliest."""
+def window_count(panel: Panel, horizon: int, wanted: int | None = None) -> int:
+    """``wanted``, or by default one window per ``HORIZONS_PER_WINDOW`` horizons of the shortest
+    series, from 3 to 10: on a long, noisy history, a choice made on three windows is mostly luck,
+    and the extra windows cost only time, which the search's pace rule keeps in bounds."""
+    if wanted is not None:
+        return wanted
+    return int(np.clip(min(panel.lengths) // (HORIZONS_PER_WINDOW * horizon), DEFAULT_WINDOWS, MOST_AUTO_WINDOWS))
+
+
+def plan_windows(panel: Panel, horizon: int, windows: int | None = None, where: str = "data") -> Windows:
+    """As many of the ``windows`` origins (``window_count``'s by default) as the shortest series
+    allows (at least one), keeping at least two seasons (or ``MIN_POINTS`` points) of history
+    before the earliest."""
     if not isinstance(horizon, int) or horizon < 1:
         raise DataError("forecast.bad_horizon", horizon=horizon)
     shortest = min(panel.lengths)
@@ -53,7 +65,9 @@ def plan_windows(panel: Panel, horizon: int, windows: int = DEFAULT_WINDOWS, whe
         raise DataError("forecast.horizon_too_long", where=where, horizon=horizon, points=shortest,
                         most=max(0, shortest - MIN_POINTS))
     notices = []
-    if fits < windows:
+    if windows is None:
+        windows = min(window_count(panel, horizon), fits)
+    elif fits < windows:
         notices.append(Notice("forecast.fewer_windows", {"wanted": windows, "count": fits, "points": shortest,
                                                          "horizon": horizon}))
     drops = [horizon * k for k in range(min(windows, fits), 0, -1)]

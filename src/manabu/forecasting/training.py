@@ -19,7 +19,7 @@ import numpy as np
 
 from manabu.base.errors import ArtifactError, ConfigError, MissingExtraError, TrainingError
 from manabu.base.i18n import Notice
-from manabu.forecasting.backtest import DEFAULT_WINDOWS, plan_windows, score
+from manabu.forecasting.backtest import plan_windows, score
 from manabu.forecasting.families.base import OutOfTime, catalogue
 from manabu.forecasting.intervals import calibrate, measured_coverage
 from manabu.forecasting.model import ForecastModel, Forecaster
@@ -35,20 +35,20 @@ class Settings:
 
     horizon: int
     time_limit: float = 60.0
-    windows: int = DEFAULT_WINDOWS
+    windows: int | None = None
     seed: int = 0
     families: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.time_limit, (int, float)) or not math.isfinite(self.time_limit) or self.time_limit <= 0:
             raise ConfigError("search.bad_time_limit", value=self.time_limit)
-        if not isinstance(self.windows, int) or self.windows < 1:
+        if self.windows is not None and (not isinstance(self.windows, int) or self.windows < 1):
             raise ConfigError("forecast.bad_windows", windows=self.windows)
 
 
 def forecast(data: Any, *, time: str, target: str, horizon: int, id: str | None = None,
              freq: str | None = None, fill: str | None = None, known: tuple[str, ...] | list[str] = (),
-             time_limit: float = 60.0, windows: int = DEFAULT_WINDOWS, families: list[str] | None = None,
+             time_limit: float = 60.0, windows: int | None = None, families: list[str] | None = None,
              seed: int = 0, output: str | os.PathLike | None = None, overwrite: bool = False, report: bool = True,
              progress: Callable[[str, int, int], None] | None = None, started: float | None = None) -> Forecaster:
     """Learn to forecast ``horizon`` steps of ``target`` in ``data`` (a file or a frame; one row
@@ -56,7 +56,8 @@ def forecast(data: Any, *, time: str, target: str, horizon: int, id: str | None 
     within ``time_limit`` seconds. ``freq`` overrides the frequency read from the times; ``fill``
     ("linear", "previous", "zero") fills gaps instead of refusing them; ``known`` names the
     covariates whose future values will be given at prediction (the other numeric columns are
-    used as past-only covariates). With ``output``, the model folder is saved there with its
+    used as past-only covariates). ``windows``: how many rolling-origin backtest windows (by
+    default 3 to 10, more on long histories). With ``output``, the model folder is saved there with its
     report."""
     started = monotonic() if started is None else started
     settings = Settings(horizon, time_limit, windows, seed, tuple(families) if families else None)
