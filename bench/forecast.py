@@ -53,7 +53,11 @@ SETS = {
 WINDOWS = 3
 
 
-def references(history: np.ndarray, horizon: int, season: int, cap: int) -> dict[str, tuple[np.ndarray, float]]:
+REFERENCES = ("AutoETS", "AutoARIMA", "AutoTheta", "SeasonalNaive")
+
+
+def references(history: np.ndarray, horizon: int, season: int, cap: int,
+               names: tuple[str, ...] = REFERENCES) -> dict[str, tuple[np.ndarray, float]]:
     """statsforecast's models fitted on the history (its last ``cap`` points): forecast, seconds."""
     from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, SeasonalNaive
 
@@ -64,6 +68,8 @@ def references(history: np.ndarray, horizon: int, season: int, cap: int) -> dict
             "SeasonalNaive": lambda: SeasonalNaive(season_length=season)}
     found = {}
     for name, make in made.items():
+        if name not in names:
+            continue
         started = time.monotonic()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -71,7 +77,8 @@ def references(history: np.ndarray, horizon: int, season: int, cap: int) -> dict
     return found
 
 
-def one_set(name: str, time_limit: float, cap: int) -> dict:
+def one_set(name: str, time_limit: float, cap: int, windows: int = WINDOWS,
+            reference_names: tuple[str, ...] = REFERENCES, backtest_windows: int | None = None) -> dict:
     import manabu
     from manabu.evaluate.forecast import interval_scores, mase_scale
     from manabu.forecasting.panel import Columns, build_panel
@@ -84,31 +91,32 @@ def one_set(name: str, time_limit: float, cap: int) -> dict:
     panel, _ = build_panel(frame, Columns(time_column, target), fill="linear")
     y, season = panel.y[0], panel.season
     rows = []
-    first = len(y) - WINDOWS * horizon
+    first = len(y) - windows * horizon
     started = time.monotonic()
     model = manabu.forecast(frame[frame[time_column] < panel.times(0)[first]], time=time_column, target=target,
-                            horizon=horizon, fill="linear", time_limit=time_limit, report=False)
+                            horizon=horizon, fill="linear", time_limit=time_limit, report=False,
+                            windows=backtest_windows)
     fit_seconds = time.monotonic() - started
-    for k in range(WINDOWS, 0, -1):
+    for k in range(windows, 0, -1):
         origin = len(y) - k * horizon
         truth = y[origin:origin + horizon]
         scale = mase_scale(y[:origin], season)
         history = frame[frame[time_column] < panel.times(0)[origin]]
-        table = model.predict(history=None if k == WINDOWS else history)
+        table = model.predict(history=None if k == windows else history)
         point = table[f"{target}_forecast"].to_numpy()
-        row = {"window": WINDOWS - k + 1, "manabu": float(np.mean(np.abs(point - truth)) / scale),
+        row = {"window": windows - k + 1, "manabu": float(np.mean(np.abs(point - truth)) / scale),
                "manabu_fit_seconds": round(fit_seconds, 1), "chosen": model.record["chosen"],
                "weights": model.record["weights"]}
         for level in (80, 95):
             scores = interval_scores(truth, table[f"{target}_lower_{level}"].to_numpy(),
                                      table[f"{target}_upper_{level}"].to_numpy(), level / 100)
             row[f"coverage_{level}"] = scores["coverage"]
-        for ref, (forecast, ref_seconds) in references(y[:origin], horizon, season, cap).items():
+        for ref, (forecast, ref_seconds) in references(y[:origin], horizon, season, cap, reference_names).items():
             row[ref] = float(np.mean(np.abs(forecast - truth)) / scale)
             row[f"{ref}_seconds"] = round(ref_seconds, 2)
         rows.append(row)
         print(f"  {name} window {row['window']}: " + ", ".join(
-            f"{m} {row[m]:.3f}" for m in ("manabu", "AutoETS", "AutoARIMA", "AutoTheta", "SeasonalNaive")), flush=True)
+            f"{m} {row[m]:.3f}" for m in ("manabu", *reference_names)), flush=True)
     means = {m: float(np.mean([r[m] for r in rows])) for m in rows[0] if not m.endswith("seconds")
              and isinstance(rows[0][m], float)}
     return {"set": name, "horizon": horizon, "freq": panel.freq, "season": season, "points": len(y),
@@ -116,6 +124,10 @@ def one_set(name: str, time_limit: float, cap: int) -> dict:
 
 
 def summary(results: list[dict]) -> dict:
+    if any(set(REFERENCES) - set(r["mean"]) for r in results):  # a run with fewer references
+        worse = [r["set"] for r in results if r["mean"]["manabu"] > r["mean"]["SeasonalNaive"]]
+        return {"series_worse_than_seasonal_naive": worse,
+                "manabu_over_seasonal_naive": {r["set"]: r["mean"]["manabu"] / r["mean"]["SeasonalNaive"] for r in results}}
     models = ("manabu", "AutoETS", "AutoARIMA", "AutoTheta", "SeasonalNaive")
     mean = {m: float(np.mean([r["mean"][m] for r in results])) for m in models}
     best_stat = min(("AutoETS", "AutoARIMA", "AutoTheta"), key=mean.get)
@@ -175,6 +187,9 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--sets", nargs="*", default=list(SETS))
     parser.add_argument("--reference-history", type=int, default=2000)
+    parser.add_argument("--windows", type=int, default=WINDOWS, help="test windows at the end of each series")
+    parser.add_argument("--references", nargs="*", default=list(REFERENCES), choices=REFERENCES)
+    parser.add_argument("--backtest-windows", type=int, help="manabu's own backtest windows (default: its choice)")
     parser.add_argument("--many", type=int, default=0, help="forecast this many synthetic daily series instead")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--note", default="")
@@ -186,11 +201,12 @@ def main() -> None:
     else:
         results = []
         for name in args.sets:
-            results.append(one_set(name, args.time_limit, args.reference_history))
+            results.append(one_set(name, args.time_limit, args.reference_history, args.windows,
+                                   tuple(args.references), args.backtest_windows))
             print(json.dumps({k: results[-1][k] for k in ("set", "mean")}), flush=True)
         results.append({"set": "summary", **summary(results)})
     for result in results:
-        line = json.dumps({**stamp, "time_limit": args.time_limit, **result})
+        line = json.dumps({**stamp, "time_limit": args.time_limit, "test_windows": args.windows, **result})
         print(line if result["set"] in ("summary",) or args.many else "", end="\n" if result["set"] == "summary" or args.many else "")
         if args.out:
             with args.out.open("a", encoding="utf-8") as file:

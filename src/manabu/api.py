@@ -23,18 +23,20 @@ from manabu.base.errors import ArtifactError, ConfigError
 # function needs it, so that reading the settings and the data, and their errors, come first
 # and fast (``manabu train bad.csv``).
 if TYPE_CHECKING:
+    from manabu.training.multilabel import MultiLabelPredictor
     from manabu.training.predictor import Predictor
 
 
-def fit(data, target: str | None = None, *, time_limit: float = DEFAULT_TIME_LIMIT, metric: str | None = None,
-        task: str | None = None, models: list[str] | None = None, validation: str | None = None,
-        group: str | None = None, time: str | None = None, seed: int = 0,
+def fit(data, target: str | list[str] | None = None, *, time_limit: float = DEFAULT_TIME_LIMIT,
+        metric: str | None = None, task: str | None = None, models: list[str] | None = None,
+        validation: str | None = None, group: str | None = None, time: str | None = None, seed: int = 0,
         max_trials: int | None = None, preset: str = "balanced", search: str = "bayes",
         max_latency_ms: float | None = None, tokenizer: str = "auto", text_model: str | Path | None = None,
         image_model: str | Path | None = None, device: str = "auto",
         memory_limit: int | str | None = None, output: str | Path | None = None, overwrite: bool = False,
         report: bool = True, track: str | bool | None = None, table: str | None = None, query: str | None = None,
-        checkpoint: str | Path | None = None, resume: bool = False, verbose: bool = True) -> Predictor:
+        checkpoint: str | Path | None = None, resume: bool = False,
+        verbose: bool = True) -> Predictor | MultiLabelPredictor:
     """Train the best model found within ``time_limit`` seconds and return its Predictor.
     ``target`` is the column to predict (for a folder of images, one sub-folder per class, its
     default is the sub-folders' names, "label").
@@ -57,7 +59,11 @@ def fit(data, target: str | None = None, *, time_limit: float = DEFAULT_TIME_LIM
     MLflow: a tracking URI, or True for the local store ``mlruns/mlflow.db``.
     ``checkpoint`` is a folder where the search saves its progress; ``resume=True`` continues
     the search saved there (after Ctrl-C, say) instead of starting again.
+    ``target`` as a list of columns (multi-label) trains one model per label, each on the rows
+    where its label is present, and returns a ``MultiLabelPredictor`` (``training.multilabel``).
     """
+    if isinstance(target, (list, tuple)):
+        return _fit_labels({**locals(), "models": tuple(models) if models else None})
     config = config_of({**locals(), "models": tuple(models) if models else None})
     started = monotonic()  # the time limit counts the reading of the data too
     listener = None
@@ -85,6 +91,31 @@ def fit(data, target: str | None = None, *, time_limit: float = DEFAULT_TIME_LIM
     from manabu.training.run import train as run_training
     return run_training(data, config, listener, checkpoint=saved_search, resume=resume, started=started,
                         report=False)  # nothing is drawn or saved here: the search may use that time
+
+
+def _fit_labels(arguments: dict[str, Any]) -> MultiLabelPredictor:
+    """``fit`` with several targets: one search per label, the time limit shared between them
+    (``training.multilabel.fit_labels``), saved with its page when ``output`` is given. A
+    checkpoint, resuming and tracking belong to one search, and are refused here."""
+    from manabu.training.multilabel import fit_labels
+    started = monotonic()
+    for option in ("checkpoint", "resume", "track"):
+        if arguments[option] not in (None, False):
+            raise ConfigError("multilabel.unsupported_option", option=option)
+    output = arguments["output"]
+    if output is not None and Path(output).exists() and not arguments["overwrite"]:
+        raise ArtifactError("artifact.exists", path=str(output))
+    data = arguments["data"]
+    if arguments["table"] is not None or arguments["query"] is not None:
+        from manabu.data.read import read
+        data = read(data, table=arguments["table"], query=arguments["query"])
+    options = {f.name: arguments[f.name] for f in fields(TrainConfig) if f.name not in ("target", "time_limit")}
+    drawn = output is not None and arguments["report"]
+    model = fit_labels(data, list(arguments["target"]), time_limit=arguments["time_limit"],
+                       verbose=arguments["verbose"], report=drawn, started=started, **options)
+    if output is not None:
+        model.save(output, overwrite=arguments["overwrite"], report=arguments["report"])
+    return model
 
 
 def config_of(arguments: dict[str, Any]) -> TrainConfig:
@@ -189,15 +220,18 @@ def _interrupts_deferred() -> Iterator[threading.Event]:
 
 
 def load(path: str | Path):
-    """A saved model (a ``Predictor``, a ``ClusterModel``, an ``AnomalyModel``, a ``ReduceModel``,
-    a ``SegmentationModel`` or a ``Forecaster``), after its files have been checked against the
-    manifest."""
+    """A saved model (a ``Predictor``, a ``MultiLabelPredictor``, a ``ClusterModel``, an
+    ``AnomalyModel``, a ``ReduceModel``, a ``SegmentationModel`` or a ``Forecaster``), after its
+    files have been checked against the manifest."""
     from manabu.artifact import read_manifest
     from manabu.training.predictor import Predictor
     # Only the unsupervised, segmentation and forecasting models record a "kind" at the top of their
     # manifest: their modules (clustering, anomalies, projections; the U-Net) are imported for
     # them alone.
     kind = read_manifest(path).get("kind")
+    if kind == "multilabel":
+        from manabu.training.multilabel import MultiLabelPredictor
+        return MultiLabelPredictor.load(path)
     if kind == "segmentation":
         from manabu.segmentation.model import SegmentationModel
         return SegmentationModel.load(path)

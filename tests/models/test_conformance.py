@@ -114,6 +114,9 @@ def _data(name: str, task: str):
         if corpus is None:
             pytest.skip(f"{name}: offered only for text in {sorted(entry.languages)}, which the tests do not make")
         frame["review"] = corpus(N_ROWS).to_numpy()
+    if entry.needs_molecules:
+        from tests.models.test_molecule_graphs import molecules
+        frame["smiles"] = molecules(N_ROWS)
     if task == "regression":
         frame["y"] = frame["y"] - frame["y"].min() + 1.0  # above zero: the positive-target configurations apply
     schema = infer_schema(frame, "y")

@@ -16,7 +16,7 @@ from tests.frames import mixed_frame
 # the families that read the text columns alone (the LSTM) learn from text corpora instead:
 # tests/text/test_deep_text.py and tests/models/test_text_lstm.py; the image network from images:
 # tests/models/test_images.py
-TEXT_ONLY = (PreprocessKind.TOKENS, PreprocessKind.RAW_TEXT, PreprocessKind.IMAGES)
+TEXT_ONLY = (PreprocessKind.TOKENS, PreprocessKind.RAW_TEXT, PreprocessKind.IMAGES, PreprocessKind.SMILES)
 CASES = [(name, task) for name, entry in ZOO.items() for task in ("binary", "multiclass", "regression")
          if entry.supports(task) and entry.preprocess not in TEXT_ONLY]
 

@@ -9,6 +9,7 @@ MODEL_DIR/
   model.lgb.txt      the final estimator's booster, when it is LightGBM (+ model.lgb.json)
   model.xgb.ubj      ... when it is XGBoost (+ model.xgb.json)
   model.cbm          ... when it is CatBoost (+ model.cbm.json)
+  applicability.npz  the training molecules' fingerprints, for a model of molecules (listed as "attached")
   report.html        the report, made from the manifest: rebuilt at will, so not checksummed
 ```
 
@@ -20,13 +21,14 @@ from __future__ import annotations
 
 from .fingerprint import data_fingerprint
 from .manifest import FORMAT_VERSION, REPORT_FILE, read_manifest
-from .store import load_model, save_model, verify, write_derived
+from .store import load_model, load_model_attached, save_model, verify, write_derived
 
 __all__ = [
     "FORMAT_VERSION",
     "REPORT_FILE",
     "data_fingerprint",
     "load_model",
+    "load_model_attached",
     "read_manifest",
     "save_model",
     "verify",

@@ -32,8 +32,11 @@ SKOPS_MODEL_FILE = "model.skops"
 # the libraries every folder may need; the native formats' libraries come from their codecs
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "skops")
 RESERVED_KEYS = frozenset(
-    {"format_version", "created_at", "manabu_version", "libraries", "pipeline", "files", "load_warnings"}
+    {"format_version", "created_at", "manabu_version", "libraries", "pipeline", "files", "load_warnings", "attached"}
 )
+# Data files kept with a model beside its pipeline (the training molecules' fingerprints), listed
+# under "attached", checksummed like the model's files and read as numpy arrays without pickle
+ATTACHED_SUFFIXES = (".npy", ".npz")
 
 # relative paths inside the folder: each part starts with a letter or digit, so no "..", no
 # hidden names, no absolute paths and no backslashes or drive letters
@@ -144,8 +147,12 @@ def validate_manifest(manifest: Any, folder: Path) -> None:
         if container is None:
             raise invalid(f"unknown pipeline kind {pipeline.get('kind')!r}")
         expected = container.expected_files(pipeline, invalid)
-    if set(files) != expected:
-        raise invalid(f"files must be exactly {sorted(expected)}")
+    attached = manifest.get("attached", [])
+    if not isinstance(attached, list) or not all(isinstance(a, str) and a.endswith(ATTACHED_SUFFIXES)
+                                                 for a in attached):
+        raise invalid(f"attached must list data files ({', '.join(ATTACHED_SUFFIXES)})")
+    if set(files) != expected | set(attached):
+        raise invalid(f"files must be exactly {sorted(expected | set(attached))}")
 
 
 def pipeline_files(pipeline: Any, prefix: str, where: str, invalid) -> set[str]:

@@ -20,6 +20,7 @@ from manabu.base.errors import ArtifactError
 
 from .codecs import SKOPS_FORMAT, codec_for, container_codec, container_for, model_codec
 from .manifest import (
+    ATTACHED_SUFFIXES,
     DERIVED_FILES,
     MANIFEST,
     PREPROCESS_FILE,
@@ -34,19 +35,26 @@ from .skops_codec import audit_skops, check_skops, checked, dump_skops, load_sko
 
 
 def save_model(path: str | Path, pipeline: Any, metadata: dict[str, Any], *, overwrite: bool = False,
-               derived: dict[str, bytes] | None = None) -> Path:
+               derived: dict[str, bytes] | None = None, attached: dict[str, bytes] | None = None) -> Path:
     """Write ``pipeline`` (a fitted Pipeline, a bare estimator, or a model that a registered
     ``ContainerCodec`` stores, such as an ensemble) and ``metadata`` to the folder ``path``;
     return the folder. An existing folder
     is replaced only with ``overwrite=True``. ``derived`` files (``DERIVED_FILES``: the report)
-    go into the folder with the rest, outside the checksums."""
+    go into the folder with the rest, outside the checksums; ``attached`` data files (numpy
+    arrays, ``ATTACHED_SUFFIXES``) within them, read back by ``load_model_attached``."""
     target = Path(path).expanduser().absolute()
     container = container_for(pipeline)
     if container is not None:
         files, description = container.encode(pipeline)
     else:
         files, description = encode_pipeline(as_pipeline(pipeline))
+    clashing = [n for n in attached or {} if n in files or not n.endswith(ATTACHED_SUFFIXES)]
+    if clashing:
+        raise ValueError(f"not an attachable file name: {', '.join(clashing)}")
+    files.update(attached or {})
     manifest = build_manifest(metadata, description, {name: _sha256(data) for name, data in files.items()})
+    if attached:
+        manifest["attached"] = sorted(attached)
     unknown = set(derived or {}) - DERIVED_FILES
     if unknown:
         raise ValueError(f"not a derived file: {', '.join(sorted(unknown))}")
@@ -98,6 +106,12 @@ def verify(path: str | Path) -> dict[str, Any]:
 
 
 def load_model(path: str | Path) -> tuple[Any, dict[str, Any]]:
+    """The pipeline and manifest of ``load_model_attached``, without the attached files."""
+    pipeline, manifest, _ = load_model_attached(path)
+    return pipeline, manifest
+
+
+def load_model_attached(path: str | Path) -> tuple[Any, dict[str, Any], dict[str, bytes]]:
     """The pipeline (or the combined model, an ensemble say) saved in the folder ``path`` and its
     manifest, after ``verify``'s checks.
 
@@ -107,10 +121,11 @@ def load_model(path: str | Path) -> tuple[Any, dict[str, Any]]:
     """
     folder = Path(path)
     manifest, blobs = _verified(folder, build=True)
+    attached = {name: blobs.pop(name) for name in manifest.get("attached", [])}
     description = manifest["pipeline"]
     if "kind" in description:  # read_manifest checked that a codec knows the kind
-        return container_codec(description["kind"]).decode(description, blobs, str(folder)), manifest
-    return decode_pipeline(description, blobs, "", str(folder)), manifest
+        return container_codec(description["kind"]).decode(description, blobs, str(folder)), manifest, attached
+    return decode_pipeline(description, blobs, "", str(folder)), manifest, attached
 
 
 def _verified(folder: Path, build: bool) -> tuple[dict[str, Any], dict[str, bytes]]:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 @app.command()
 def train(
     data: Annotated[str, typer.Argument(metavar="DATA", help="Training data: CSV/TSV/Parquet/Excel/JSON lines file, a folder of images with one sub-folder per class, or a SQLAlchemy URL with --table/--query.")],
-    target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict (for a folder of images: its sub-folders' names, \"label\").")] = None,
+    target: Annotated[str | None, typer.Option("--target", "-t", help="Column to predict (for a folder of images: its sub-folders' names, \"label\"); several label columns as \"a,b,c\" (one model each, rows missing a label still train the others).")] = None,
     masks: Annotated[Path | None, typer.Option("--masks", help="Folder of masks, one per image of the folder DATA, with the same name: train a U-Net to segment the images.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Model folder to write (default: a new folder under ./manabu-models).")] = None,
     time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds for the whole command: reading, search, refit, the report and the save.")] = DEFAULT_TIME_LIMIT,
@@ -67,6 +67,10 @@ def train(
             from manabu.cli.segmentation import train_segmentation
             return train_segmentation(data, masks, output, time_limit=time_limit, seed=seed, overwrite=overwrite,
                                       device=device)
+        if target is not None and "," in target:  # several labels: one search each
+            from manabu.cli.multilabel import train_labels
+            from manabu.training.multilabel import target_names
+            return train_labels(data, target_names(target), arguments, output, overwrite)
         from manabu.api import config_of
         config = config_of(arguments)
         if resume and output is None:
@@ -182,12 +186,14 @@ def _predict(model_dir: Path, data: str | None, output: Path | None, *, table=No
     predictor = load(model_dir)  # a trained model, or a clustering
     print_notices(chunks.notices)
     column = predictor.prediction_column
+    far: list[int] = []  # rows whose molecule is far from every training molecule, per chunk
 
     def write(handle) -> int:
         rows = 0
         with progress(t("cli.predicting"), chunks.total) as advance:
             for chunk in chunks:
-                predictor.predict_frame(chunk).to_csv(handle, index=False, header=rows == 0)
+                _with_similarity(predictor, chunk, predictor.predict_frame(chunk), far).to_csv(
+                    handle, index=False, header=rows == 0)
                 rows += len(chunk)
                 advance(chunks.done())
         if rows == 0:
@@ -195,11 +201,36 @@ def _predict(model_dir: Path, data: str | None, output: Path | None, *, table=No
         return rows
 
     if output is None:
-        write(sys.stdout)
+        _say_far(predictor, write(sys.stdout), far)
         return
     written = []
     write_atomically(output, lambda partial: written.append(_with_open(partial, write)))
     say(t("cli.predicted", rows=written[0], path=str(output), column=column))
+    _say_far(predictor, written[0], far)
+
+
+def _with_similarity(predictor, chunk, predicted, far: list[int]):
+    """For a model of molecules, each SMILES column's similarity to its nearest training molecule
+    beside the predictions (``Predictor.applicability``); ``far`` gets the chunk's far rows."""
+    if not getattr(predictor, "molecules", None):
+        return predicted
+    from manabu.evaluate.applicability import FAR
+    similarity = predictor.applicability(chunk)
+    for name in similarity.columns:
+        predicted[name] = similarity[name].to_numpy()
+    far.append(int((similarity < FAR).any(axis=1).sum()))
+    return predicted
+
+
+def _say_far(predictor, rows: int, far: list[int]) -> None:
+    """Say so when many predictions are extrapolations (molecules unlike the training ones)."""
+    if not far or not rows:
+        return
+    from manabu.evaluate.applicability import FAR, FAR_NOTE_SHARE
+    if sum(far) >= FAR_NOTE_SHARE * rows:
+        columns = ", ".join(f"{name}_similarity" for name in predictor.molecules)
+        say(t("molecules_report.far_rows", far=sum(far), rows=rows, share=f"{sum(far) / rows:.0%}", threshold=FAR,
+              columns=columns), label="• ", style="yellow")
 
 
 def _with_open(path: Path, write: Callable) -> int:

@@ -40,13 +40,18 @@ def cluster(
     k: Annotated[str, typer.Option("--k", help="Number of clusters, or auto (chosen by silhouette, Calinski-Harabasz and BIC).")] = "auto",
     method: Annotated[str, typer.Option(help="kmeans, gmm, hdbscan, dbscan or agglomerative.")] = "kmeans",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Folder to save the clustering in (default: a new folder under ./manabu-models).")] = None,
-    labels: Annotated[Path | None, typer.Option(help="CSV of the rows with their cluster (default: DATA's name + -clusters.csv).")] = None,
+    labels: Annotated[Path | None, typer.Option(help="CSV of the rows with their cluster (default: DATA's name + -clusters.csv; for cells, an .h5ad: DATA's name + -clusters.h5ad).")] = None,
+    resolution: Annotated[str, typer.Option(help="Cells (.h5ad, 10x folder): Leiden resolution, or auto (chosen by stability and silhouette).")] = "auto",
     seed: Seed = 0,
     overwrite: Overwrite = False,
     lang: Lang = None, debug: Debug = False,
 ) -> None:
-    """Group similar rows into clusters, say what sets each apart, and save the clustering."""
+    """Group similar rows (or cells: .h5ad, 10x folder) into clusters, say what sets each apart, and save the clustering."""
     def run() -> None:
+        from manabu.cli.cells import cluster_cells_command, is_expression_data
+        if is_expression_data(data):
+            return cluster_cells_command(data, resolution=resolution, seed=seed, output=output, labels=labels,
+                                         overwrite=overwrite, table_options=k != "auto" or method != "kmeans")
         frame = _read(data)  # first: a bad file is refused before scikit-learn loads
         from manabu.unsupervised.model import cluster as run_cluster
         with err.status(t("cluster.clustering", rows=len(frame), columns=frame.shape[1], method=method)):

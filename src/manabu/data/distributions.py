@@ -18,7 +18,7 @@ def distribution(col: Column, values: pd.Series, max_levels: int, bins: int) -> 
         return numeric_distribution(values.to_numpy(dtype=float, na_value=np.nan), col.n_inf, bins)
     if col.type is ColumnType.DATETIME:
         return _datetime_distribution(values, bins)
-    if col.type is ColumnType.TEXT:
+    if col.type in (ColumnType.TEXT, ColumnType.SMILES):
         return _text_distribution(values, bins)
     return levels_distribution(level_counts(values), max_levels)
 

@@ -69,6 +69,7 @@ SMALL_ROWS = 10_000       # at most: 5 folds
 LARGE_ROWS = 100_000      # at most: 3 folds; above: hold-out
 MAX_SPLITS = 2_000        # folds beyond this cost too many fits (and O(rows x folds) memory)
 HOLDOUT_SIZE = 0.2
+SCAFFOLD = "scaffold"
 DEFAULT_FOLDS = 5
 _CLASSIFICATION = ("binary", "multiclass")
 
@@ -88,6 +89,7 @@ class ValidationPlan:
     # only the first of the folds were scored: the time limit left no time for them all (the
     # search decides, ``manabu.search.loop``); None: all of them
     folds_used: int | None = None
+    grouped_by: str | None = None     # "scaffold": the groups are the molecules' scaffolds
 
     @property
     def can_use_first_folds(self) -> bool:
@@ -116,6 +118,8 @@ class ValidationPlan:
         }[self.kind]
         if self.stratified and self.kind in (HOLDOUT, GROUP_KFOLD):
             key = key.replace("describe_", "describe_stratified_")
+        if self.grouped_by == SCAFFOLD:
+            key = "describe_scaffold_holdout" if self.kind == HOLDOUT else "describe_scaffold_kfold"
         params: dict[str, Any] = {"n_splits": self.n_splits, "n_rows": self.n_rows}
         if self.test_size is not None:
             params["pct"] = round(self.test_size * 100)
@@ -133,6 +137,7 @@ class ValidationPlan:
             "n_groups": self.n_groups,
             "seed": self.seed,
             "folds_used": self.folds_used,
+            "grouped_by": self.grouped_by,
             "description": self.describe().to_dict(),
             "notes": [note.to_dict() for note in self.notes],
         }
@@ -149,6 +154,7 @@ class ValidationPlan:
             n_groups=data.get("n_groups"),
             seed=int(data.get("seed", 0)),
             notes=notes,
+            grouped_by=data.get("grouped_by"),
             folds_used=data.get("folds_used"),
         )
 
@@ -166,8 +172,14 @@ def choose_validation(
     """The validation that suits these data (rules in the module docstring).
 
     ``y`` (the encoded target) lets classification be stratified; ``groups`` and ``time`` are
-    per-row values (one of them at most). ``override`` is the user's ``--validation``.
+    per-row values (one of them at most). ``override`` is the user's ``--validation``; with
+    "scaffold", ``groups`` are the molecules' scaffolds, and the folds are chosen as for groups.
     """
+    scaffold = isinstance(override, str) and override.strip().lower() == SCAFFOLD
+    if scaffold:
+        if groups is None:
+            raise ConfigError("molecules.scaffold_needs_smiles")
+        override = None
     if n_rows < 2:
         raise DataError("validation.too_few_rows", n_rows=n_rows)
     if groups is not None and time is not None:
@@ -185,6 +197,9 @@ def choose_validation(
         plan = _plain_plan(n_rows, counts, mode, k, seed)
     if plan.n_splits > MAX_SPLITS:
         raise ConfigError("validation.too_many_splits", n_splits=plan.n_splits, max_splits=MAX_SPLITS)
+    if scaffold:
+        note = Notice("molecules.scaffold_note", {"n_groups": plan.n_groups})
+        plan = replace(plan, grouped_by=SCAFFOLD, notes=(*plan.notes, note))
     return plan
 
 

@@ -92,7 +92,7 @@ def _as_numbers(values: pd.Series, column_type: ColumnType) -> np.ndarray:
     if column_type is ColumnType.DATETIME:
         x = values.astype("datetime64[ns]").astype("int64").astype(float) / 1e9
         return np.where(values.isna().to_numpy(), np.nan, x)
-    if column_type is ColumnType.TEXT:
+    if column_type in (ColumnType.TEXT, ColumnType.SMILES):
         return values.map(len, na_action="ignore").to_numpy(dtype=float, na_value=np.nan)
     return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 

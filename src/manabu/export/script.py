@@ -29,7 +29,9 @@ from manabu.search.candidate import Candidate
 def export_script(schema: Schema, training: dict[str, Any], model_dir: str = "") -> str:
     """The script for the best single model of the run ``training`` records (the manifest's
     ``training``): the chosen model, or the best single member of the leaderboard when an
-    ensemble was chosen."""
+    ensemble was chosen. Molecules are refused: their features are RDKit's, computed by manabu."""
+    if schema.of_type(ColumnType.SMILES):
+        raise ConfigError("export.molecules", columns=", ".join(schema.of_type(ColumnType.SMILES)))
     row = best_single_row(training)
     task, seed = training["task"], int(training["config"].get("seed", 0))
     candidate = Candidate(row["model"], ZOO[row["family"]], dict(row.get("params") or {}), row.get("origin", ""))
@@ -78,9 +80,9 @@ def best_single_row(training: dict[str, Any]) -> dict[str, Any]:
 
 
 def _needs_manabu(entry) -> bool:
-    """A family that a plain script cannot rebuild: text (manabu's word analysers) or images
-    (manabu's networks)."""
-    return entry.needs_text or entry.needs_images
+    """A family that a plain script cannot rebuild: text (manabu's word analysers), images
+    (manabu's networks) or molecules (RDKit's graphs)."""
+    return entry.needs_text or entry.needs_images or entry.needs_molecules
 
 
 def _manabu_family_above(training: dict[str, Any], row: dict[str, Any]) -> str | None:

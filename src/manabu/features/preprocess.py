@@ -27,6 +27,7 @@ from manabu.base.trust import register_trusted
 from manabu.data.schema import Column, ColumnType, Schema
 from manabu.features.datetime import DatetimeParts
 from manabu.features.images import image_input
+from manabu.features.molecules import DEFAULT_RADIUS, DEFAULT_SIZE, RADIUS_OPTION, SIZE_OPTION, MoleculeFeatures
 from manabu.features.text import TextEmbedding
 from manabu.features.text_words import TextTfidf, TextTokens
 from manabu.features.word_vectors import WordVectors
@@ -36,7 +37,7 @@ from manabu.features.tokenize import ENGLISH, tokenizer_of
 # what a saved preprocessing may contain beyond the artifact's own list
 register_trusted("manabu.features.datetime.DatetimeParts", "manabu.features.text.TextEmbedding",
                  "manabu.features.text_words.TextTfidf", "manabu.features.text_words.TextTokens",
-                 "manabu.features.word_vectors.WordVectors",
+                 "manabu.features.word_vectors.WordVectors", "manabu.features.molecules.MoleculeFeatures",
                  "sklearn.preprocessing._data.MinMaxScaler",
                  "sklearn.model_selection._split.KFold", "sklearn.model_selection._split.StratifiedKFold",
                  # what a fitted TextEmbedding holds: plain vocabularies, weights and matrices
@@ -54,6 +55,7 @@ class PreprocessKind(StrEnum):
     TOKENS = "tokens"            # the text columns alone, as their words
     RAW_TEXT = "raw_text"        # the text columns alone, as written
     IMAGES = "images"            # the images alone, as arrays (features.images.ImageInput)
+    SMILES = "smiles"            # the SMILES columns alone, as written (a graph network builds its own graphs)
 
 
 _TEXT_ONLY = frozenset({PreprocessKind.TOKENS, PreprocessKind.RAW_TEXT})
@@ -76,10 +78,14 @@ SPARSE_BELOW_DENSITY = 0.3
 
 
 def build_preprocessor(schema: Schema, kind: PreprocessKind, task: str, seed: int = 0, *,
-                       sparse: bool = False) -> Preprocessor:
-    """``sparse``: the model takes a sparse matrix, so one-hot columns may stay sparse."""
+                       sparse: bool = False, options: dict | None = None) -> Preprocessor:
+    """``sparse``: the model takes a sparse matrix, so one-hot columns may stay sparse.
+    ``options``: the searched preprocessing settings (a molecule's fingerprint radius and size)."""
     if kind is PreprocessKind.IMAGES:
         return Preprocessor(image_input(schema), 0)
+    molecules = schema.of_type(ColumnType.SMILES)
+    if kind is PreprocessKind.SMILES:
+        return Preprocessor(ColumnTransformer([("smiles", "passthrough", molecules)], remainder="drop"), 0)
     categorical = schema.of_type(ColumnType.CATEGORICAL)
     blocks = [] if kind in _TEXT_ONLY else [
         ("cat", _categorical(kind, sparse), categorical),
@@ -89,6 +95,7 @@ def build_preprocessor(schema: Schema, kind: PreprocessKind, task: str, seed: in
     ]
     blocks += [(f"text{i}", _text(kind, seed, schema.column(name)), [name])
                for i, name in enumerate(schema.of_type(ColumnType.TEXT))]
+    blocks += [(f"molecule{i}", _molecules(kind, options or {}), [name]) for i, name in enumerate(molecules)]
     transformer = ColumnTransformer([b for b in blocks if b[2]], remainder="drop",
                                     sparse_threshold=SPARSE_BELOW_DENSITY if sparse else 0.0,
                                     verbose_feature_names_out=True)
@@ -145,6 +152,16 @@ def _datetime(kind: PreprocessKind):
         return DatetimeParts()
     return Pipeline([("parts", DatetimeParts()),
                      ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+                     ("scale", _scaler(kind))])
+
+
+def _molecules(kind: PreprocessKind, options: dict):
+    features = MoleculeFeatures(radius=int(options.get(RADIUS_OPTION, DEFAULT_RADIUS)),
+                                size=int(options.get(SIZE_OPTION, DEFAULT_SIZE)))
+    if kind is PreprocessKind.TREE:
+        return features  # missing values stay missing: the trees route them
+    # counts and descriptors of very different sizes, some missing: imputed, then scaled
+    return Pipeline([("features", features), ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
                      ("scale", _scaler(kind))])
 
 

@@ -63,6 +63,7 @@ class ModelEntry:
     keeps_partial: bool = False
     needs_text: bool = False      # learns from free-text columns only: tried when the data has one
     needs_images: bool = False    # learns from images only (a column of files, or a grid of pixels)
+    needs_molecules: bool = False  # learns from SMILES columns only: tried when the data has one
     extra: str | None = None      # the pip extra it needs (manabu[deep]), when that is not installed
     available: Callable[[], bool] = field(default=lambda: True)  # its libraries can be imported
     # imports its libraries before the clock of its first fold starts (the search calls it once):

@@ -12,6 +12,7 @@ from manabu.models import boosting, linear, neighbors, neural, svm, text_deep, t
 from manabu.models.catboost import entry as catboost
 from manabu.models.images import entry as images_entry
 from manabu.models.lightgbm import entry as lightgbm
+from manabu.models.molecules import entry as molecules_entry
 from manabu.models.xgboost import entry as xgboost
 from manabu.models.entry import ModelEntry, Params, register_family
 
@@ -34,6 +35,7 @@ ZOO: dict[str, ModelEntry] = {entry.name: entry for entry in (
     trees.RANDOM_FOREST,
     svm.ENTRY,
     neural.ENTRY,
+    molecules_entry.ENTRY,
     text_deep.LSTM,
 )}
 for _entry in ZOO.values():
@@ -42,7 +44,7 @@ for _entry in ZOO.values():
 
 def get_entries(names: list[str] | None, task: str, *, languages: frozenset[str] = frozenset(),
                 text_model: str | None = None, images: bool = False, only_images: bool = False,
-                image_model: str | None = None, device: str = "auto") -> list[ModelEntry]:
+                image_model: str | None = None, device: str = "auto", molecules: bool = False) -> list[ModelEntry]:
     """The families to try for this task: all of them, or the ones named (``--models``).
 
     ``languages`` are those of the data's free-text columns (none: no text). The text families
@@ -51,7 +53,8 @@ def get_entries(names: list[str] | None, task: str, *, languages: frozenset[str]
     message saying what to install). With a ``text_model`` checkpoint, the "transformer" family
     fine-tunes it; with an ``image_model``, the "transfer" family does, first. The image families
     join when the data has ``images`` (files or a grid of pixels), and are the only ones with
-    ``only_images`` (image files and no other column); they train on ``device``."""
+    ``only_images`` (image files and no other column); they train on ``device``. The molecule
+    families join when the data has a SMILES column (``molecules``)."""
     has_text = bool(languages)
     zoo = _with_checkpoints(text_model, image_model, has_text, images)
     if names:
@@ -65,7 +68,8 @@ def get_entries(names: list[str] | None, task: str, *, languages: frozenset[str]
     else:
         chosen = [entry for entry in zoo.values() if (has_text or not entry.needs_text) and entry.available()
                   and (entry.languages is None or entry.languages & languages)
-                  and (images or not entry.needs_images) and (entry.needs_images or not only_images)]
+                  and (images or not entry.needs_images) and (entry.needs_images or not only_images)
+                  and (molecules or not entry.needs_molecules)]
         if only_images and not chosen:
             chosen = [entry for entry in zoo.values() if entry.needs_images]  # refused below, naming the extra
     for entry in chosen:
@@ -73,6 +77,8 @@ def get_entries(names: list[str] | None, task: str, *, languages: frozenset[str]
             raise ConfigError("models.needs_text", model=entry.name)
         if entry.needs_images and not images:
             raise ConfigError("models.needs_images", model=entry.name)
+        if entry.needs_molecules and not molecules:
+            raise ConfigError("models.needs_molecules", model=entry.name)
         if not entry.available():
             raise ConfigError("models.extra_missing", model=entry.name, extra=entry.extra)
     usable = [_on_device(entry, device) for entry in chosen if entry.supports(task)]

@@ -15,6 +15,7 @@ from typing import Any
 from manabu.report import charts
 from manabu.report.images import classes_section, saliency_section, wrong_section
 from manabu.report.learning import learning_section
+from manabu.report.molecules import molecules_section
 from manabu.report.network import network_section
 from manabu.report.markup import both, explain, figure, message, number, page, panel, panels, section, table
 from manabu.report.text import text_section
@@ -34,7 +35,8 @@ def render_report(record: dict[str, Any], lang: str) -> str:
                 _models_section(record), _best_section(record, report.get("diagnostics")), wrong_section(images),
                 network_section(report.get("network")),
                 learning_section(report.get("learning"), report.get("shap"), measured="shap" in report),
-                saliency_section(images), text_section(report.get("text")), _notices_section(record)]
+                saliency_section(images), text_section(report.get("text")),
+                molecules_section(report.get("molecules")), _notices_section(record)]
     return page(f"manabu — {record.get('config', {}).get('target', '')}", sections, lang)
 
 

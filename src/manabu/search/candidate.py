@@ -10,6 +10,7 @@ from sklearn.pipeline import Pipeline
 from manabu.data.schema import Schema
 from manabu.features.preprocess import build_preprocessor
 from manabu.models.entry import ModelEntry, Params, threads_for
+from manabu.models.feature_space import split_feature_params
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,10 @@ class Candidate:
         stops models that can stop mid-training when it passes: with what they built
         (``ModelEntry.keeps_partial``), or by raising ``DeadlineExceeded``.
         """
+        options, params = split_feature_params(self.params)
         preprocessor = build_preprocessor(schema, self.entry.preprocess, task, seed,
-                                          sparse=self.entry.sparse_input)
-        estimator = self.entry.make(str(task), self.params, seed)
+                                          sparse=self.entry.sparse_input, options=options)
+        estimator = self.entry.make(str(task), params, seed)
         if self.entry.threads_param:
             estimator.set_params(**{self.entry.threads_param: threads_for(n_rows)})
         fit_params = self.entry.use_categoricals(estimator, preprocessor.n_categorical)

@@ -12,7 +12,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from manabu.data.schema import Schema
+from manabu.data.schema import ColumnType, Schema
 from manabu.base.errors import Terminated
 from manabu.evaluate.metrics import Metric, signed
 from manabu.base.i18n import Message
@@ -54,7 +54,8 @@ class SearchProblem:
     def facts(self) -> frozenset[str]:
         """What some portfolio configurations need to know of the data (``zoo.portfolio``)."""
         positive = self.task == "regression" and len(self.y) > 0 and float(np.min(self.y)) > 0
-        return frozenset({"positive_target"} if positive else ())
+        molecules = bool(self.schema.of_type(ColumnType.SMILES))  # thousands of sparse fingerprint columns
+        return frozenset({"positive_target"} if positive else ()) | frozenset({"molecules"} if molecules else ())
 
     @cached_property
     def data_bytes(self) -> int:

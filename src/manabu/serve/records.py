@@ -25,6 +25,7 @@ _JSON_TYPES: dict[ColumnType, Any] = {
     ColumnType.CATEGORICAL: str | int | float | bool | None,
     ColumnType.HIGH_CARDINALITY: str | int | float | None,
     ColumnType.TEXT: str | None,
+    ColumnType.SMILES: str | None,
     ColumnType.DATETIME: str | None,
     ColumnType.IMAGE: Annotated[bytes | None, BeforeValidator(lambda value: image_bytes(value)),
                                 WithJsonSchema({"anyOf": [{"type": "string", "contentEncoding": "base64"},
@@ -36,6 +37,7 @@ _DESCRIPTIONS = {
     ColumnType.CATEGORICAL: "a category",
     ColumnType.HIGH_CARDINALITY: "a category (one of many)",
     ColumnType.TEXT: "free text",
+    ColumnType.SMILES: "a molecule written as SMILES, e.g. CCO",
     ColumnType.DATETIME: "a date or time as text",
     ColumnType.IMAGE: "an image file (PNG, JPEG, BMP, TIFF...) encoded as base64, or as a data: URL",
 }

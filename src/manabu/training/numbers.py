@@ -3,7 +3,8 @@ data, the folds and the chosen model's out-of-fold predictions are at hand: the 
 (``manabu.data.profile``), the model's errors (``manabu.evaluate.diagnostics``), how it
 learns (``manabu.evaluate.learning``) and which columns move its answers
 (``manabu.evaluate.explain``; for images, saliency maps instead, and the images to show:
-``manabu.evaluate.image_examples``). They are kept in the manifest, so the report can be drawn
+``manabu.evaluate.image_examples``; for molecules, their drawings and applicability domain:
+``manabu.evaluate.molecules``). They are kept in the manifest, so the report can be drawn
 again without the data."""
 from __future__ import annotations
 
@@ -74,7 +75,21 @@ def report_numbers(frame: pd.DataFrame, best, problem: SearchProblem, config: Tr
             "text": guarded(_text, model, problem, oof, classes, deadline) if model is not None and learn else None,
             "network": guarded(training_curves, model, best.candidate.name) if model is not None else None,
             "images": guarded(image_numbers, problem.X, y, oof, [str(c) for c in classes] if classes else None,
-                              problem.schema, model, best.candidate.name, problem.seed, learn, deadline)}
+                              problem.schema, model, best.candidate.name, problem.seed, learn, deadline),
+            **(_molecules(guarded, model, problem, oof, classes, deadline)
+               if problem.schema.of_type(ColumnType.SMILES) else {})}
+
+
+def _molecules(guarded, model, problem: SearchProblem, oof, classes: list | None, deadline: float | None) -> dict:
+    """The molecule section's numbers (``evaluate.molecules``, skipped past ``deadline``)."""
+    from manabu.evaluate.molecules import molecule_numbers
+
+    names = problem.schema.of_type(ColumnType.SMILES)
+    members = [(1.0, model)] if model is not None else []
+    if isinstance(model, Ensemble):
+        members = [(float(w), pipeline) for (_, pipeline), w in zip(model.members, model.weights)]
+    return {"molecules": guarded(molecule_numbers, problem.X, problem.y, oof, classes, names[0], members,
+                                 problem.folds, problem.seed, deadline)}
 
 
 def _seconds(deadline: float | None, part: float) -> float | None:

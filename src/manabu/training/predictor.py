@@ -37,10 +37,13 @@ _ROW_PATH_LOCK = threading.Lock()  # one row path built at a time
 class Predictor:
     """Predicts on new data the way the training data was prepared, and knows how good it is."""
 
-    def __init__(self, pipeline: Pipeline, schema: Schema, record: TrainingRecord) -> None:
+    def __init__(self, pipeline: Pipeline, schema: Schema, record: TrainingRecord,
+                 molecules: dict[str, np.ndarray] | None = None) -> None:
         self.pipeline = pipeline
         self.schema = schema
         self.record = record
+        # the training molecules' packed ECFP4 bits per SMILES column (``evaluate.applicability``)
+        self.molecules = molecules
 
     # -- what it is -------------------------------------------------------------------------
     @property
@@ -216,6 +219,24 @@ class Predictor:
         values = pd.Series(np.asarray(self.classes, dtype=object)[codes]).infer_objects().to_numpy()
         return pd.Series(values, index=index, name=self.target)
 
+    def applicability(self, data) -> pd.DataFrame:
+        """For each SMILES column, ``<column>_similarity``: the Tanimoto similarity (ECFP4) of each
+        row's molecule to its nearest training molecule (1.0: seen in training; below 0.3: unlike
+        any, so the prediction is an extrapolation; NaN: RDKit cannot read it)."""
+        from manabu.evaluate.applicability import bit_vectors, nearest_similarity, unpacked
+        if not self.molecules:
+            raise ConfigError("molecules_report.no_reference", target=self.target)
+        frame = self._frame(data)
+        columns = {}
+        for name, rows in self.molecules.items():
+            known = self._cache.get(("reference", name))
+            if known is None or known[0] is not rows:
+                known = (rows, unpacked(rows))
+                self._cache[("reference", name)] = known
+            values = frame[name] if name in frame.columns else [None] * len(frame)
+            columns[f"{name}_similarity"] = nearest_similarity(bit_vectors(values), known[1])
+        return pd.DataFrame(columns, index=frame.index)
+
     def explain_text(self, text: str, column: str | None = None) -> TextExplanation:
         """Which words drive this model's prediction for ``text`` (``manabu.evaluate.text``): each
         word's effect is how much the prediction moves when the word is taken out. The model's
@@ -281,14 +302,25 @@ class Predictor:
         metadata = {"schema": self.schema.to_dict(), "training": self.record.to_dict(),
                     "task": str(self.task), "target": self.target, "metric": self.metric,
                     "leaderboard": self.record.leaderboard}
-        return save_model(path, self.pipeline, metadata, overwrite=overwrite, derived=derived or None)
+        attached = None
+        if self.molecules:  # the applicability domain's reference, beside the model
+            from manabu.evaluate.applicability import REFERENCE_FILE, reference_bytes
+            metadata["molecule_reference"] = {"file": REFERENCE_FILE, "columns": list(self.molecules)}
+            attached = {REFERENCE_FILE: reference_bytes(self.molecules)}
+        return save_model(path, self.pipeline, metadata, overwrite=overwrite, derived=derived or None,
+                          attached=attached)
 
     @classmethod
     def load(cls, path: str | Path) -> "Predictor":
-        from manabu.artifact import load_model
-        pipeline, manifest = load_model(path)
+        from manabu.artifact import load_model_attached
+        pipeline, manifest, attached = load_model_attached(path)
+        reference = manifest.get("molecule_reference") or {}
+        molecules = None
+        if reference.get("file") in attached:
+            from manabu.evaluate.applicability import reference_from_bytes
+            molecules = reference_from_bytes(attached[reference["file"]], list(reference.get("columns", [])))
         return cls(pipeline, Schema.from_dict(manifest["schema"]),
-                   TrainingRecord.from_dict(manifest["training"]))
+                   TrainingRecord.from_dict(manifest["training"]), molecules=molecules)
 
 
 def plain_label(value):

@@ -13,7 +13,8 @@ from manabu.artifact import data_fingerprint
 from manabu.training.config import TrainConfig, with_target
 from manabu.data.read import read
 from manabu.data.schema import ColumnType, Schema, infer_schema
-from manabu.data.splits import ValidationPlan, choose_validation, make_folds
+from manabu.data.molecules import require_rdkit, scaffold_of
+from manabu.data.splits import SCAFFOLD, ValidationPlan, choose_validation, make_folds
 from manabu.data.task import Task, detect_task, target_notices
 from manabu.ensemble.model import Ensemble
 from manabu.ensemble.selection import (EnsembleCandidate, Limits, build_ensembles,
@@ -25,6 +26,7 @@ from manabu.features.images import has_images
 from manabu.features.tokenize import assign_tokenizers
 from manabu.models.entry import ModelEntry, fit_with_threads, stopped_at_deadline
 from manabu.models.zoo import get_entries
+from manabu.models.feature_space import with_feature_space
 from manabu.training.predictor import Predictor, plain_label
 from manabu.training.presets import Preset, get_preset
 from manabu.training.record import TrainingRecord
@@ -74,7 +76,18 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
                                       stopwatch)
     if checkpoint is not None and not outcome.interrupted:
         checkpoint.remove()  # finished: nothing left to resume
-    return Predictor(model, prepared.schema, record)
+    return Predictor(model, prepared.schema, record, molecules=_molecule_reference(prepared))
+
+
+def _molecule_reference(prepared: _Prepared) -> dict[str, np.ndarray] | None:
+    """The training molecules' packed ECFP4 bits per SMILES column, kept with the model so that a
+    prediction can say how far a new molecule is from them (``evaluate.applicability``)."""
+    names = prepared.schema.of_type(ColumnType.SMILES)
+    if not names:
+        return None
+    from manabu.evaluate.applicability import bit_vectors, packed
+
+    return {name: packed(bit_vectors(prepared.problem.X[name]), prepared.problem.seed) for name in names}
 
 
 @dataclass
@@ -97,7 +110,7 @@ class _Prepared:
 
 # the columns a tabular family learns from: with image files and none of these, only the image families run
 TABULAR_TYPES = (ColumnType.NUMERIC, ColumnType.BOOLEAN, ColumnType.CATEGORICAL, ColumnType.HIGH_CARDINALITY,
-                 ColumnType.DATETIME, ColumnType.TEXT)
+                 ColumnType.DATETIME, ColumnType.TEXT, ColumnType.SMILES)
 
 
 def _prepare(data, config: TrainConfig) -> _Prepared:
@@ -115,8 +128,10 @@ def _prepare(data, config: TrainConfig) -> _Prepared:
     entries = get_entries(list(config.models) if config.models else None, task, languages=languages,
                           text_model=config.text_model, images=images,
                           only_images=images and not schema.of_type(*TABULAR_TYPES),
-                          image_model=config.image_model, device=config.device)
-    plan, folds = _validation(config, task, y, frame, images)
+                          image_model=config.image_model, device=config.device,
+                          molecules=bool(schema.of_type(ColumnType.SMILES)))
+    entries = with_feature_space(entries, schema)
+    plan, folds = _validation(config, task, y, frame, images, schema.of_type(ColumnType.SMILES))
     notices += list(plan.notes)
     problem = SearchProblem(X, y, schema, str(task), metric, folds, len(classes or []), config.seed,
                             read_row_ms=_read_row_ms(schema, frame))
@@ -143,15 +158,23 @@ def _read_rows(data, config: TrainConfig) -> tuple[pd.DataFrame, Schema, Task, l
 
 
 def _validation(config: TrainConfig, task: Task, y: np.ndarray, frame: pd.DataFrame,
-                images: bool = False) -> tuple[ValidationPlan, list]:
+                images: bool = False, molecules: list[str] = ()) -> tuple[ValidationPlan, list]:
     """How the models are validated (``manabu.data.splits``), and its folds: on images, a
     hold-out unless the user says otherwise, since a network trained k times would leave a
-    fifth of the time to each of its folds."""
+    fifth of the time to each of its folds; by scaffold, the first SMILES column's scaffolds
+    are the groups."""
     groups = frame[config.group].to_numpy() if config.group else None
+    if str(config.validation).strip().lower() == SCAFFOLD and molecules:
+        require_rdkit()
+        groups = np.array([scaffold_of(_smiles_text(v)) for v in frame[molecules[0]]], dtype=object)
     times = frame[config.time] if config.time else None
     override = config.validation if config.validation not in (None, "auto") or not images else "holdout"
     plan = choose_validation(len(y), task, y, groups=groups, time=times, override=override, seed=config.seed)
     return plan, make_folds(plan, len(y), y, groups=groups, time=times, seed=config.seed)
+
+
+def _smiles_text(value) -> str:
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _search(prepared: _Prepared, config: TrainConfig, budget: Budget, listener: SearchListener,

@@ -12,8 +12,10 @@ module decides what a column is.
 
 The modules: ``entry`` (``read`` and the other ways in), ``source`` (what every reader shares),
 ``files`` (formats and paths), ``encoding``, ``delimited`` (CSV and TSV), ``excel``, ``json_table``,
-``sql``, ``chunks`` (files larger than memory) and ``images`` (folders of images, a table's
-image paths, ``decode_image``).
+``sql``, ``chunks`` (files larger than memory), ``images`` (folders of images, a table's
+image paths, ``decode_image``), ``expression`` (``.h5ad`` files and 10x folders: cells as rows,
+genes as columns), ``wide`` (a table of genes as rows turned into samples as rows) and ``sdf``
+(molecules, one row each with its SMILES and properties).
 """
 from manabu.data.read.chunks import HEAD_BYTES, Chunks, read_chunks
 from manabu.data.read.entry import read, read_csv_bytes, read_text_file

@@ -36,7 +36,8 @@ def read(
 ) -> pd.DataFrame:
     """Read ``source`` into a new DataFrame, or raise ``DataError`` saying why it cannot be read.
 
-    ``source`` is a file path (CSV/TSV/TXT, Parquet, Excel .xlsx, JSON, JSON lines, SQLite), a
+    ``source`` is a file path (CSV/TSV/TXT, Parquet, Excel .xlsx, JSON, JSON lines, SQLite,
+    AnnData .h5ad, SDF; a wide table of genes turned to samples as rows: ``wide``), a 10x folder or a
     folder of images (``images.read_image_folder``), a SQLAlchemy URL (with ``table=`` or
     ``query=``), or a pandas or polars frame (copied). A file's column of image paths comes back
     with the paths made absolute.

@@ -1,5 +1,5 @@
 """Files: which format a file really holds, and reading the formats that need no text decoding.
-A folder is read as a folder of images (``images``).
+A folder is read as a 10x folder of expression data (``expression``) or a folder of images (``images``).
 
 Users name files carelessly (a Parquet file called ``.csv``, an ``.xls`` from an old export), so
 the first bytes are trusted over the extension and a mismatch is told rather than misread.
@@ -16,10 +16,13 @@ from manabu.base.i18n import Notice
 from manabu.data.read.delimited import read_csv
 from manabu.data.read.encoding import decode
 from manabu.data.read.excel import read_excel
+from manabu.data.read.expression import EXPRESSION, read_10x, read_h5ad, tenx_files
 from manabu.data.read.images import read_image_folder, resolve_image_paths
 from manabu.data.read.json_table import read_json
+from manabu.data.read.sdf import read_sdf
 from manabu.data.read.source import Source, check_file, first_line, source_info
 from manabu.data.read.sql import read_sql
+from manabu.data.read.wide import orient_wide_table
 
 
 # Extension -> format. ".db" and friends are SQLite files, read through the SQL path.
@@ -29,41 +32,53 @@ _EXTENSIONS = {
     ".xlsx": "excel", ".xlsm": "excel", ".xls": "xls",
     ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
     ".db": "sqlite", ".sqlite": "sqlite", ".sqlite3": "sqlite",
+    ".h5ad": "h5ad", ".sdf": "sdf", ".sdf.gz": "sdf",
 }
 _FORMAT_NAMES = {
     "csv": "CSV", "parquet": "Parquet", "excel": "Excel (.xlsx)", "json": "JSON",
     "jsonl": "JSON lines", "sqlite": "SQLite", "xls": "Excel 97-2003 (.xls)",
+    "h5ad": "AnnData (.h5ad)", "sdf": "SDF",
 }
-_SUPPORTED = "CSV, TSV, TXT, Parquet, Excel (.xlsx), JSON, JSON lines, SQLite"
+_SUPPORTED = "CSV, TSV, TXT, Parquet, Excel (.xlsx), JSON, JSON lines, SQLite, AnnData (.h5ad), SDF (.sdf, .sdf.gz)"
 
 
 def read_path(
     path: Path, table: str | None, query: str | None, sheet: str | int | None,
     encoding: str | None, sep: str | None,
 ) -> tuple[pd.DataFrame, Source]:
-    """The table in the file at ``path`` (or the images in the folder), with its ``Source``;
+    """The table in the file at ``path`` (or the 10x matrix or images in the folder), with its ``Source``;
     a column of image paths comes back with each path made absolute."""
     if path.is_dir():
-        return read_image_folder(path)
+        if tenx_files(path) is None:
+            return read_image_folder(path)
+        src = Source(str(path), source_info(str(path), "10x"))
+        return read_10x(path, src), src
     check_file(path)
-    ext = path.suffix.lower()
+    ext = ".sdf.gz" if path.name.lower().endswith(".sdf.gz") else path.suffix.lower()
     fmt, notice = format_of(path, ext)
     if fmt == "sqlite":
         df, src = read_sql("sqlite:///" + str(path.resolve()), table, query, where=str(path))
     else:
         src = Source(str(path), source_info(str(path), fmt))
         if fmt == "parquet":
-            df = _read_parquet(path, src)
+            df = orient_wide_table(_read_parquet(path, src), src)
+        elif fmt == "h5ad":
+            df = read_h5ad(path, src)
+        elif fmt == "sdf":
+            df = read_sdf(path, src)
         elif fmt == "excel":
             df = read_excel(path, sheet, src)
         else:
             text = decode(_bytes(path, src), src, encoding)
             if fmt == "csv":
-                df = read_csv(text, src, "\t" if sep is None and ext in (".tsv", ".tab") else sep)
+                tab = sep is None and ext in (".tsv", ".tab")
+                df = orient_wide_table(read_csv(text, src, "\t" if tab else sep), src)
             else:
                 df = read_json(text, src, lines=fmt == "jsonl")
     if notice is not None:
         src.notices.insert(0, notice)
+    if EXPRESSION in df.attrs:  # thousands of gene columns and no image paths: not looked through
+        return df, src
     return resolve_image_paths(df, path.parent, src.where), src
 
 

@@ -20,6 +20,7 @@ class ColumnType(StrEnum):
     ID = "id"
     CONSTANT = "constant"
     IMAGE = "image"                        # paths of image files (absolute once read): the model decodes them
+    SMILES = "smiles"                      # molecules written as SMILES: featurised by RDKit (features.molecules)
 
 
 class Role(StrEnum):

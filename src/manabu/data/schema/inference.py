@@ -15,6 +15,8 @@ import pandas as pd
 
 from manabu.base.i18n import Notice
 from manabu.data.language import detect_language
+from manabu.data.molecules import PARSE_SHARE as SMILES_PARSE_SHARE, parsed_share, rdkit_available, unreadable, \
+    written_like_smiles
 from manabu.data.read.images import all_image_names
 from manabu.data.schema.columns import Column, ColumnType, Role
 from manabu.data.schema.prepare import prepare_numeric
@@ -166,6 +168,10 @@ def _infer_text(name: str, s: pd.Series, n_rows: int, allow_id: bool) -> tuple[C
         return col, []
     pick, weights = _level_sample(codes)
     texts = normalised_levels(levels[pick], limit=256)
+    if written_like_smiles(texts):  # before dates and numbers: "C1CC1" is neither
+        molecules = _smiles_column(col, texts, levels)
+        if molecules is not None:
+            return molecules
     fmt, read = best_date_format(texts, weights)
     if fmt is not None and weights[read].sum() >= PARSE_SHARE * weights.sum():
         col.type, col.datetime_format, col.categories = ColumnType.DATETIME, fmt, None
@@ -179,6 +185,23 @@ def _infer_text(name: str, s: pd.Series, n_rows: int, allow_id: bool) -> tuple[C
     if col.type is ColumnType.TEXT:
         col.language = detect_language(texts)
     return col, _mixed_notice(name, levels[pick])
+
+
+def _smiles_column(col: Column, texts: list[str], levels: Any) -> tuple[Column, list[Notice]] | None:
+    """A SMILES column when RDKit reads most of the sampled values, with one notice naming the
+    values it cannot read (all of them counted). Without RDKit the characters decide, and
+    training asks for the ``chem`` extra (a column of molecules is no use as categories)."""
+    if not rdkit_available():
+        col.type, col.categories = ColumnType.SMILES, None
+        return col, []
+    if parsed_share(texts) < SMILES_PARSE_SHARE:
+        return None
+    col.type, col.categories = ColumnType.SMILES, None
+    bad = unreadable([v for v in levels.tolist() if isinstance(v, str)])
+    if not bad:
+        return col, []
+    return col, [Notice("molecules.unreadable_smiles", {"name": col.name, "n": len(bad),
+                                                     "examples": ", ".join(b[:40] for b in bad[:3])})]
 
 
 def _numbers_from_text(name: str, s: pd.Series, texts: list[str], weights: np.ndarray, levels: Any,

@@ -115,6 +115,7 @@ PREPARE = {
     ColumnType.ID: _as_text,
     ColumnType.CONSTANT: _as_text,
     ColumnType.IMAGE: lambda s, col: pd.Series(_image_cells(s.tolist()), index=s.index, dtype=object),
+    ColumnType.SMILES: _as_text,
 }
 
 
@@ -241,6 +242,7 @@ _SMALL = {
     ColumnType.ID: _small_text,
     ColumnType.CONSTANT: _small_text,
     ColumnType.IMAGE: lambda values, kind, col: _object_array(_image_cells(_cells(values))),
+    ColumnType.SMILES: _small_text,
 }
 
 

@@ -1,0 +1,96 @@
+"""A molecule network's folder files: its weights as safetensors (tensors only, never code), and
+a JSON sidecar with the rest: the estimator's class and parameters, the network's description,
+how molecules were turned into features (the featuriser's version and elements), the classes or
+the target's scale, and the training log. Loading checks that the weights fit the described
+network, and refuses features laid out by another featuriser version."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from manabu.artifact.codecs import ModelCodec
+from manabu.artifact.sidecar import (decode_classes, decode_params, dump_sidecar, encode_classes, encode_params,
+                                     qualname, read_sidecar, trusted_class)
+from manabu.base.errors import ArtifactError
+from manabu.base.jsonable import to_jsonable
+from manabu.base.loaded import instance_of
+from manabu.base.trust import register_trusted
+
+FAMILY_MODULE = "manabu.models.molecules.family"
+SIDECAR_VERSION = 1
+MODEL_FILE = "model.safetensors"
+SIDECAR_FILE = "model.mpnn.json"
+_REQUIRED = ("class", "params", "config", "featuriser", "log")
+
+
+def is_molecule_network(estimator: Any) -> bool:
+    return instance_of(estimator, FAMILY_MODULE, "MoleculeNetwork")
+
+
+def dump_network(estimator: Any, step: str) -> tuple[bytes, bytes]:
+    from safetensors.numpy import save
+
+    weights = {name: np.ascontiguousarray(value) for name, value in estimator.weights_.items()}
+    sidecar: dict[str, Any] = {
+        "sidecar_version": SIDECAR_VERSION, "class": qualname(estimator),
+        "params": encode_params(estimator.get_params(deep=False), f"{step}.params"),
+        "config": to_jsonable(estimator.config_, where=f"{step}.config"),
+        "featuriser": to_jsonable(estimator.featuriser_, where=f"{step}.featuriser"),
+        "log": to_jsonable(estimator.log_, where=f"{step}.log"),
+        "classes": encode_classes(estimator.classes_) if hasattr(estimator, "classes_") else None,
+        "target": [estimator.target_mean_, estimator.target_std_] if hasattr(estimator, "target_mean_") else None,
+    }
+    return save(weights), dump_sidecar(sidecar)
+
+
+def load_network(data: bytes, sidecar_bytes: bytes, folder: str, prefix: str = "") -> Any:
+    from safetensors.numpy import load
+
+    from manabu.models.molecules.family import MoleculeNetwork
+    from manabu.models.molecules.graphs import FEATURISER_VERSION
+
+    sidecar_file = prefix + SIDECAR_FILE
+    sidecar = read_sidecar(sidecar_bytes, folder, sidecar_file, _REQUIRED)
+    cls = trusted_class(sidecar["class"], folder, sidecar_file, MoleculeNetwork)
+    estimator = cls(**decode_params(sidecar["params"], folder, sidecar_file))
+    if sidecar["featuriser"].get("version") != FEATURISER_VERSION:
+        raise ArtifactError("artifact.load_failed", path=folder, file=sidecar_file,
+                            error=f"molecule features of version {sidecar['featuriser'].get('version')}; "
+                                  f"this manabu makes version {FEATURISER_VERSION}")
+    try:
+        estimator.weights_ = load(data)
+    except Exception as error:
+        raise ArtifactError("artifact.load_failed", path=folder, file=prefix + MODEL_FILE,
+                            error=f"{type(error).__name__}: {error}") from error
+    _restore(estimator, sidecar, folder, sidecar_file)
+    _check_weights(estimator, folder, prefix + MODEL_FILE)
+    return estimator
+
+
+def _restore(estimator: Any, sidecar: dict[str, Any], folder: str, sidecar_file: str) -> None:
+    """The fitted attributes beside the weights, as ``fit`` left them."""
+    estimator.config_, estimator.featuriser_, estimator.log_ = sidecar["config"], sidecar["featuriser"], sidecar["log"]
+    estimator.stopped_at_deadline_ = bool(sidecar["log"].get("stopped_at_deadline", False))
+    estimator.n_unreadable_ = int(sidecar["log"].get("unreadable_smiles", 0))
+    estimator.n_missing_ = int(sidecar["log"].get("missing_smiles", 0))
+    if sidecar.get("classes") is not None:
+        estimator.classes_ = decode_classes(sidecar["classes"], folder, sidecar_file)
+    if sidecar.get("target") is not None:
+        estimator.target_mean_, estimator.target_std_ = (float(v) for v in sidecar["target"])
+
+
+def _check_weights(estimator: Any, folder: str, file: str) -> None:
+    """The weights must be exactly the described network's: the network is built now, so a
+    mismatch is named at load rather than at the first prediction."""
+    try:
+        estimator.network()
+    except Exception as error:
+        raise ArtifactError("artifact.load_failed", path=folder, file=file,
+                            error=f"{type(error).__name__}: {error}") from error
+
+
+CODEC = ModelCodec("molecule_network", MODEL_FILE, SIDECAR_FILE, "torch", is_molecule_network, dump_network,
+                   load_network, distributions=("torch",))
+
+register_trusted(f"{FAMILY_MODULE}.MPNNClassifier", f"{FAMILY_MODULE}.MPNNRegressor", native=True)
