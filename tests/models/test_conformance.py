@@ -324,14 +324,15 @@ def test_the_exported_script_covers_every_family_or_refuses_it():
             assert best_single_row(_training(name, "binary"))["family"] == name, \
                 f"{name}: checked by the export test, yet the exporter passes it over"
             continue
-        assert entry.needs_text or entry.needs_images or entry.preprocess in TEXT_ONLY, \
-            f"{name}: neither checked by tests/export/test_script.py (FAMILIES) nor a text or image family " \
-            f"the exporter refuses: add it to that test"
+        assert entry.needs_text or entry.needs_images or entry.needs_molecules or entry.preprocess in TEXT_ONLY, \
+            f"{name}: neither checked by tests/export/test_script.py (FAMILIES) nor a text, image or molecule " \
+            f"family the exporter refuses: add it to that test"
         schema = _data(name, "binary")[1] if entry.available() else infer_schema(mixed_frame(60), "y")
         with pytest.raises(ConfigError) as refused:
             export_script(schema, _training(name, "binary"))
-        assert refused.value.key == "export.no_single_model", f"{name}: refused with {refused.value.key}"
-        why = "image" if entry.needs_images else "text"
+        expected = "export.molecules" if entry.needs_molecules and entry.available() else "export.no_single_model"
+        assert refused.value.key == expected, f"{name}: refused with {refused.value.key}"
+        why = "image" if entry.needs_images else "molecules" if expected == "export.molecules" else "text"
         assert why in str(refused.value), f"{name}: the refusal does not say why: {refused.value}"
 
 

@@ -13,7 +13,6 @@ from manabu.artifact import data_fingerprint
 from manabu.training.config import TrainConfig, with_target
 from manabu.data.read import read
 from manabu.data.schema import ColumnType, Schema, infer_schema
-from manabu.data.molecules import require_rdkit, scaffold_of
 from manabu.data.splits import SCAFFOLD, ValidationPlan, choose_validation, make_folds
 from manabu.data.task import Task, detect_task, target_notices
 from manabu.ensemble.model import Ensemble
@@ -27,6 +26,7 @@ from manabu.features.tokenize import assign_tokenizers
 from manabu.models.entry import ModelEntry, fit_with_threads, stopped_at_deadline
 from manabu.models.zoo import get_entries
 from manabu.models.feature_space import with_feature_space
+from manabu.training.molecules import molecule_reference, scaffold_groups
 from manabu.training.predictor import Predictor, plain_label
 from manabu.training.presets import Preset, get_preset
 from manabu.training.record import TrainingRecord
@@ -76,18 +76,8 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
                                       stopwatch)
     if checkpoint is not None and not outcome.interrupted:
         checkpoint.remove()  # finished: nothing left to resume
-    return Predictor(model, prepared.schema, record, molecules=_molecule_reference(prepared))
-
-
-def _molecule_reference(prepared: _Prepared) -> dict[str, np.ndarray] | None:
-    """The training molecules' packed ECFP4 bits per SMILES column, kept with the model so that a
-    prediction can say how far a new molecule is from them (``evaluate.applicability``)."""
-    names = prepared.schema.of_type(ColumnType.SMILES)
-    if not names:
-        return None
-    from manabu.evaluate.applicability import bit_vectors, packed
-
-    return {name: packed(bit_vectors(prepared.problem.X[name]), prepared.problem.seed) for name in names}
+    molecules = molecule_reference(prepared.schema, prepared.problem.X, prepared.problem.seed)
+    return Predictor(model, prepared.schema, record, molecules=molecules)
 
 
 @dataclass
@@ -165,16 +155,11 @@ def _validation(config: TrainConfig, task: Task, y: np.ndarray, frame: pd.DataFr
     are the groups."""
     groups = frame[config.group].to_numpy() if config.group else None
     if str(config.validation).strip().lower() == SCAFFOLD and molecules:
-        require_rdkit()
-        groups = np.array([scaffold_of(_smiles_text(v)) for v in frame[molecules[0]]], dtype=object)
+        groups = scaffold_groups(frame[molecules[0]])
     times = frame[config.time] if config.time else None
     override = config.validation if config.validation not in (None, "auto") or not images else "holdout"
     plan = choose_validation(len(y), task, y, groups=groups, time=times, override=override, seed=config.seed)
     return plan, make_folds(plan, len(y), y, groups=groups, time=times, seed=config.seed)
-
-
-def _smiles_text(value) -> str:
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _search(prepared: _Prepared, config: TrainConfig, budget: Budget, listener: SearchListener,
