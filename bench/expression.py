@@ -23,10 +23,10 @@ SETS = {"golub_leukemia": ("golub_leukemia.parquet", "cancer"),
 
 
 def genes_and_label(name: str) -> tuple[pd.DataFrame, str]:
-    import manabu.data.read as reading
+    from manabu.data.read import read
 
     file, target = SETS[name]
-    frame = reading.read(str(DATA / file))
+    frame = read(str(DATA / file))
     genes = list(frame.attrs.get("manabu_expression", {}).get("genes") or [])
     if not genes:  # a table read as it is: every numeric column but the label is a gene
         genes = [c for c in frame.columns if c != target and pd.api.types.is_numeric_dtype(frame[c])]
