@@ -145,8 +145,10 @@ def test_a_10x_folder_is_read_as_cells(tmp_path):
 
 def test_large_data_stays_sparse_and_gets_the_t_test(monkeypatch):
     import manabu.unsupervised.cells as cells
+    import manabu.unsupervised.neighbours as neighbours
     monkeypatch.setattr(cells, "DENSE_BYTES", 0)      # as if the variable genes did not fit densely
     monkeypatch.setattr(cells, "WILCOXON_UP_TO", 0)   # as if ranking every gene took too long
+    monkeypatch.setattr(neighbours, "EXACT_BELOW", 0)  # approximate neighbours, as above 8,192 cells
     adata = counts(cells=150)
     adata.X = sparse.csr_matrix(adata.X)
     model = cluster_file(adata, resolution=1.0)

@@ -30,3 +30,19 @@ def molecule_reference(schema: Schema, X: pd.DataFrame, seed: int) -> dict[str, 
 
 def _smiles_text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
+
+
+def warm_molecule_features(frame: pd.DataFrame) -> None:
+    """Compute the descriptors and keys of every molecule in ``frame``'s SMILES-like columns once,
+    before several searches share them (``training.multilabel``): otherwise the first search
+    pays for all of them out of its own share of the time."""
+    from manabu.data.molecules import rdkit_available, written_like_smiles
+    from manabu.features.molecules import MoleculeFeatures
+
+    if not rdkit_available():
+        return
+    for name in frame.columns:
+        values = frame[name].dropna()
+        texts = [v for v in values.unique()[:256].tolist() if isinstance(v, str)]
+        if texts and written_like_smiles(texts):
+            MoleculeFeatures(size=8).fit(None).transform(pd.DataFrame({name: values.unique()}))

@@ -90,6 +90,7 @@ def fit_labels(data, targets: list[str], *, time_limit: float = DEFAULT_TIME_LIM
     frame = read(data)
     check_targets(frame, targets)
     # the search and the zoo, after the data's errors (they come fast), on the clock
+    from manabu.training.molecules import warm_molecule_features
     from manabu.training.numbers import draw_seconds
     from manabu.training.run import train
     say, listener_of = _progress(verbose, progress)
@@ -97,6 +98,7 @@ def fit_labels(data, targets: list[str], *, time_limit: float = DEFAULT_TIME_LIM
     # each search leaves, at its end, the time to draw its page and save its folder (``report``),
     # which happens when the whole model is saved: that time is held back, not passed on
     held = draw_seconds(frame.shape[1] - len(targets), report)
+    warm_molecule_features(frame.drop(columns=targets))  # once for all the labels, on the clock
     fits: dict[str, Predictor] = {}
     entries: list[dict[str, Any]] = []
     for i, label in enumerate(targets):

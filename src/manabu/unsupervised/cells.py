@@ -31,6 +31,7 @@ from sklearn.utils.sparsefuncs import mean_variance_axis
 
 from manabu.base.errors import DataError, MissingExtraError
 from manabu.base.i18n import Message
+from manabu.unsupervised.neighbours import neighbour_transformer
 
 RESOLUTIONS = (0.2, 0.4, 0.6, 0.8, 1.0, 1.4, 2.0)
 SEEDS = 3                  # Leiden runs per resolution: their agreement is its stability
@@ -80,7 +81,9 @@ def cluster_cells(adata, *, resolution: float | str = "auto", seed: int = 0,
         adata, work, record = checked(adata)
         work = prepare(sc, work, record, seed, step)
         step("neighbours")
-        sc.pp.neighbors(work, n_neighbors=min(N_NEIGHBOURS, work.n_obs - 1), use_rep="X_pca", random_state=seed)
+        neighbours = min(N_NEIGHBOURS, work.n_obs - 1)
+        sc.pp.neighbors(work, n_neighbors=neighbours, use_rep="X_pca", random_state=seed,
+                        transformer=neighbour_transformer(work.n_obs, neighbours, seed))
         step("leiden")
         record["resolution"] = choose_resolution(sc, work, resolution, seed)
         step("umap")
