@@ -236,3 +236,47 @@ def torch_weights(weights: dict[str, np.ndarray]) -> dict[str, Any]:
     import torch
 
     return {name: torch.from_numpy(np.require(value, requirements=["C", "W"])) for name, value in weights.items()}
+
+
+class ClassificationHead:
+    """What a network family's classifier adds to its ``outputs(X)`` (raw scores per class):
+    the targets as class codes, cross-entropy with accuracy as the early-stopping score, and
+    probabilities by softmax. Shared by the image and molecule networks."""
+
+    def _targets(self, y: np.ndarray) -> tuple[np.ndarray, int]:
+        self.classes_, codes = encode_classes(y)
+        return codes, len(self.classes_)
+
+    def _loss_and_score(self):
+        import torch
+
+        def accuracy(outputs, targets):
+            return (outputs.argmax(dim=1) == targets).float().mean()
+
+        return torch.nn.CrossEntropyLoss(), accuracy
+
+    def predict_proba(self, X) -> np.ndarray:
+        return softmax(self.outputs(X))
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+class RegressionHead:
+    """What a network family's regressor adds to its ``outputs(X)``: a standardised target, the
+    mean squared error (its negative as the early-stopping score), and the value scaled back."""
+
+    def _targets(self, y: np.ndarray) -> tuple[np.ndarray, int]:
+        values, self.target_mean_, self.target_std_ = standardise(y)
+        return values.reshape(-1, 1), 1
+
+    def _loss_and_score(self):
+        import torch
+
+        def negative_mse(outputs, targets):
+            return -torch.mean((outputs - targets) ** 2)
+
+        return torch.nn.MSELoss(), negative_mse
+
+    def predict(self, X) -> np.ndarray:
+        return self.outputs(X)[:, 0] * self.target_std_ + self.target_mean_

@@ -17,7 +17,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 
 from manabu.models.images.augmentation import augmenter
-from manabu.models.text_torch import encode_classes, holdout, numpy_weights, softmax, standardise, torch_settings, torch_weights
+from manabu.models.text_torch import (ClassificationHead, RegressionHead, holdout, numpy_weights, torch_settings,
+                                      torch_weights)
 
 MIN_HOLDOUT_ROWS = 20   # below this, no images are held out and the last epoch is kept
 PREDICT_BATCH = 256
@@ -128,41 +129,12 @@ class ImageNetwork(BaseEstimator):
         return state
 
 
-class ImageCNNClassifier(ClassifierMixin, ImageNetwork):
-    def _targets(self, y: np.ndarray) -> tuple[np.ndarray, int]:
-        self.classes_, codes = encode_classes(y)
-        return codes, len(self.classes_)
-
-    def _loss_and_score(self):
-        import torch
-
-        def accuracy(outputs, targets):
-            return (outputs.argmax(dim=1) == targets).float().mean()
-
-        return torch.nn.CrossEntropyLoss(), accuracy
-
-    def predict_proba(self, X) -> np.ndarray:
-        return softmax(self.outputs(X))
-
-    def predict(self, X) -> np.ndarray:
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+class ImageCNNClassifier(ClassificationHead, ClassifierMixin, ImageNetwork):
+    pass
 
 
-class ImageCNNRegressor(RegressorMixin, ImageNetwork):
-    def _targets(self, y: np.ndarray) -> tuple[np.ndarray, int]:
-        values, self.target_mean_, self.target_std_ = standardise(y)
-        return values.reshape(-1, 1), 1
-
-    def _loss_and_score(self):
-        import torch
-
-        def negative_mse(outputs, targets):
-            return -torch.mean((outputs - targets) ** 2)
-
-        return torch.nn.MSELoss(), negative_mse
-
-    def predict(self, X) -> np.ndarray:
-        return self.outputs(X)[:, 0] * self.target_std_ + self.target_mean_
+class ImageCNNRegressor(RegressionHead, RegressorMixin, ImageNetwork):
+    pass
 
 
 def array_batches(inputs: np.ndarray, targets: np.ndarray, rows: np.ndarray, size: int, shuffle: bool,

@@ -19,8 +19,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_clas
 
 from manabu.models.molecules.graphs import (BOND_WIDTH, ELEMENTS, FEATURISER_VERSION, atom_width, collate,
                                             featurise, graph_batches)
-from manabu.models.text_torch import (cell_text, check_targets, encode_classes, holdout, numpy_weights, softmax,
-                                      standardise, text_cells, torch_settings, torch_weights)
+from manabu.models.text_torch import (ClassificationHead, RegressionHead, cell_text, check_targets, holdout,
+                                      numpy_weights, text_cells, torch_settings, torch_weights)
 
 MIN_HOLDOUT_ROWS = 20   # below this, nothing is held out and the last epoch is kept
 PREDICT_BATCH = 256
@@ -116,41 +116,12 @@ class MoleculeNetwork(BaseEstimator):
         return state
 
 
-class MPNNClassifier(ClassifierMixin, MoleculeNetwork):
-    def _targets(self, y: np.ndarray) -> tuple[np.ndarray, int]:
-        self.classes_, codes = encode_classes(y)
-        return codes, len(self.classes_)
-
-    def _loss_and_score(self):
-        import torch
-
-        def accuracy(outputs, targets):
-            return (outputs.argmax(dim=1) == targets).float().mean()
-
-        return torch.nn.CrossEntropyLoss(), accuracy
-
-    def predict_proba(self, X) -> np.ndarray:
-        return softmax(self.outputs(X))
-
-    def predict(self, X) -> np.ndarray:
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+class MPNNClassifier(ClassificationHead, ClassifierMixin, MoleculeNetwork):
+    pass
 
 
-class MPNNRegressor(RegressorMixin, MoleculeNetwork):
-    def _targets(self, y: np.ndarray) -> tuple[np.ndarray, int]:
-        values, self.target_mean_, self.target_std_ = standardise(y)
-        return values.reshape(-1, 1), 1
-
-    def _loss_and_score(self):
-        import torch
-
-        def negative_mse(outputs, targets):
-            return -torch.mean((outputs - targets) ** 2)
-
-        return torch.nn.MSELoss(), negative_mse
-
-    def predict(self, X) -> np.ndarray:
-        return self.outputs(X)[:, 0] * self.target_std_ + self.target_mean_
+class MPNNRegressor(RegressionHead, RegressorMixin, MoleculeNetwork):
+    pass
 
 
 def smiles_column(X) -> list[str]:
