@@ -136,3 +136,41 @@ def trusted_class(name: Any, folder: str, file: str, base: type) -> type:
     if not (isinstance(cls, type) and issubclass(cls, base)):
         raise ArtifactError("artifact.untrusted_types", path=folder, file=file, types=name)
     return cls
+
+
+# ---------------------------------------------------------------- a network family's sidecar
+
+def head_fields(estimator: Any) -> dict[str, Any]:
+    """What a network's task head learnt beside its weights: its classes, or the mean and
+    spread its regression target was standardised by."""
+    return {"classes": encode_classes(estimator.classes_) if hasattr(estimator, "classes_") else None,
+            "target": [estimator.target_mean_, estimator.target_std_] if hasattr(estimator, "target_mean_") else None}
+
+
+def restore_head(estimator: Any, sidecar: dict[str, Any], folder: str, file: str) -> None:
+    """``head_fields`` set back on ``estimator``."""
+    if sidecar.get("classes") is not None:
+        estimator.classes_ = decode_classes(sidecar["classes"], folder, file)
+    if sidecar.get("target") is not None:
+        estimator.target_mean_, estimator.target_std_ = (float(v) for v in sidecar["target"])
+
+
+def load_weights(estimator: Any, data: bytes, folder: str, file: str) -> None:
+    """The safetensors weights of a network family, a damaged file named as such."""
+    from safetensors.numpy import load
+
+    try:
+        estimator.weights_ = load(data)
+    except Exception as error:
+        raise ArtifactError("artifact.load_failed", path=folder, file=file,
+                            error=f"{type(error).__name__}: {error}") from error
+
+
+def check_network(estimator: Any, folder: str, file: str) -> None:
+    """The weights must be exactly the described network's: the network is built now, so a
+    mismatch is named at load rather than at the first prediction."""
+    try:
+        estimator.network()
+    except Exception as error:
+        raise ArtifactError("artifact.load_failed", path=folder, file=file,
+                            error=f"{type(error).__name__}: {error}") from error

@@ -9,9 +9,8 @@ from typing import Any
 import numpy as np
 
 from manabu.artifact.codecs import ModelCodec
-from manabu.artifact.sidecar import (decode_classes, dump_sidecar, encode_classes, encode_params, decode_params,
-                                     qualname, read_sidecar, trusted_class)
-from manabu.base.errors import ArtifactError
+from manabu.artifact.sidecar import (check_network, decode_params, dump_sidecar, encode_params, head_fields,
+                                     load_weights, qualname, read_sidecar, restore_head, trusted_class)
 from manabu.base.jsonable import to_jsonable
 from manabu.base.loaded import instance_of
 from manabu.base.trust import register_trusted
@@ -37,47 +36,27 @@ def dump_network(estimator: Any, step: str) -> tuple[bytes, bytes]:
         "config": to_jsonable(estimator.config_, where=f"{step}.config"),
         "mean": estimator.mean_, "std": estimator.std_, "image_shape": list(estimator.image_shape_),
         "log": to_jsonable(estimator.log_, where=f"{step}.log"),
-        "classes": encode_classes(estimator.classes_) if hasattr(estimator, "classes_") else None,
-        "target": [estimator.target_mean_, estimator.target_std_] if hasattr(estimator, "target_mean_") else None,
+        **head_fields(estimator),
     }
     return save(weights), dump_sidecar(sidecar)
 
 
 def load_network(data: bytes, sidecar_bytes: bytes, folder: str, prefix: str = "") -> Any:
-    from safetensors.numpy import load
-
     from manabu.models.images.family import ImageNetwork
 
     sidecar_file = prefix + SIDECAR_FILE
     sidecar = read_sidecar(sidecar_bytes, folder, sidecar_file, _REQUIRED)
     cls = trusted_class(sidecar["class"], folder, sidecar_file, ImageNetwork)
     estimator = cls(**decode_params(sidecar["params"], folder, sidecar_file))
-    try:
-        estimator.weights_ = load(data)
-    except Exception as error:
-        raise ArtifactError("artifact.load_failed", path=folder, file=prefix + MODEL_FILE,
-                            error=f"{type(error).__name__}: {error}") from error
+    load_weights(estimator, data, folder, prefix + MODEL_FILE)
     estimator.config_, estimator.log_ = sidecar["config"], sidecar["log"]
     estimator.mean_, estimator.std_ = list(sidecar["mean"]), list(sidecar["std"])
     estimator.image_shape_ = list(sidecar["image_shape"])
     estimator.n_channels_ = estimator.image_shape_[0]
     estimator.stopped_at_deadline_ = bool(sidecar["log"].get("stopped_at_deadline", False))
-    if sidecar.get("classes") is not None:
-        estimator.classes_ = decode_classes(sidecar["classes"], folder, sidecar_file)
-    if sidecar.get("target") is not None:
-        estimator.target_mean_, estimator.target_std_ = (float(v) for v in sidecar["target"])
-    _check_weights(estimator, folder, prefix + MODEL_FILE)
+    restore_head(estimator, sidecar, folder, sidecar_file)
+    check_network(estimator, folder, prefix + MODEL_FILE)
     return estimator
-
-
-def _check_weights(estimator: Any, folder: str, file: str) -> None:
-    """The weights must be exactly the described network's: the network is built now, so a
-    mismatch is named at load rather than at the first prediction."""
-    try:
-        estimator.network()
-    except Exception as error:
-        raise ArtifactError("artifact.load_failed", path=folder, file=file,
-                            error=f"{type(error).__name__}: {error}") from error
 
 
 CODEC = ModelCodec("image_network", MODEL_FILE, SIDECAR_FILE, "torch", is_image_network, dump_network,

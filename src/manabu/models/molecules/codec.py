@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from manabu.artifact.codecs import ModelCodec
-from manabu.artifact.sidecar import (decode_classes, decode_params, dump_sidecar, encode_classes, encode_params,
-                                     qualname, read_sidecar, trusted_class)
+from manabu.artifact.sidecar import (check_network, decode_params, dump_sidecar, encode_params, head_fields,
+                                     load_weights, qualname, read_sidecar, restore_head, trusted_class)
 from manabu.base.errors import ArtifactError
 from manabu.base.jsonable import to_jsonable
 from manabu.base.loaded import instance_of
@@ -38,15 +38,12 @@ def dump_network(estimator: Any, step: str) -> tuple[bytes, bytes]:
         "config": to_jsonable(estimator.config_, where=f"{step}.config"),
         "featuriser": to_jsonable(estimator.featuriser_, where=f"{step}.featuriser"),
         "log": to_jsonable(estimator.log_, where=f"{step}.log"),
-        "classes": encode_classes(estimator.classes_) if hasattr(estimator, "classes_") else None,
-        "target": [estimator.target_mean_, estimator.target_std_] if hasattr(estimator, "target_mean_") else None,
+        **head_fields(estimator),
     }
     return save(weights), dump_sidecar(sidecar)
 
 
 def load_network(data: bytes, sidecar_bytes: bytes, folder: str, prefix: str = "") -> Any:
-    from safetensors.numpy import load
-
     from manabu.models.molecules.family import MoleculeNetwork
     from manabu.models.molecules.graphs import FEATURISER_VERSION
 
@@ -58,13 +55,9 @@ def load_network(data: bytes, sidecar_bytes: bytes, folder: str, prefix: str = "
         raise ArtifactError("artifact.load_failed", path=folder, file=sidecar_file,
                             error=f"molecule features of version {sidecar['featuriser'].get('version')}; "
                                   f"this manabu makes version {FEATURISER_VERSION}")
-    try:
-        estimator.weights_ = load(data)
-    except Exception as error:
-        raise ArtifactError("artifact.load_failed", path=folder, file=prefix + MODEL_FILE,
-                            error=f"{type(error).__name__}: {error}") from error
+    load_weights(estimator, data, folder, prefix + MODEL_FILE)
     _restore(estimator, sidecar, folder, sidecar_file)
-    _check_weights(estimator, folder, prefix + MODEL_FILE)
+    check_network(estimator, folder, prefix + MODEL_FILE)
     return estimator
 
 
@@ -74,20 +67,7 @@ def _restore(estimator: Any, sidecar: dict[str, Any], folder: str, sidecar_file:
     estimator.stopped_at_deadline_ = bool(sidecar["log"].get("stopped_at_deadline", False))
     estimator.n_unreadable_ = int(sidecar["log"].get("unreadable_smiles", 0))
     estimator.n_missing_ = int(sidecar["log"].get("missing_smiles", 0))
-    if sidecar.get("classes") is not None:
-        estimator.classes_ = decode_classes(sidecar["classes"], folder, sidecar_file)
-    if sidecar.get("target") is not None:
-        estimator.target_mean_, estimator.target_std_ = (float(v) for v in sidecar["target"])
-
-
-def _check_weights(estimator: Any, folder: str, file: str) -> None:
-    """The weights must be exactly the described network's: the network is built now, so a
-    mismatch is named at load rather than at the first prediction."""
-    try:
-        estimator.network()
-    except Exception as error:
-        raise ArtifactError("artifact.load_failed", path=folder, file=file,
-                            error=f"{type(error).__name__}: {error}") from error
+    restore_head(estimator, sidecar, folder, sidecar_file)
 
 
 CODEC = ModelCodec("molecule_network", MODEL_FILE, SIDECAR_FILE, "torch", is_molecule_network, dump_network,
