@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from collections.abc import Callable
 from typing import Any
 
 from manabu.base.errors import ConfigError
@@ -109,3 +110,20 @@ def scaffold_of(text: str) -> str:
         return MurckoScaffold.MurckoScaffoldSmiles(mol=mol, includeChirality=False)
     except Exception:  # noqa: BLE001
         return f"unreadable:{text}"
+
+
+PARALLEL_FROM = 2_000  # molecules to work on: above this, both cores share the work
+
+
+def on_both_cores(work: Callable[[list[str]], list[Any]], texts: list[str]) -> list[Any]:
+    """``work(texts)``, split between two processes when there are many molecules (RDKit holds
+    the GIL, so threads would not help), the results back in the order of ``texts``."""
+    if len(texts) < PARALLEL_FROM:
+        return work(texts)
+    from joblib import Parallel, delayed
+
+    parts = Parallel(n_jobs=2)(delayed(work)(texts[i::2]) for i in range(2))
+    results: list[Any] = [None] * len(texts)
+    for i, part in enumerate(parts):
+        results[i::2] = part
+    return results

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from manabu.data.molecules import parse_smiles, standard_molecule
+from manabu.data.molecules import on_both_cores, parse_smiles, standard_molecule
 
 RADIUS, SIZE = 2, 2048      # ECFP4: the usual measure of a molecule's neighbourhood
 FAR = 0.3                   # below this, no training molecule shares much: an extrapolation
@@ -28,7 +28,6 @@ MAX_REFERENCE = 50_000      # training molecules kept with a model (6 MB at most
 REFERENCE_FILE = "applicability.npz"
 
 
-PARALLEL_FROM = 2_000       # molecules not yet standardised: above this, both cores share the work
 _STANDARD: dict[str, str | None] = {}
 _STANDARD_LIMIT = 200_000
 
@@ -46,16 +45,7 @@ def standard_smiles(texts: Iterable[str]) -> dict[str, str | None]:
     if len(_STANDARD) + len(missing) > _STANDARD_LIMIT:
         _STANDARD.clear()
         missing = sorted(wanted)
-    if len(missing) < PARALLEL_FROM:
-        found = _standardised(missing)
-    else:
-        from joblib import Parallel, delayed
-
-        halves = Parallel(n_jobs=2)(delayed(_standardised)(missing[i::2]) for i in range(2))
-        found = [None] * len(missing)
-        for i, half in enumerate(halves):
-            found[i::2] = half
-    _STANDARD.update(zip(missing, found))
+    _STANDARD.update(zip(missing, on_both_cores(_standardised, missing)))
     return {t: _STANDARD[t] for t in wanted}
 
 

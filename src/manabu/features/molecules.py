@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from manabu.data.molecules import require_rdkit, standard_molecule
+from manabu.data.molecules import on_both_cores, require_rdkit, standard_molecule
 
 # the fingerprint's settings, searched with each candidate (``models.feature_space``); the
 # defaults are ECFP4 with 2,048 bits, the common first choice
@@ -34,7 +34,6 @@ _SLOW = frozenset({"qed", "SPS", "Ipc", "AvgIpc", "BertzCT",
                    "MaxAbsEStateIndex", "MinAbsEStateIndex", "MinEStateIndex", "MaxEStateIndex"})
 _ESTATE = ("MaxEStateIndex", "MinEStateIndex", "MaxAbsEStateIndex", "MinAbsEStateIndex")
 MACCS_BITS = 167
-PARALLEL_FROM = 2_000       # molecules not yet computed: above this, both cores share the work
 _CACHE: dict[tuple, np.ndarray] = {}
 _CACHE_LIMIT = 200_000
 
@@ -117,16 +116,7 @@ def _fingerprints(texts: list[str], radius: int, size: int) -> np.ndarray:
 
 
 def _compute(texts: list[str]) -> list[np.ndarray]:
-    if len(texts) < PARALLEL_FROM:
-        return [molecule_row(t) for t in texts]
-    from joblib import Parallel, delayed
-
-    halves = [texts[i::2] for i in range(2)]
-    parts = Parallel(n_jobs=2)(delayed(_rows)(half) for half in halves)
-    rows: list[np.ndarray] = [None] * len(texts)  # type: ignore[list-item]
-    for i, part in enumerate(parts):
-        rows[i::2] = part
-    return rows
+    return on_both_cores(_rows, texts)
 
 
 def _rows(texts: list[str]) -> list[np.ndarray]:
