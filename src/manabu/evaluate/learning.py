@@ -239,7 +239,8 @@ def output_columns(transformer: Any) -> list[str]:
     """The data column behind each output column of a fitted tree-kind ColumnTransformer
     (``manabu.features.preprocess``): one-to-one blocks, a block that makes several columns per
     input (dates' parts, a target encoding per class), and a text block's components all point
-    back to their column. (The linear kind's missing-value indicators would not: not for it.)"""
+    back to their column; an expression block names its own (``output_sources``). (The linear
+    kind's missing-value indicators would not: not for it.)"""
     sources: list[str] = []
     for name, block, columns in transformer.transformers_:
         if name == "remainder" or block == "drop":
@@ -247,7 +248,9 @@ def output_columns(transformer: Any) -> list[str]:
         span = transformer.output_indices_[name]
         width, columns = span.stop - span.start, list(columns)
         parts = getattr(block, "parts_", None) or getattr(getattr(block, "named_steps", {}).get("parts"), "parts_", None)
-        if parts is not None:
+        if hasattr(block, "output_sources"):  # genes: the kept ones, or their principal components
+            sources += block.output_sources()
+        elif parts is not None:
             for column, kept in zip(columns, parts):
                 sources += [column] * len(kept)
         elif columns and width % len(columns) == 0:

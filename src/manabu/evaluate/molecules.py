@@ -17,6 +17,7 @@ import pandas as pd
 from manabu.data.molecules import STANDARDISATION, parse_smiles
 from manabu.evaluate.applicability import (FAR, bit_vectors, nearest_similarity, similarity_bands,
                                            standard_molecules, standard_smiles, text_of)
+from manabu.evaluate.importances import model_importances
 
 EXAMPLES = 4                # best and worst predicted molecules shown
 TOP_BITS = 8                # fingerprint bits drawn
@@ -208,7 +209,7 @@ def _pipeline_bits(pipeline: Any) -> dict[tuple[int, int, int], float]:
         names = [str(n) for n in pipeline[:-1].get_feature_names_out()]
     except Exception:  # noqa: BLE001 - a preprocessing step without names: no bits to rank
         return {}
-    values = _importances(pipeline.steps[-1][1], len(names))
+    values = model_importances(pipeline.steps[-1][1], len(names))
     if values is None:
         return {}
     parsed = [(_BIT.match(n), v) for n, v in zip(names, values)]
@@ -218,17 +219,6 @@ def _pipeline_bits(pipeline: Any) -> dict[tuple[int, int, int], float]:
         sizes[int(m.group(2))] = sizes.get(int(m.group(2)), 0) + 1
     whole = float(np.sum(values)) or 1.0
     return {(int(m.group(2)), sizes[int(m.group(2))], int(m.group(3))): float(v) / whole for m, v in bits}
-
-
-def _importances(estimator: Any, width: int) -> np.ndarray | None:
-    values = getattr(estimator, "feature_importances_", None)
-    if values is None and getattr(estimator, "coef_", None) is not None:
-        values = np.abs(np.asarray(estimator.coef_, dtype=float)).reshape(-1, width).mean(axis=0) \
-            if np.size(estimator.coef_) % width == 0 else None
-    if values is None:
-        return None
-    values = np.abs(np.asarray(values, dtype=float)).ravel()
-    return values if len(values) == width and np.isfinite(values).all() else None
 
 
 def _associated_bits(texts: list[str], y: np.ndarray, classes: list | None, seed: int) -> list:

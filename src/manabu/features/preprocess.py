@@ -25,7 +25,12 @@ from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, S
 
 from manabu.base.trust import register_trusted
 from manabu.data.schema import Column, ColumnType, Schema
+from manabu.data.schema.blocks import EXPRESSION_BLOCK
 from manabu.features.datetime import DatetimeParts
+from manabu.features.expression import (
+    COMPONENTS_OPTION, DEFAULT_COMPONENTS, DEFAULT_SCALE, DEFAULT_TOP_GENES, SCALE_OPTION, TOP_GENES_OPTION,
+    ExpressionPreparation,
+)
 from manabu.features.images import image_input
 from manabu.features.molecules import DEFAULT_RADIUS, DEFAULT_SIZE, RADIUS_OPTION, SIZE_OPTION, MoleculeFeatures
 from manabu.features.text import TextEmbedding
@@ -38,6 +43,7 @@ from manabu.features.tokenize import ENGLISH, tokenizer_of
 register_trusted("manabu.features.datetime.DatetimeParts", "manabu.features.text.TextEmbedding",
                  "manabu.features.text_words.TextTfidf", "manabu.features.text_words.TextTokens",
                  "manabu.features.word_vectors.WordVectors", "manabu.features.molecules.MoleculeFeatures",
+                 "manabu.features.expression.ExpressionPreparation",
                  "sklearn.preprocessing._data.MinMaxScaler",
                  "sklearn.model_selection._split.KFold", "sklearn.model_selection._split.StratifiedKFold",
                  # what a fitted TextEmbedding holds: plain vocabularies, weights and matrices
@@ -80,16 +86,20 @@ SPARSE_BELOW_DENSITY = 0.3
 def build_preprocessor(schema: Schema, kind: PreprocessKind, task: str, seed: int = 0, *,
                        sparse: bool = False, options: dict | None = None) -> Preprocessor:
     """``sparse``: the model takes a sparse matrix, so one-hot columns may stay sparse.
-    ``options``: the searched preprocessing settings (a molecule's fingerprint radius and size)."""
+    ``options``: the searched preprocessing settings (a molecule's fingerprint radius and size, the
+    genes kept of an expression matrix, ...)."""
     if kind is PreprocessKind.IMAGES:
         return Preprocessor(image_input(schema), 0)
     molecules = schema.of_type(ColumnType.SMILES)
     if kind is PreprocessKind.SMILES:
         return Preprocessor(ColumnTransformer([("smiles", "passthrough", molecules)], remainder="drop"), 0)
     categorical = schema.of_type(ColumnType.CATEGORICAL)
+    genes = schema.in_block(EXPRESSION_BLOCK)
+    in_genes = set(genes)
     blocks = [] if kind in _TEXT_ONLY else [
         ("cat", _categorical(kind, sparse), categorical),
-        ("num", _numeric(kind, task), schema.of_type(*_NUMERIC)),
+        ("num", _numeric(kind, task), [name for name in schema.of_type(*_NUMERIC) if name not in in_genes]),
+        ("genes", _genes(kind, options or {}, seed), genes),
         ("many", _high_cardinality(kind, task, seed), schema.of_type(ColumnType.HIGH_CARDINALITY)),
         ("date", _datetime(kind), schema.of_type(ColumnType.DATETIME)),
     ]
@@ -163,6 +173,16 @@ def _molecules(kind: PreprocessKind, options: dict):
     # counts and descriptors of very different sizes, some missing: imputed, then scaled
     return Pipeline([("features", features), ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
                      ("scale", _scaler(kind))])
+
+
+def _genes(kind: PreprocessKind, options: dict, seed: int):
+    preparation = ExpressionPreparation(top_genes=int(options.get(TOP_GENES_OPTION, DEFAULT_TOP_GENES)),
+                                        scale=bool(options.get(SCALE_OPTION, DEFAULT_SCALE)),
+                                        components=int(options.get(COMPONENTS_OPTION, DEFAULT_COMPONENTS)),
+                                        random_state=seed)
+    if kind is PreprocessKind.TEXT_COUNTS:  # Naive Bayes counts: values into [0, 1]
+        return Pipeline([("prepare", preparation), ("scale", _scaler(kind))])
+    return preparation
 
 
 def _text(kind: PreprocessKind, seed: int, column: Column):

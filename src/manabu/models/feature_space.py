@@ -1,7 +1,8 @@
 """Preprocessing settings searched beside a family's own hyperparameters.
 
 Some data bring choices of their own that no family owns: a molecule's fingerprint radius and
-size matter to every family that reads fingerprints. They join each such family's search space
+size matter to every family that reads fingerprints, and how many genes of an expression matrix
+are kept, scaled or reduced to components, to every family that reads genes. They join each such family's search space
 when the data has that kind of column, travel in the candidate's parameters like any other,
 and are handed to the preprocessing rather than to the estimator (``split_feature_params``).
 """
@@ -10,15 +11,18 @@ from __future__ import annotations
 from dataclasses import replace
 
 from manabu.data.schema import ColumnType, Schema
+from manabu.data.schema.blocks import EXPRESSION_BLOCK
+from manabu.features.expression import COMPONENTS_OPTION, SCALE_OPTION, TOP_GENES_OPTION
 from manabu.features.molecules import RADIUS_OPTION, SIZE_OPTION
 from manabu.features.preprocess import PreprocessKind
 from manabu.models.entry import ModelEntry, Params
 from manabu.models.space import Choice, Integer, Space
 
-FEATURE_SPACES: dict[ColumnType, Space] = {
-    ColumnType.SMILES: {RADIUS_OPTION: Integer(1, 3), SIZE_OPTION: Choice((1024, 2048, 4096))},
-}
-FEATURE_PARAMS = frozenset(name for space in FEATURE_SPACES.values() for name in space)
+MOLECULE_SPACE: Space = {RADIUS_OPTION: Integer(1, 3), SIZE_OPTION: Choice((1024, 2048, 4096))}
+# genes kept (0: all), scaled or not, principal components (0: none)
+EXPRESSION_SPACE: Space = {TOP_GENES_OPTION: Choice((500, 1000, 2000, 5000, 0)), SCALE_OPTION: Choice((True, False)),
+                           COMPONENTS_OPTION: Choice((0, 20, 50))}
+FEATURE_PARAMS = frozenset({*MOLECULE_SPACE, *EXPRESSION_SPACE})
 # the kinds whose preprocessing computes these features (the graph network reads SMILES itself)
 _READS_FEATURES = frozenset({PreprocessKind.TREE, PreprocessKind.LINEAR, PreprocessKind.TEXT,
                              PreprocessKind.TEXT_COUNTS, PreprocessKind.VECTORS})
@@ -27,9 +31,10 @@ _READS_FEATURES = frozenset({PreprocessKind.TREE, PreprocessKind.LINEAR, Preproc
 def feature_space(schema: Schema) -> Space:
     """The settings the data's column types bring to the search."""
     space: Space = {}
-    for column_type, settings in FEATURE_SPACES.items():
-        if schema.of_type(column_type):
-            space.update(settings)
+    if schema.of_type(ColumnType.SMILES):
+        space.update(MOLECULE_SPACE)
+    if schema.in_block(EXPRESSION_BLOCK):
+        space.update(EXPRESSION_SPACE)
     return space
 
 

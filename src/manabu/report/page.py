@@ -14,6 +14,7 @@ from typing import Any
 
 from manabu.report import charts
 from manabu.report.images import classes_section, saliency_section, wrong_section
+from manabu.report.expression import expression_section
 from manabu.report.learning import learning_section
 from manabu.report.molecules import molecules_section
 from manabu.report.network import network_section
@@ -36,7 +37,8 @@ def render_report(record: dict[str, Any], lang: str) -> str:
                 network_section(report.get("network")),
                 learning_section(report.get("learning"), report.get("shap"), measured="shap" in report),
                 saliency_section(images), text_section(report.get("text")),
-                molecules_section(report.get("molecules")), _notices_section(record)]
+                molecules_section(report.get("molecules")), expression_section(report.get("expression")),
+                _notices_section(record)]
     return page(f"manabu — {record.get('config', {}).get('target', '')}", sections, lang)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ import pandas as pd
 from manabu.training.config import TrainConfig
 from manabu.data.profile import profile_data
 from manabu.data.schema import ColumnType
+from manabu.data.schema.blocks import EXPRESSION_BLOCK
 from manabu.ensemble.selection import EnsembleCandidate
 from manabu.evaluate.drift import reference
 from manabu.evaluate.diagnostics import classification_diagnostics, regression_diagnostics
@@ -77,7 +79,9 @@ def report_numbers(frame: pd.DataFrame, best, problem: SearchProblem, config: Tr
             "images": guarded(image_numbers, problem.X, y, oof, [str(c) for c in classes] if classes else None,
                               problem.schema, model, best.candidate.name, problem.seed, learn, deadline),
             **(_molecules(guarded, model, problem, oof, classes, deadline)
-               if problem.schema.of_type(ColumnType.SMILES) else {})}
+               if problem.schema.of_type(ColumnType.SMILES) else {}),
+            **(_expression(guarded, model, problem, classes, deadline)
+               if problem.schema.in_block(EXPRESSION_BLOCK) else {})}
 
 
 def _molecules(guarded, model, problem: SearchProblem, oof, classes: list | None, deadline: float | None) -> dict:
@@ -85,11 +89,23 @@ def _molecules(guarded, model, problem: SearchProblem, oof, classes: list | None
     from manabu.evaluate.molecules import molecule_numbers
 
     names = problem.schema.of_type(ColumnType.SMILES)
-    members = [(1.0, model)] if model is not None else []
-    if isinstance(model, Ensemble):
-        members = [(float(w), pipeline) for (_, pipeline), w in zip(model.members, model.weights)]
-    return {"molecules": guarded(molecule_numbers, problem.X, problem.y, oof, classes, names[0], members,
+    return {"molecules": guarded(molecule_numbers, problem.X, problem.y, oof, classes, names[0], _members(model),
                                  problem.folds, problem.seed, deadline)}
+
+
+def _expression(guarded, model, problem: SearchProblem, classes: list | None, deadline: float | None) -> dict:
+    """The expression section's numbers (``evaluate.expression``: the preparation, the genes per class)."""
+    from manabu.evaluate.expression import expression_numbers
+
+    return {"expression": guarded(expression_numbers, problem.X, problem.y, classes,
+                                  problem.schema.in_block(EXPRESSION_BLOCK), _members(model), deadline)}
+
+
+def _members(model) -> list[tuple[float, Any]]:
+    """The chosen model's (weight, fitted pipeline) pairs: one for a single model."""
+    if isinstance(model, Ensemble):
+        return [(float(w), pipeline) for (_, pipeline), w in zip(model.members, model.weights)]
+    return [(1.0, model)] if model is not None else []
 
 
 def _seconds(deadline: float | None, part: float) -> float | None:

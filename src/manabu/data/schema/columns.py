@@ -46,6 +46,7 @@ class Column:
     n_inf: int = 0                        # NUMERIC: ±inf values (prepared as missing)
     language: str | None = None           # TEXT: "ja", "en" or "mixed"
     tokenizer: str | None = None          # TEXT: the word analyser chosen for training (tokenize)
+    block: str | None = None              # NUMERIC: the matrix it belongs to ("expression": a gene), prepared as a whole
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in fields(self)}

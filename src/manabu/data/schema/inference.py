@@ -278,9 +278,13 @@ def _code_shaped(name: str, texts: list[str]) -> bool:
 
 # --------------------------------------------------------------------------------- all columns
 
-def infer_columns(df: pd.DataFrame, no_id: set[str]) -> dict[str, tuple[Column, list[Notice]]]:
+def infer_columns(df: pd.DataFrame, no_id: set[str], skip: set[str] = frozenset()
+                  ) -> dict[str, tuple[Column, list[Notice]]]:
+    """A column and its notices for every column of ``df`` but those in ``skip``, in data order."""
     numeric, found = [], {}
     for name, dtype in df.dtypes.items():
+        if name in skip:
+            continue
         if pd.api.types.is_bool_dtype(dtype):
             found[name] = (_infer_bool(name, df[name]), [])
         elif pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
@@ -290,7 +294,7 @@ def infer_columns(df: pd.DataFrame, no_id: set[str]) -> dict[str, tuple[Column, 
         else:
             found[name] = _infer_text(name, df[name], len(df), name not in no_id)
     found.update(_infer_numeric(df, numeric, no_id))
-    return {name: found[name] for name in df.columns}
+    return {name: found[name] for name in df.columns if name not in skip}
 
 
 def _infer_bool(name: str, s: pd.Series) -> Column:

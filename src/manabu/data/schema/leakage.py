@@ -19,9 +19,10 @@ LEAK_PURITY = 0.995
 
 
 def flag_leakage(df: pd.DataFrame, columns: dict[str, Column], target: str) -> list[Notice]:
-    """Flag features that (nearly) equal the target; they stay features, the user decides."""
+    """Flag features that (nearly) equal the target; they stay features, the user decides. The
+    genes of an expression matrix are not looked at: one that tells the classes apart is a marker."""
     tcol = columns[target]
-    feats = [c for c in columns.values() if c.role is Role.FEATURE]
+    feats = [c for c in columns.values() if c.role is Role.FEATURE and c.block is None]
     numberish = (ColumnType.NUMERIC, ColumnType.BOOLEAN)
     y_num = prepare_numeric(df[target]) if tcol.type is ColumnType.NUMERIC else None
     leaks: set[str] = set()

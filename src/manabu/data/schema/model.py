@@ -15,6 +15,7 @@ import pandas as pd
 
 from manabu.base.errors import SchemaError
 from manabu.base.i18n import Notice
+from manabu.data.schema.blocks import expression_genes, gene_block_columns
 from manabu.data.schema.checks import (
     check_frame, check_time, drop_notice, require_column, where_suffix, with_text_names,
 )
@@ -57,6 +58,10 @@ class Schema:
     def of_type(self, *types: ColumnType) -> list[str]:
         """Names of the feature columns of the given types, in data order."""
         return [c.name for c in self.features if c.type in types]
+
+    def in_block(self, block: str) -> list[str]:
+        """Names of the feature columns of one matrix (``blocks``: the genes), in data order."""
+        return [c.name for c in self.features if c.block == block]
 
     def prepare(self, df: pd.DataFrame, *, where: str | None = None) -> pd.DataFrame:
         """The feature columns of ``df``, in schema order, typed for the model pipelines.
@@ -164,8 +169,10 @@ def infer_schema(df: pd.DataFrame, target: str | None, *, group: str | None = No
             raise SchemaError("schema.role_conflict", name=name, first=special[name].value,
                               second=role.value)
         special[name] = role
-    per_column = infer_columns(df, no_id=set(special))
-    columns = {name: col for name, (col, _) in per_column.items()}
+    genes = expression_genes(df, exclude=set(special))
+    per_column = infer_columns(df, no_id=set(special), skip=set(genes))
+    block = gene_block_columns(df, genes)
+    columns = {name: block[name] if name in block else per_column[name][0] for name in df.columns}
     notices = [n for _, found in per_column.values() for n in found]
     for name, col in columns.items():
         col.role = special.get(name, Role.FEATURE)

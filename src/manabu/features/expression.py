@@ -1,0 +1,199 @@
+"""Expression data as numbers a model learns from well: the steps a biologist takes before any
+analysis, fitted inside each training fold.
+
+The genes of a cell (or a sample) are one measurement, so they are prepared together:
+
+1. missing values take the gene's median in the training rows;
+2. raw counts (whole numbers, none negative: found in the training rows) are normalised to the
+   median library size of the training cells and log1p'd, because a cell sequenced twice as
+   deeply is not a different cell (scanpy's ``normalize_total`` and ``log1p``);
+3. the most variable genes are kept (scanpy's ``highly_variable_genes`` on log counts, Cell
+   Ranger's flavour; the variance otherwise): thousands of flat genes are noise to a model trained on a few hundred
+   cells;
+4. each gene is scaled to unit variance and clipped at ±10 standard deviations (as scanpy's
+   ``scale`` does), so that one extreme cell does not dominate;
+5. optionally the principal components of what is left.
+
+How many genes, whether to scale and how many components are in the search space
+(``models.feature_space``): what suits a linear model on 72 microarrays does not suit boosted
+trees on 5,000 cells. Fitting uses scanpy and scikit-learn; the fitted steps are plain arrays, so
+a saved model predicts with numpy alone.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+# the settings searched with each candidate (``models.feature_space``): genes kept (0: all),
+# scaling, principal components (0: none)
+TOP_GENES_OPTION, SCALE_OPTION, COMPONENTS_OPTION = "expression_genes", "expression_scale", "expression_components"
+DEFAULT_TOP_GENES, DEFAULT_SCALE, DEFAULT_COMPONENTS = 2000, True, 0
+CLIP = 10.0  # standard deviations a scaled value may reach (scanpy's ``max_value`` in its tutorials)
+
+
+class ExpressionPreparation(BaseEstimator, TransformerMixin):
+    """Cells × genes → normalised, selected, scaled (and reduced) values, float32."""
+
+    def __init__(self, top_genes: int = DEFAULT_TOP_GENES, scale: bool = DEFAULT_SCALE,
+                 components: int = DEFAULT_COMPONENTS, random_state: int = 0) -> None:
+        self.top_genes = top_genes
+        self.scale = scale
+        self.components = components
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any = None) -> "ExpressionPreparation":
+        values = _matrix(X)
+        self.n_features_in_ = values.shape[1]
+        self.feature_names_in_ = _names(X, values.shape[1])
+        self.fill_ = _gene_medians(values)
+        values = _filled(values, self.fill_)
+        self.counts_ = bool(np.all(values >= 0) and np.array_equal(values, np.round(values)))
+        self.target_sum_ = _median_library(values) if self.counts_ else 0.0
+        values = self._normalised(values)
+        self.kept_ = _variable_genes(values, int(self.top_genes), self.counts_)
+        values = values[:, self.kept_]
+        self.mean_ = values.mean(axis=0)
+        std = values.std(axis=0)
+        self.std_ = np.where(std > 0, std, 1.0).astype(np.float32)
+        values = self._scaled(values)
+        self.pca_components_, self.pca_mean_, self.explained_ = _principal_components(
+            values, int(self.components), self.random_state)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        values = self._normalised(_filled(_matrix(X), self.fill_))[:, self.kept_]
+        values = self._scaled(values)
+        if self.pca_components_ is not None:
+            values = (values - self.pca_mean_) @ self.pca_components_.T
+        return values.astype(np.float32, copy=False)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        if self.pca_components_ is not None:
+            return np.array([f"PC{i + 1}" for i in range(len(self.pca_components_))], dtype=object)
+        return np.asarray(self.feature_names_in_, dtype=object)[self.kept_]
+
+    def output_sources(self) -> list[str]:
+        """What each output column stands for, as a report names it: a gene, or a component of
+        the genes (which mixes them all)."""
+        return [str(name) for name in self.get_feature_names_out()]
+
+    @property
+    def kept_genes(self) -> list[str]:
+        """The genes the model sees (through the components, when there are any)."""
+        return [str(g) for g in np.asarray(self.feature_names_in_)[self.kept_]]
+
+    def gene_weights(self, output_weights: np.ndarray) -> np.ndarray:
+        """How much each kept gene carries of weights given to the output columns (a model's
+        importances): the columns are the genes, or each component shares its weight among the
+        genes by the size of their loadings."""
+        weights = np.abs(np.asarray(output_weights, dtype=float))
+        if self.pca_components_ is None:
+            return weights
+        loadings = np.abs(self.pca_components_)
+        return weights @ (loadings / np.maximum(loadings.sum(axis=1, keepdims=True), 1e-12))
+
+    def gene_coefficients(self, coefficients: np.ndarray) -> np.ndarray:
+        """A linear model's coefficients on the output columns (rows: classes) as coefficients on
+        the kept genes' scaled values: exact, since the components are linear in them."""
+        coefficients = np.atleast_2d(np.asarray(coefficients, dtype=float))
+        return coefficients if self.pca_components_ is None else coefficients @ self.pca_components_
+
+    def log_normalised(self, X: Any) -> np.ndarray:
+        """Every gene's values as the later steps start from them: filled, and for raw counts
+        normalised per cell and log1p'd (what scanpy's tests of markers expect)."""
+        return self._normalised(_filled(_matrix(X), self.fill_))
+
+    def _normalised(self, values: np.ndarray) -> np.ndarray:
+        if not self.counts_:
+            return values
+        library = values.sum(axis=1, keepdims=True)
+        factor = np.divide(self.target_sum_, library, out=np.zeros_like(library), where=library > 0)
+        return np.log1p(np.clip(values, 0, None) * factor)
+
+    def _scaled(self, values: np.ndarray) -> np.ndarray:
+        if not self.scale:
+            return values
+        return np.clip((values - self.mean_) / self.std_, -CLIP, CLIP)
+
+
+def _matrix(X: Any) -> np.ndarray:
+    values = np.asarray(X, dtype=np.float32)
+    if values.ndim != 2:
+        raise ValueError(f"expected cells x genes, got an array of shape {values.shape}")
+    return np.where(np.isinf(values), np.nan, values)
+
+
+def _names(X: Any, n: int) -> np.ndarray:
+    columns = getattr(X, "columns", None)
+    return np.asarray([str(c) for c in columns] if columns is not None else [f"gene{i}" for i in range(n)],
+                      dtype=object)
+
+
+def _gene_medians(values: np.ndarray) -> np.ndarray:
+    if not np.isnan(values).any():
+        return np.zeros(values.shape[1], dtype=np.float32)  # nothing to fill
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a gene missing everywhere: filled with 0
+        medians = np.nanmedian(values, axis=0)
+    return np.nan_to_num(medians, nan=0.0).astype(np.float32)
+
+
+def _filled(values: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    missing = np.isnan(values)
+    if missing.any():
+        values = np.where(missing, fill[None, :], values)
+    return values
+
+
+def _median_library(values: np.ndarray) -> float:
+    library = values.sum(axis=1)
+    positive = library[library > 0]
+    return float(np.median(positive)) if len(positive) else 1.0
+
+
+def _variable_genes(values: np.ndarray, top: int, log_counts: bool) -> np.ndarray:
+    """Positions of the ``top`` most variable genes (all when ``top`` is 0 or not fewer), in order."""
+    n_genes = values.shape[1]
+    if top <= 0 or top >= n_genes:
+        return np.arange(n_genes)
+    if log_counts:
+        chosen = _scanpy_variable_genes(values, top)
+        if chosen is not None:
+            return chosen
+    return np.sort(np.argsort(-values.var(axis=0), kind="stable")[:top])
+
+
+def _scanpy_variable_genes(values: np.ndarray, top: int) -> np.ndarray | None:
+    """scanpy's choice: each gene's dispersion against genes of a like mean expression, the
+    bins cut at percentiles of the mean (Cell Ranger's way: with bins of equal width, Seurat's, a
+    handful of strongly expressed markers share a bin and are only compared with each other).
+    None when the ``bio`` extra is not installed or scanpy cannot bin the genes (too few)."""
+    try:
+        import anndata
+        import scanpy as sc
+    except ImportError:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # genes never expressed
+        try:
+            table = sc.pp.highly_variable_genes(anndata.AnnData(values), n_top_genes=top, flavor="cell_ranger",
+                                                inplace=False)
+        except ValueError:  # percentile bins that coincide: the variance decides instead
+            return None
+    chosen = np.flatnonzero(table["highly_variable"].to_numpy())
+    return chosen if len(chosen) else None
+
+
+def _principal_components(values: np.ndarray, wanted: int, seed: int
+                          ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    n = min(wanted, values.shape[0] - 1, values.shape[1])
+    if wanted <= 0 or n < 1:
+        return None, None, None
+    from sklearn.decomposition import PCA
+
+    pca = PCA(n_components=n, random_state=seed).fit(values)
+    return (pca.components_.astype(np.float32), pca.mean_.astype(np.float32),
+            pca.explained_variance_ratio_.astype(np.float32))
