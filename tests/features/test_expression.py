@@ -8,9 +8,11 @@ import pandas as pd
 import pytest
 
 import manabu
+from manabu.base.errors import ConfigError
 from manabu.data.read.expression import EXPRESSION, expression_info
 from manabu.data.schema import infer_schema
 from manabu.data.schema.blocks import EXPRESSION_BLOCK
+from manabu.export.script import export_script
 from manabu.features.expression import ExpressionPreparation
 from manabu.features.preprocess import PreprocessKind, build_preprocessor
 from manabu.models.feature_space import EXPRESSION_SPACE, feature_space
@@ -155,3 +157,10 @@ def test_the_saved_model_predicts_new_cells_with_genes_missing_values_and_other_
     truth = np.asarray(CLASSES)[np.arange(30) % 3]
     assert (predicted == truth).mean() >= 0.9
     np.testing.assert_array_equal(predicted, np.asarray(predictor.predict(new)))
+
+
+def test_export_code_refuses_with_a_message_that_says_why(fitted):
+    predictor, _, _ = fitted
+    with pytest.raises(ConfigError) as raised:
+        export_script(predictor.schema, predictor.record.to_dict())
+    assert raised.value.key == "export.expression" and "600" in str(raised.value)

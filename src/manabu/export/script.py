@@ -15,6 +15,7 @@ from typing import Any
 from manabu.base.errors import ConfigError
 from manabu.base.i18n import Message
 from manabu.data.schema import ColumnType, Schema
+from manabu.data.schema.blocks import EXPRESSION_BLOCK
 from manabu.data.splits import ValidationPlan
 from manabu.export.preparing import READING, TYPE_LISTS, preparing_section, transformer_sections
 from manabu.export.source import SCRIPT_CLASSES, ScriptParts, Source, literal_value, string_literal
@@ -29,9 +30,13 @@ from manabu.search.candidate import Candidate
 def export_script(schema: Schema, training: dict[str, Any], model_dir: str = "") -> str:
     """The script for the best single model of the run ``training`` records (the manifest's
     ``training``): the chosen model, or the best single member of the leaderboard when an
-    ensemble was chosen. Molecules are refused: their features are RDKit's, computed by manabu."""
+    ensemble was chosen. Molecules and expression data are refused: their features are RDKit's,
+    and the genes' preparation is manabu's (``features.expression``)."""
     if schema.of_type(ColumnType.SMILES):
         raise ConfigError("export.molecules", columns=", ".join(schema.of_type(ColumnType.SMILES)))
+    genes = schema.in_block(EXPRESSION_BLOCK)
+    if genes:
+        raise ConfigError("export.expression", genes=len(genes))
     row = best_single_row(training)
     task, seed = training["task"], int(training["config"].get("seed", 0))
     candidate = Candidate(row["model"], ZOO[row["family"]], dict(row.get("params") or {}), row.get("origin", ""))
