@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import manabu
+from manabu.artifact import data_fingerprint
 from manabu.base.errors import ConfigError
 from manabu.data.read.expression import EXPRESSION, expression_info
 from manabu.data.schema import infer_schema
@@ -22,7 +23,7 @@ pytest.importorskip("scanpy")
 
 CLASSES = ("B", "NK", "T")
 # symbols as a matrix names its genes (diverse letters, a digit): GENE1 ... GENE600 would read as codes
-GENES = [f"{''.join(np.random.default_rng(i).choice(list('ABCDEFGHKLMNPRSTWXZ'), 4))}{i % 10}" for i in range(600)]
+GENES = [f"{''.join(np.random.default_rng(i).choice(list('ABCDEFGHKLMNPRSTWXZ'), 4))}{i}" for i in range(1200)]
 
 
 def cells(n_cells: int = 180, n_genes: int = 600, seed: int = 0, attrs: bool = True) -> pd.DataFrame:
@@ -164,3 +165,14 @@ def test_export_code_refuses_with_a_message_that_says_why(fitted):
     with pytest.raises(ConfigError) as raised:
         export_script(predictor.schema, predictor.record.to_dict())
     assert raised.value.key == "export.expression" and "600" in str(raised.value)
+
+
+def test_a_matrix_of_genes_is_fingerprinted_whole_by_values_order_and_the_other_columns():
+    frame = cells(n_cells=20, n_genes=1200)
+    base = data_fingerprint(frame)
+    changed = frame.copy()
+    changed.iloc[3, 700] += 1
+    relabelled = frame.assign(cell_type=frame["cell_type"].iloc[::-1].to_numpy())
+    reordered = frame.iloc[::-1]
+    assert len({base, data_fingerprint(changed), data_fingerprint(relabelled), data_fingerprint(reordered)}) == 4
+    assert data_fingerprint(frame.set_axis(range(100, 120))) == base

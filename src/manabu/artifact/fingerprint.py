@@ -4,7 +4,12 @@ from __future__ import annotations
 import hashlib
 import json
 
+import numpy as np
 import pandas as pd
+
+# above this many number columns (a matrix of genes), they are hashed as one block of bytes:
+# pandas hashes column by column, which took 6 s on golub's 7,129 genes for 57 rows
+WIDE_NUMBERS = 1_000
 
 
 def data_fingerprint(df: pd.DataFrame) -> str:
@@ -21,7 +26,16 @@ def data_fingerprint(df: pd.DataFrame) -> str:
         "shape": list(df.shape),
     }
     digest = hashlib.sha256(json.dumps(header, ensure_ascii=False).encode("utf-8"))
-    digest.update(_row_hashes(df).tobytes())
+    numbers = [name for name, dtype in df.dtypes.items()
+               if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)]
+    if len(numbers) > WIDE_NUMBERS:
+        block = np.ascontiguousarray(df[numbers].to_numpy(dtype=np.float64, na_value=np.nan))
+        digest.update(np.where(np.isnan(block), np.nan, block + 0.0).tobytes())  # one NaN, one zero
+        rest = df.drop(columns=numbers)
+        if rest.shape[1]:
+            digest.update(_row_hashes(rest).tobytes())
+    else:
+        digest.update(_row_hashes(df).tobytes())
     return digest.hexdigest()
 
 
