@@ -141,6 +141,9 @@ def test_the_report_shows_the_preparation_and_the_genes_of_each_class(fitted):
     model = numbers["model_genes"]
     listed = [row["gene"] for rows in (model.get("classes") or {"all": model.get("overall")}).values() for row in rows]
     assert set(listed) & set(GENES[:15])
+    report = predictor.record.report  # a block of genes counted once, and its most variable sketched for drift
+    assert report["profile"]["blocks"] == {"expression": 600} and report["profile"]["columns_shown"] == 0
+    assert len(report["drift_reference"]["columns"]) == 200
     page = predictor_report(predictor, lang="en")
     section = page[page.index('<section id="expression">'):]
     section = section[:section.index("</section>")]
