@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("evaluate",),
     ("search", "ensemble"),
     ("export",),
-    ("training", "unsupervised", "segmentation", "forecasting"),
+    ("training", "unsupervised", "segmentation", "forecasting", "rl"),
     ("report",),
     ("api",),
     ("serve",),

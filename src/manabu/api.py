@@ -221,11 +221,11 @@ def _interrupts_deferred() -> Iterator[threading.Event]:
 
 def load(path: str | Path):
     """A saved model (a ``Predictor``, a ``MultiLabelPredictor``, a ``ClusterModel``, an
-    ``AnomalyModel``, a ``ReduceModel``, a ``SegmentationModel`` or a ``Forecaster``), after its
+    ``AnomalyModel``, a ``ReduceModel``, a ``SegmentationModel``, a ``Forecaster`` or an ``Agent``), after its
     files have been checked against the manifest."""
     from manabu.artifact import read_manifest
     from manabu.training.predictor import Predictor
-    # Only the unsupervised, segmentation and forecasting models record a "kind" at the top of their
+    # Only the unsupervised, segmentation, forecasting and RL models record a "kind" at the top of their
     # manifest: their modules (clustering, anomalies, projections; the U-Net) are imported for
     # them alone.
     kind = read_manifest(path).get("kind")
@@ -238,6 +238,9 @@ def load(path: str | Path):
     if kind == "forecast":
         from manabu.forecasting.model import Forecaster
         return Forecaster.load(path)
+    if kind == "rl":
+        from manabu.rl.agent import Agent
+        return Agent.load(path)
     if kind is not None:
         from manabu.unsupervised.model import load_unsupervised
         loaded = load_unsupervised(path)

@@ -157,15 +157,17 @@ def predict(
     query: Annotated[str | None, typer.Option(help="SQL query to read (with a database URL).")] = None,
     horizon: Annotated[int | None, typer.Option("--horizon", "-H", help="For a forecaster: how many steps ahead (default: the trained horizon).")] = None,
     future: Annotated[str | None, typer.Option(help="For a forecaster with known covariates: their values over the horizon (one row per series and step).")] = None,
+    env: Annotated[str | None, typer.Option(help="For an agent: the environment to replay it on (a Gymnasium id or path.py:Class; default: the one it learnt).")] = None,
+    episodes: Annotated[int | None, typer.Option(help="For an agent: how many episodes to replay (default: 20).")] = None,
     lang: Lang = None, debug: Debug = False,
 ) -> None:
     """Add predictions (and class probabilities) to DATA and write them as CSV; for a forecaster, write the forecast."""
     command(_predict)(model_dir, data, output, table=table, query=query, horizon=horizon, future=future,
-                      lang=lang, debug=debug)
+                      env=env, episodes=episodes, lang=lang, debug=debug)
 
 
 def _predict(model_dir: Path, data: str | None, output: Path | None, *, table=None, query=None, horizon=None,
-             future=None) -> None:
+             future=None, env=None, episodes=None) -> None:
     """Predict chunk by chunk (CSV and Parquet stream), so that a file larger than memory can be
     scored; the rows go out as they are predicted, to a partial file renamed at the end. The data is
     opened first (a CSV or Parquet file only up to its first rows), so that a bad file is refused
@@ -173,6 +175,9 @@ def _predict(model_dir: Path, data: str | None, output: Path | None, *, table=No
     from manabu.cli.forecast import is_forecast_folder, predict_forecast
     if is_forecast_folder(model_dir):  # the next steps of every series
         return predict_forecast(model_dir, data, output, horizon, future)
+    from manabu.cli.rl_replay import is_agent_folder, replay
+    if is_agent_folder(model_dir):  # the agent replayed on new episodes beside a random agent
+        return replay(model_dir, env, episodes, output)
     if data is None:
         raise ConfigError("cli.predict_needs_data", model=str(model_dir))
     from manabu.cli.segmentation import is_segmentation_folder, predict_masks
