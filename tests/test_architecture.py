@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("evaluate",),
     ("search", "ensemble"),
     ("export",),
-    ("training", "unsupervised", "segmentation", "forecasting", "rl"),
+    ("training", "unsupervised", "segmentation", "forecasting", "reinforcement"),
     ("report",),
     ("api",),
     ("serve",),

@@ -28,7 +28,8 @@ _PUBLIC = {
     "segment": "manabu.segmentation.model",
     "forecast": "manabu.forecasting.training",
     "Forecaster": "manabu.forecasting.model",
-    "Agent": "manabu.rl.agent",
+    "rl": "manabu.reinforcement.training",
+    "Agent": "manabu.reinforcement.agent",
     "Predictor": "manabu.training.predictor",
     "TrainConfig": "manabu.training.config",
     "AutoClassifier": "manabu.estimators",
@@ -36,16 +37,10 @@ _PUBLIC = {
     "ManabuError": "manabu.base.errors",
 }
 
-# ``manabu.rl`` is the subpackage itself, callable as the function (``manabu/rl/__init__.py``
-# says why): a function of that name would be replaced by the package when it is imported.
-_CALLABLE_PACKAGES = ("rl",)
-
-__all__ = [*_PUBLIC, *_CALLABLE_PACKAGES, "__version__"]
+__all__ = [*_PUBLIC, "__version__"]
 
 
 def __getattr__(name: str):
-    if name in _CALLABLE_PACKAGES:
-        return importlib.import_module(f"manabu.{name}")
     if name in _PUBLIC:
         value = getattr(importlib.import_module(_PUBLIC[name]), name)
         globals()[name] = value
@@ -65,8 +60,8 @@ if TYPE_CHECKING:
     from manabu.segmentation.model import segment
     from manabu.forecasting.training import forecast
     from manabu.forecasting.model import Forecaster
-    from manabu.rl.agent import Agent
-    from manabu.rl.training import rl
+    from manabu.reinforcement.agent import Agent
+    from manabu.reinforcement.training import rl
     from manabu.base.errors import ManabuError
     from manabu.estimators import AutoClassifier, AutoRegressor
     from manabu.training.predictor import Predictor

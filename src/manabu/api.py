@@ -239,7 +239,7 @@ def load(path: str | Path):
         from manabu.forecasting.model import Forecaster
         return Forecaster.load(path)
     if kind == "rl":
-        from manabu.rl.agent import Agent
+        from manabu.reinforcement.agent import Agent
         return Agent.load(path)
     if kind is not None:
         from manabu.unsupervised.model import load_unsupervised

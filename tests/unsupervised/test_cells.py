@@ -13,7 +13,9 @@ ad = pytest.importorskip("anndata")
 pytest.importorskip("scanpy")
 
 from scipy import sparse  # noqa: E402
+from sklearn.base import BaseEstimator, TransformerMixin  # noqa: E402
 from sklearn.metrics import adjusted_rand_score  # noqa: E402
+from sklearn.neighbors import KNeighborsTransformer  # noqa: E402
 
 from manabu.base.errors import ConfigError, DataError  # noqa: E402
 from manabu.unsupervised.cells import CLUSTER  # noqa: E402
@@ -145,16 +147,48 @@ def test_a_10x_folder_is_read_as_cells(tmp_path):
 
 def test_large_data_stays_sparse_and_gets_the_t_test(monkeypatch):
     import manabu.unsupervised.cells as cells
-    import manabu.unsupervised.neighbours as neighbours
     monkeypatch.setattr(cells, "DENSE_BYTES", 0)      # as if the variable genes did not fit densely
     monkeypatch.setattr(cells, "WILCOXON_UP_TO", 0)   # as if ranking every gene took too long
-    monkeypatch.setattr(neighbours, "EXACT_BELOW", 0)  # approximate neighbours, as above 8,192 cells
     adata = counts(cells=150)
     adata.X = sparse.csr_matrix(adata.X)
     model = cluster_file(adata, resolution=1.0)
     scale = next(s for s in model.record["steps"] if s["step"] == "scale")
     assert scale["dense"] is False and model.record["markers_method"] == "t-test"
     assert model.record["resolution"]["given"] and len(model.record["resolution"]["candidates"]) == 1
+    assert adjusted_rand_score(model.adata.obs["kind"], model.labels_) > 0.9
+
+
+class _ArrayGraph(BaseEstimator, TransformerMixin):
+    """A neighbour search whose graph comes back as SciPy's ``csr_array``, as pynndescent's does
+    (pynndescent itself compiles for a minute on first use: ``bench/cells.py`` runs it on 50,000
+    cells)."""
+
+    def __init__(self, n_neighbors: int) -> None:
+        self.n_neighbors = n_neighbors
+
+    def fit(self, X, y=None):
+        self.inner_ = KNeighborsTransformer(n_neighbors=self.n_neighbors, mode="distance").fit(X)
+        return self
+
+    def transform(self, X):
+        return sparse.csr_array(self.inner_.transform(X))
+
+    def fit_transform(self, X, y=None):
+        return self.fit(X).transform(X)
+
+
+def test_an_approximate_graph_in_scipy_s_new_array_type_is_read_by_scanpy(monkeypatch):
+    """Above ``EXACT_BELOW`` cells the graph is approximate; scanpy 1.11 cannot read a
+    ``csr_array`` graph, so the transformer hands over a ``csr_matrix``."""
+    import manabu.unsupervised.cells as cells
+    from manabu.unsupervised.neighbours import CsrMatrixGraph, neighbour_transformer
+
+    assert neighbour_transformer(100, 15, 0) is None
+    approximate = neighbour_transformer(20_000, 15, 0)
+    assert type(approximate.transformer).__name__ == "PyNNDescentTransformer"
+    assert approximate.transformer.get_params()["n_neighbors"] == 15
+    monkeypatch.setattr(cells, "neighbour_transformer", lambda n, k, seed: CsrMatrixGraph(_ArrayGraph(k), k))
+    model = cluster_file(counts(cells=150), resolution=1.0)
     assert adjusted_rand_score(model.adata.obs["kind"], model.labels_) > 0.9
 
 

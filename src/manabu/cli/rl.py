@@ -34,8 +34,8 @@ def rl_command(
 ) -> None:
     """Train an agent on an environment, judge it beside a random agent, and save it."""
     def run() -> None:
-        from manabu.rl.environments import resolve
-        from manabu.rl.training import Settings, plan, previous_agent
+        from manabu.reinforcement.environments import resolve
+        from manabu.reinforcement.training import Settings, plan, previous_agent
 
         started = command_started()
         settings = Settings(time_limit, algo, seed, episodes)
@@ -44,7 +44,7 @@ def rl_command(
         source = resolve(env)
         print_notices(source.notices)
         planned = plan(source, settings, previous)
-        from manabu.rl.spaces import shown
+        from manabu.reinforcement.spaces import shown
         say(t("rl.plan", env=source.name, observation=shown(planned.observation), action=shown(planned.action),
               reason=planned.reason.render(), source=t(f"rl.source_{planned.hyper.source}"),
               seconds=f"{time_limit:g}"))
@@ -64,7 +64,7 @@ def _train(source, settings, previous, planned, started):
     steps, the episodes, the recent and the best return."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from manabu.rl.training import train
+    from manabu.reinforcement.training import train
 
     bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[status]}"),
                    TimeElapsedColumn(), console=err, transient=True)

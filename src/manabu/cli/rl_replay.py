@@ -34,8 +34,8 @@ def replay(model_dir: Path, env: str | None, episodes: int | None, output: Path 
     episodes = DEFAULT_EPISODES if episodes is None else episodes
     if isinstance(episodes, bool) or not isinstance(episodes, int) or episodes < MIN_EPISODES:
         raise ConfigError("rl.too_few_episodes", episodes=episodes, minimum=MIN_EPISODES)
-    from manabu.rl.agent import Agent
-    from manabu.rl.environments import resolve
+    from manabu.reinforcement.agent import Agent
+    from manabu.reinforcement.environments import resolve
 
     agent = Agent.load(model_dir)
     source = resolve(env or agent.env_id)
@@ -60,7 +60,7 @@ def summary_line(algo: str, env: str, scores: dict[str, Any]) -> str:
 
 def _check_spaces(agent: Any, source: Any) -> None:
     """Another environment must have the spaces the agent learnt on."""
-    from manabu.rl.spaces import describe, shown
+    from manabu.reinforcement.spaces import describe, shown
 
     probe = source.make()
     try:

@@ -17,7 +17,7 @@ import numpy as np
 from manabu.base.i18n import get_language
 from manabu.report import charts
 from manabu.report.markup import both, explain, figure, message, number, page, section, table
-from manabu.rl.spaces import shown
+from manabu.reinforcement.spaces import shown
 
 # the arrow of each action in the grid worlds Gymnasium ships (FrozenLake's order is the default)
 ARROWS = {"CliffWalking": ("↑", "→", "↓", "←")}

@@ -30,6 +30,7 @@ EXAMPLES = 3            # held-out images shown in the report: the worst, the mi
 RESERVE = 0.05          # of the time limit, kept for scoring the held-out images, the report and
 MIN_RESERVE = 3.0       # the save, within these seconds (and at most half the limit): matplotlib's
 MAX_RESERVE = 30.0      # first import alone takes a second or two
+MAX_EPOCHS = 300        # the network's default: the time limit, or early stopping, ends training first
 
 
 class SegmentationModel:
@@ -135,16 +136,18 @@ class SegmentationModel:
 # ------------------------------------------------------------------------------ training
 
 def segment(images: str | os.PathLike, masks: str | os.PathLike, *, time_limit: float = 60.0, seed: int = 0,
-            width: int = 8, depth: int = 4, tile: int = 256, device: str = "auto", output: str | Path | None = None,
-            overwrite: bool = False, report: bool = True, started: float | None = None) -> SegmentationModel:
+            width: int = 8, depth: int = 4, tile: int = 256, device: str = "auto", max_epochs: int = MAX_EPOCHS,
+            output: str | Path | None = None, overwrite: bool = False, report: bool = True,
+            started: float | None = None) -> SegmentationModel:
     """Train a U-Net to segment the images of the folder ``images``, each paired with the mask of
     the same name in ``masks``, within ``time_limit`` seconds (reading and scoring included);
     a tenth of the pairs is held out to stop early and to score it. ``width``, ``depth`` and
     ``tile`` size the U-Net and its input (``network.UNetSegmenter``); ``device`` is where it
-    trains ("auto": the GPU when there is one). With ``output``, the model folder is saved there
+    trains ("auto": the GPU when there is one); ``max_epochs`` bounds the training when the time
+    would allow more (the learning rate's schedule spans them). With ``output``, the model folder is saved there
     with its report (an existing one is replaced only with ``overwrite``)."""
     started = time.monotonic() if started is None else started
-    settings = Settings(time_limit, seed, width, depth, tile, device)
+    settings = Settings(time_limit, seed, width, depth, tile, device, max_epochs)
     if output is not None and Path(output).exists() and not overwrite:
         raise ArtifactError("artifact.exists", path=str(output))
     model = fit_pairs(pair_files(images, masks), settings, started)
@@ -163,10 +166,13 @@ class Settings:
     depth: int = 4
     tile: int = 256
     device: str = "auto"
+    max_epochs: int = MAX_EPOCHS
 
     def __post_init__(self) -> None:
         if not isinstance(self.time_limit, (int, float)) or not math.isfinite(self.time_limit) or self.time_limit <= 0:
             raise ConfigError("search.bad_time_limit", value=self.time_limit)
+        if isinstance(self.max_epochs, bool) or not isinstance(self.max_epochs, int) or self.max_epochs < 1:
+            raise ConfigError("segmentation.bad_max_epochs", value=self.max_epochs)
 
 
 def fit_pairs(pairs: Pairs, settings: Settings, started: float) -> SegmentationModel:
@@ -177,7 +183,7 @@ def fit_pairs(pairs: Pairs, settings: Settings, started: float) -> SegmentationM
     reserve = min(MAX_RESERVE, max(MIN_RESERVE, RESERVE * settings.time_limit), settings.time_limit / 2)
     deadline = started + settings.time_limit - reserve
     segmenter = UNetSegmenter(width=settings.width, depth=settings.depth, tile=settings.tile, device=settings.device,
-                              random_state=settings.seed)
+                              max_epochs=settings.max_epochs, random_state=settings.seed)
     fit_started = time.monotonic()
     segmenter.fit(_pick(data.images, train), _pick(data.codes, train), data.classes,
                   _pick(data.images, held), _pick(data.codes, held), deadline=deadline)

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from manabu import __version__
 from manabu.base.errors import ManabuError
-from manabu.rl.spaces import shown
+from manabu.reinforcement.spaces import shown
 from manabu.serve.app import ERRORS_AUTH, MESSAGE, Guard, ServeSettings, error_response, read_body
 
 ACT_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {

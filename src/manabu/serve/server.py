@@ -47,7 +47,7 @@ class Served:
             return t("serve.listening_forecast", series=len(self.predictor.series), horizon=self.predictor.horizon,
                      chosen=self.predictor.record["chosen"], url=url)
         if getattr(self.predictor, "KIND", None) == "rl":
-            from manabu.rl.spaces import shown
+            from manabu.reinforcement.spaces import shown
             return t("rl_serve.listening", algo=self.predictor.algo, env=self.predictor.env_id, url=url,
                      observation=shown(self.predictor.settings["observation_space"]),
                      action=shown(self.predictor.settings["action_space"]))
@@ -77,7 +77,7 @@ def load_app(model_dir: str | Path, token: str | None, max_body_bytes: int = DEF
         model = SegmentationModel.load(folder)
         return Served(create_segmentation_app(model, settings), model, folder, settings)
     if kind == "rl":  # the action an agent takes: POST /act
-        from manabu.rl.agent import Agent
+        from manabu.reinforcement.agent import Agent
         from manabu.serve.rl import create_rl_app
 
         agent = Agent.load(folder)

@@ -15,8 +15,8 @@ from typing import Any
 
 from manabu.base.errors import ConfigError
 from manabu.base.i18n import Message
-from manabu.rl.hyperparams import auto_choice
-from manabu.rl.spaces import shown
+from manabu.reinforcement.hyperparams import auto_choice
+from manabu.reinforcement.spaces import shown
 
 ALGOS = ("q", "dqn", "ppo", "a2c", "sac", "td3")
 TABLE_LIMIT = 100_000  # states × actions: a Q-table larger than this learns too slowly one cell at a time

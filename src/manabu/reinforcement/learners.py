@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from manabu.rl.agent import Agent
-from manabu.rl.anytime import Watch
-from manabu.rl.environments import EnvSource
-from manabu.rl.hyperparams import Hyperparams
-from manabu.rl.tabular import SETTINGS, QLearning
+from manabu.reinforcement.agent import Agent
+from manabu.reinforcement.anytime import Watch
+from manabu.reinforcement.environments import EnvSource
+from manabu.reinforcement.hyperparams import Hyperparams
+from manabu.reinforcement.tabular import SETTINGS, QLearning
 
 
 class TabularLearner:
@@ -79,7 +79,7 @@ class NetworkLearner:
 
     def __init__(self, source: EnvSource, algo: str, hyper: Hyperparams, observation: dict, seed: int,
                  previous: Agent | None = None) -> None:
-        from manabu.rl.sb3 import build, policy_name, training_env
+        from manabu.reinforcement.sb3 import build, policy_name, training_env
 
         self.source, self.algo, self.hyper, self.observation = source, algo, hyper, observation
         self.env = training_env(source.make, hyper, seed)
@@ -97,7 +97,7 @@ class NetworkLearner:
         saved, and start afresh)."""
         import torch
 
-        from manabu.rl.sb3 import ENTROPY_KEY
+        from manabu.reinforcement.sb3 import ENTROPY_KEY
 
         self.model.policy.load_state_dict(previous.policy.state_dict())
         arrays = previous.arrays
@@ -116,7 +116,7 @@ class NetworkLearner:
         return self.done
 
     def learn(self, watch: Watch) -> None:
-        from manabu.rl.sb3 import callback
+        from manabu.reinforcement.sb3 import callback
 
         fresh = self.start == 0
         self.model.learn(self.budget - self.start, callback=callback(watch), reset_num_timesteps=fresh)
@@ -131,12 +131,12 @@ class NetworkLearner:
         return normalize(np.asarray(observations)).astype(np.float32) if normalize else observations
 
     def snapshot(self) -> dict[str, Any]:
-        from manabu.rl.sb3 import weights
+        from manabu.reinforcement.sb3 import weights
 
         return {"weights": weights(self.model), "normalizer": self._normalizer()}
 
     def restore(self, snapshot: dict[str, Any]) -> None:
-        from manabu.rl.sb3 import ENTROPY_KEY, load_weights
+        from manabu.reinforcement.sb3 import ENTROPY_KEY, load_weights
 
         load_weights(self.model.policy, snapshot["weights"])
         if ENTROPY_KEY in snapshot["weights"]:
@@ -169,7 +169,7 @@ class NetworkLearner:
         self.env.ret_rms.count = constants["ret_count"]
 
     def agent(self, settings: dict[str, Any]) -> Agent:
-        from manabu.rl.sb3 import ENTROPY_KEY, weights
+        from manabu.reinforcement.sb3 import ENTROPY_KEY, weights
 
         arrays, constants = self._normalizer()
         entropy = weights(self.model).get(ENTROPY_KEY)

@@ -28,10 +28,10 @@ import numpy as np
 from manabu.artifact import REPORT_FILE, load_model, save_model
 from manabu.artifact.pages import GROUP, page
 from manabu.base.errors import ArtifactError
-from manabu.rl import codec  # noqa: F401  (registers the storage format)
-from manabu.rl.evaluation import EVALUATION, random_actor, run_episodes, seeds, stack, summary
-from manabu.rl.hyperparams import Hyperparams
-from manabu.rl.spaces import shown
+from manabu.reinforcement import codec  # noqa: F401  (registers the storage format)
+from manabu.reinforcement.evaluation import EVALUATION, random_actor, run_episodes, seeds, stack, summary
+from manabu.reinforcement.hyperparams import Hyperparams
+from manabu.reinforcement.spaces import shown
 
 KIND = "rl"
 
@@ -90,7 +90,7 @@ class Agent:
         if self.algo == "q":
             states = np.asarray(observations, dtype=np.int64).reshape(-1) - self._start("observation_space")
             return self.policy.q_table[states].max(axis=1)
-        from manabu.rl.sb3 import values
+        from manabu.reinforcement.sb3 import values
         return values(self.policy, self.algo, self.normalized(observations))
 
     def normalized(self, observations: Any) -> Any:
@@ -111,7 +111,7 @@ class Agent:
         """The agent and a random agent on ``episodes`` episodes of ``env`` (by default the
         environment it learnt, by name), on the evaluation seeds of a run seeded ``seed``: each one's mean ± std
         of the return (and success rate where returns are 0 or 1)."""
-        from manabu.rl.environments import resolve
+        from manabu.reinforcement.environments import resolve
 
         source = resolve(env if env is not None else self.env_id)
         chosen = seeds(seed, EVALUATION, int(episodes))

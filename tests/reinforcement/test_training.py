@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import manabu
-from manabu.rl.agent import Agent
-from manabu.rl.evaluation import EVALUATION, VALIDATION
+from manabu.reinforcement.agent import Agent
+from manabu.reinforcement.evaluation import EVALUATION, VALIDATION
 
 from .conftest import write
 
@@ -67,8 +67,8 @@ def test_the_animation_is_a_small_gif_of_a_few_episodes():
 
     from PIL import Image
 
-    from manabu.rl.animation import MAX_FRAMES, animate
-    from manabu.rl.environments import resolve
+    from manabu.reinforcement.animation import MAX_FRAMES, animate
+    from manabu.reinforcement.environments import resolve
 
     source = resolve("CartPole-v1")
     drawn = animate(source.make, lambda observations: np.zeros(len(observations), dtype=np.int64), [1, 2, 3], 500)
@@ -136,7 +136,7 @@ def test_ctrl_c_during_training_keeps_and_saves_the_best_so_far(tmp_path):
 
 
 def test_training_validation_and_evaluation_seeds_never_meet_and_other_runs_get_other_episodes():
-    from manabu.rl.evaluation import seeds
+    from manabu.reinforcement.evaluation import seeds
     for seed in (0, 1, 7):
         training = set(range(seed, seed + 16))
         validation, evaluation = set(seeds(seed, VALIDATION, 100)), set(seeds(seed, EVALUATION, 100))

@@ -24,7 +24,7 @@ from typing import Any
 
 from manabu.base.errors import ConfigError
 from manabu.base.i18n import Notice
-from manabu.rl.library import gymnasium
+from manabu.reinforcement.library import gymnasium
 
 DEFAULT_MAX_STEPS = 1000   # the time limit given to a user's environment that has none
 _FILE = re.compile(r"^(?P<path>.+\.py)(?::(?P<name>[A-Za-z_][A-Za-z0-9_]*))?$")

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from manabu.base.errors import ArtifactError
-from manabu.rl.agent import Agent
-from manabu.rl.environments import resolve
-from manabu.rl.hyperparams import settings_for
-from manabu.rl.learners import NetworkLearner
-from manabu.rl.spaces import describe
+from manabu.reinforcement.agent import Agent
+from manabu.reinforcement.environments import resolve
+from manabu.reinforcement.hyperparams import settings_for
+from manabu.reinforcement.learners import NetworkLearner
+from manabu.reinforcement.spaces import describe
 
 
 def _untrained(env_id: str, algo: str) -> Agent:

@@ -24,15 +24,15 @@ import numpy as np
 
 from manabu.base.errors import ArtifactError, ConfigError
 from manabu.base.i18n import Notice
-from manabu.rl.agent import Agent
-from manabu.rl.anytime import Watch
-from manabu.rl.choice import choose
-from manabu.rl.environments import EnvSource, resolve
-from manabu.rl.evaluation import VALIDATION, run_episodes, seeds
-from manabu.rl.hyperparams import Hyperparams, settings_for
-from manabu.rl.library import versions
-from manabu.rl.record import ANIMATION_SECONDS, judge, training_record
-from manabu.rl.spaces import describe
+from manabu.reinforcement.agent import Agent
+from manabu.reinforcement.anytime import Watch
+from manabu.reinforcement.choice import choose
+from manabu.reinforcement.environments import EnvSource, resolve
+from manabu.reinforcement.evaluation import VALIDATION, run_episodes, seeds
+from manabu.reinforcement.hyperparams import Hyperparams, settings_for
+from manabu.reinforcement.library import versions
+from manabu.reinforcement.record import ANIMATION_SECONDS, judge, training_record
+from manabu.reinforcement.spaces import describe
 
 MIN_EPISODES = 20          # the final evaluation, at least (RL is noisy: fewer say little)
 SAVE_SECONDS = 1.0         # kept back for writing the folder
@@ -163,7 +163,7 @@ def train(source: EnvSource, settings: Settings, *, previous: Agent | None = Non
 
 
 def _learner(source: EnvSource, planned: Plan, seed: int, previous: Agent | None) -> Any:
-    from manabu.rl.learners import NetworkLearner, TabularLearner
+    from manabu.reinforcement.learners import NetworkLearner, TabularLearner
 
     if planned.algo == "q":
         return TabularLearner(source, planned.hyper, (planned.observation, planned.action), seed, previous)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from manabu.base.errors import ConfigError, MissingExtraError
-from manabu.rl.choice import choose
-from manabu.rl.environments import resolve
-from manabu.rl.spaces import describe, rebuild
+from manabu.reinforcement.choice import choose
+from manabu.reinforcement.environments import resolve
+from manabu.reinforcement.spaces import describe, rebuild
 
 from .conftest import write
 
@@ -101,7 +101,7 @@ def test_spaces_survive_json():
 def test_a_missing_extra_is_one_message(monkeypatch):
     import sys
 
-    from manabu.rl.library import stable_baselines3
+    from manabu.reinforcement.library import stable_baselines3
     monkeypatch.setitem(sys.modules, "stable_baselines3", None)  # import fails as if absent
     with pytest.raises(MissingExtraError) as error:
         stable_baselines3()

@@ -22,7 +22,7 @@ from manabu.base.errors import ArtifactError, MissingExtraError
 from manabu.base.loaded import instance_of
 
 KIND = "rl"
-MODULE = "manabu.rl.agent"
+MODULE = "manabu.reinforcement.agent"
 CLASS_NAME = f"{MODULE}.Agent"
 WEIGHTS_FILE = "agent.safetensors"
 SETTINGS_FILE = "agent.json"
@@ -69,7 +69,7 @@ def encode(agent: Any) -> tuple[dict[str, bytes], dict[str, Any]]:
 
 
 def _policy_arrays(agent: Any) -> dict[str, np.ndarray]:
-    from manabu.rl.sb3 import POLICY_PREFIX
+    from manabu.reinforcement.sb3 import POLICY_PREFIX
 
     return {POLICY_PREFIX + k: v.detach().cpu().numpy() for k, v in agent.policy.state_dict().items()}
 
@@ -112,7 +112,7 @@ def _policy(settings: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
     """The tabular agent from its table (numpy alone); a network from a fresh policy of the saved
     algorithm, spaces and settings, with the arrays loaded into it."""
     if settings["algo"] == "q":
-        from manabu.rl.tabular import SETTINGS, QLearning
+        from manabu.reinforcement.tabular import SETTINGS, QLearning
 
         table = arrays["q_table"]
         values = settings["hyperparams"]["values"]
@@ -120,9 +120,9 @@ def _policy(settings: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
         agent.q_table = np.array(table, dtype=np.float64)
         agent.episodes_done = int(settings.get("episodes_done", 0))
         return agent
-    from manabu.rl.hyperparams import Hyperparams
-    from manabu.rl.sb3 import fresh_policy, load_weights
-    from manabu.rl.spaces import rebuild
+    from manabu.reinforcement.hyperparams import Hyperparams
+    from manabu.reinforcement.sb3 import fresh_policy, load_weights
+    from manabu.reinforcement.spaces import rebuild
 
     saved = settings["hyperparams"]
     hyper = Hyperparams(saved["algo"], saved["values"], saved["source"], "")

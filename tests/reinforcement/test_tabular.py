@@ -4,7 +4,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 
-from manabu.rl.tabular import QLearning
+from manabu.reinforcement.tabular import QLearning
 
 
 def test_the_update_moves_q_a_step_towards_reward_plus_discounted_best_next():

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from manabu.rl.hyperparams import Hyperparams, schedule
-from manabu.rl.library import gymnasium, stable_baselines3
+from manabu.reinforcement.hyperparams import Hyperparams, schedule
+from manabu.reinforcement.library import gymnasium, stable_baselines3
 
 POLICY_PREFIX = "policy/"
 NORMALIZE_PREFIX = "normalize/"

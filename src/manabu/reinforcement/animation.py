@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from manabu.rl.evaluation import stack
+from manabu.reinforcement.evaluation import stack
 
 EPISODES = 3
 MAX_FRAMES = 150

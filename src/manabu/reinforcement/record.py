@@ -13,10 +13,10 @@ import time
 from typing import Any
 
 from manabu.base.i18n import Notice
-from manabu.rl.agent import Agent
-from manabu.rl.anytime import Watch
-from manabu.rl.environments import EnvSource
-from manabu.rl.evaluation import EVALUATION, random_actor, run_episodes, seeds, summary, value_trace
+from manabu.reinforcement.agent import Agent
+from manabu.reinforcement.anytime import Watch
+from manabu.reinforcement.environments import EnvSource
+from manabu.reinforcement.evaluation import EVALUATION, random_actor, run_episodes, seeds, summary, value_trace
 
 ANIMATION_SECONDS = 3.0  # at least this much must be left for the animation to be drawn
 
@@ -60,7 +60,7 @@ def judge(agent: Agent, source: EnvSource, seed: int, episodes: int, end: float)
         agent.record["notices"].append(Notice("rl.animation_skipped", {}).to_dict())
         return
     if source.renders():
-        from manabu.rl.animation import animate
+        from manabu.reinforcement.animation import animate
 
         drawn = animate(source.make, agent.act_batch, chosen, agent.record["env"].get("max_episode_steps"))
         if drawn is not None:

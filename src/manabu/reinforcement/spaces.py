@@ -35,7 +35,7 @@ def describe(space: Any) -> dict[str, Any]:
 
 def rebuild(description: dict[str, Any]) -> Any:
     """The Gymnasium space that ``describe`` wrote."""
-    from manabu.rl.library import gymnasium
+    from manabu.reinforcement.library import gymnasium
 
     spaces = gymnasium().spaces
     kind = description["kind"]
