@@ -125,6 +125,7 @@ def test_abalone_regression_ranked_by_mae():
 # ------------------------------------------------------------------------------ the chosen metric
 
 @pytest.mark.parametrize("metric", ["accuracy", "f1"])
+@pytest.mark.usefixtures("without_report_numbers")  # the leaderboard and evaluate() are read
 def test_classification_metric_is_honoured(metric):
     train, test = public("titanic")
     predictor = manabu.fit(train, target="Survived", time_limit=30, metric=metric,
@@ -146,6 +147,7 @@ def test_unknown_metric_is_a_config_error():
 
 # ------------------------------------------------------------------------------------- the inputs
 
+@pytest.mark.usefixtures("without_report_numbers")  # the predictions alone are compared
 def test_csv_parquet_pandas_and_polars_inputs_agree(tmp_path):
     pl = pytest.importorskip("polars")
     train, test = public("penguins")

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from manabu.artifact import verify
+from manabu.search.checkpoint import checkpoint_folder
 from tests.cli.conftest import (
     FAST,
     assert_refused,
@@ -136,6 +137,7 @@ def test_names_with_brackets_are_shown_as_written(cli, tmp_path, out):
     assert result.exit_code == 0 and "│ [/x]" in result.output, result.output
 
 
+@pytest.mark.usefixtures("without_report_numbers")  # ordinary data: the folder's replacement is checked
 def test_existing_model_folder_is_not_replaced_without_overwrite(cli, data_csv, out):
     first = train(cli, data_csv, out)
     assert first.exit_code == 0, first.output
@@ -273,12 +275,15 @@ def _start_training(data: Path, out: Path, *options: str) -> tuple[subprocess.Po
     return process, lines, started
 
 
-def _stop_training(data: Path, out: Path, signum: int, after: float) -> tuple[int, float, str]:
-    """Train on ``data``, send ``signum`` ``after`` seconds into the search; the exit status, the
-    seconds the process took to end after the signal, and its stderr."""
+def _stop_training(data: Path, out: Path, signum: int, after: float = 0.0,
+                   scored: int = 0) -> tuple[int, float, str]:
+    """Train on ``data``, send ``signum`` ``after`` seconds into the search, once ``scored``
+    models have been scored; the exit status, the seconds the process took to end after the
+    signal, and its stderr."""
     process, lines, started = _start_training(data, out, "--time-limit", "120")
     try:
         assert started.wait(60), "".join(lines)
+        _wait_for_scored_models(out, scored, process, lines)
         time.sleep(after)
         sent = time.monotonic()
         os.killpg(process.pid, signum)
@@ -287,6 +292,19 @@ def _stop_training(data: Path, out: Path, signum: int, after: float) -> tuple[in
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
     return code, time.monotonic() - sent, "".join(lines)
+
+
+def _wait_for_scored_models(out: Path, count: int, process: subprocess.Popen, lines: list[str]) -> None:
+    """Until the search's checkpoint holds ``count`` scored models (one line each, written as
+    each finishes), rather than a fixed wait long enough for a busy machine."""
+    results = checkpoint_folder(out) / "results.jsonl"
+    deadline = time.monotonic() + 90
+    while count:
+        text = results.read_text("utf-8") if results.is_file() else ""
+        if sum('"status": "ok"' in line for line in text.splitlines()) >= count:
+            return
+        assert process.poll() is None and time.monotonic() < deadline, "".join(lines)
+        time.sleep(0.2)
 
 
 def test_ctrl_c_during_training_keeps_the_best_model_or_nothing(tmp_path):
@@ -331,15 +349,18 @@ def test_sigterm_keeps_the_best_model_and_resume_continues_the_search(tmp_path):
     data = tmp_path / "big.csv"
     mixed_frame(3000, task="binary").to_csv(data, index=False)
     out = tmp_path / "models" / "m"
-    code, _, text = _stop_training(data, out, signal.SIGTERM, after=10)  # models scored by now
+    code, _, text = _stop_training(data, out, signal.SIGTERM, scored=2)
     assert code == 0 and "SIGTERM" in text and "Traceback" not in text, text
     first = verify(out)["training"]
     assert first["interrupted"] is True
     tried = len(first["leaderboard"])
 
+    # one candidate more than the stopped search had (its results count as tried): the search
+    # goes on, and ends there rather than at its time limit
     resumed = subprocess.run(
         [sys.executable, "-m", "manabu.cli", "train", str(data), "--target", "y", "-o", str(out), "--resume",
-         "--time-limit", "30"], capture_output=True, text=True, encoding="utf-8", env=process_env(), timeout=120)
+         "--time-limit", "30", "--max-trials", str(tried + 1)], capture_output=True, text=True, encoding="utf-8",
+        env=process_env(), timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     assert "Resumed a stopped search" in resumed.stderr
     second = verify(out)["training"]

@@ -63,6 +63,7 @@ def test_train_writes_the_model_and_prints_the_leaderboard(cli, data_csv, tmp_pa
     assert {row["model"] for row in saved["leaderboard"]} <= {"linear", "linear #2", "lightgbm", "lightgbm #2"}
 
 
+@pytest.mark.usefixtures("without_report_numbers")  # the folders' names are checked: two trainings
 def test_train_without_output_makes_a_new_folder_named_after_the_data(cli, data_csv, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     first = cli("train", data_csv, "--target", "y", *FAST)

@@ -122,6 +122,7 @@ def test_an_ensemble_with_a_text_member_gets_a_row_path(fitted):
     np.testing.assert_array_equal(path.predict(values, len(rows)), ensemble.predict(X))
 
 
+@pytest.mark.usefixtures("without_report_numbers")  # the answers alone are compared
 def test_a_fitted_text_linear_predictor_answers_through_its_row_path():
     predictor = manabu.fit(frame("binary"), target="y", models=["text_linear"], max_trials=1,
                            validation="holdout", time_limit=60, verbose=False)

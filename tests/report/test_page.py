@@ -44,6 +44,13 @@ def trained(request):
     return task, predictor
 
 
+@pytest.fixture(scope="module")
+def english_page(trained) -> str:
+    """The page in English, drawn once for the tests that only read it (a page takes seconds)."""
+    _, predictor = trained
+    return predictor_report(predictor, lang="en")
+
+
 def test_every_section_is_in_the_page_in_both_languages(trained):
     task, predictor = trained
     page = predictor_report(predictor, lang="ja")
@@ -73,16 +80,14 @@ def test_every_section_is_in_the_page_in_both_languages(trained):
     assert page.count("<svg") >= 6
 
 
-def test_data_from_the_user_is_escaped(trained):
-    _, predictor = trained
-    page = predictor_report(predictor, lang="en")
+def test_data_from_the_user_is_escaped(english_page):
+    page = english_page
     assert "<b>tag</b>" not in page
     assert "&lt;b&gt;tag&lt;/b&gt;" in page
 
 
-def test_the_page_needs_no_network(trained):
-    _, predictor = trained
-    page = predictor_report(predictor, lang="en")
+def test_the_page_needs_no_network(english_page):
+    page = english_page
     assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', page)
     assert "@import" not in page and "<link" not in page
 
@@ -96,9 +101,9 @@ def test_japanese_glyphs_are_drawn_not_boxed():
     assert svg.startswith("<svg") and "<path" in svg and "<text" not in svg  # glyphs are paths
 
 
-def test_the_saved_folder_rebuilds_its_report_and_still_verifies(trained, tmp_path):
+def test_the_saved_folder_rebuilds_its_report_and_still_verifies(trained, english_page, tmp_path):
     _, predictor = trained
-    folder = predictor.save(tmp_path / "model", derived={REPORT_FILE: predictor_report(predictor).encode()})
+    folder = predictor.save(tmp_path / "model", derived={REPORT_FILE: english_page.encode()})
     first = (folder / REPORT_FILE).read_text("utf-8")
     assert '<section id="data">' in first
     (folder / REPORT_FILE).unlink()

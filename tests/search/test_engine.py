@@ -16,6 +16,10 @@ from manabu.search import opening
 from tests.frames import mixed_frame
 
 
+# leaderboards, ensembles, latency and resuming: nothing here reads the report's numbers
+pytestmark = pytest.mark.usefixtures("without_report_numbers")
+
+
 def quick(frame, **options):
     return manabu.fit(frame, target="y", verbose=False, **{"time_limit": 60, **options})
 

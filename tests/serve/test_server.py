@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.cli.conftest import assert_refused, manabu, process_env
+from tests.cli.conftest import Cli, assert_refused, manabu, process_env
 from tests.serve.conftest import AUTH, TOKEN
 from tests.serve.test_app import records
 
@@ -106,10 +106,11 @@ def test_bad_settings_are_refused(binary_model, option, value, phrase):
 
 def test_a_registered_version_is_served_by_its_stage(binary_model, tmp_path):
     registry = tmp_path / "registry"
+    cli = Cli()  # the registry's commands in this process: the server is the real process here
     for args in (("register", binary_model, "price", "--reason", "first"), ("promote", "price", "1", "--to", "production")):
-        result = manabu("registry", *args, "--registry", registry)
-        assert result.returncode == 0, result.stderr
-    assert "price@1 is now in production" in result.stdout
+        result = cli("registry", *args, "--registry", registry)
+        assert result.exit_code == 0, result.output
+    assert "price@1 is now in production" in result.output
     with serving("registry://price@production", "--registry", registry) as url:
         meta = call(f"{url}/metadata")[1]
         assert (meta["registry_name"], meta["registry_version"], meta["stage"]) == ("price", 1, "production")

@@ -1,7 +1,9 @@
 """Several target columns at once (``manabu.fit(target=[...])``, ``training.multilabel``): each
 label trained on the rows where it is present (masked, not dropped row-wise), the other labels
-kept out of its features, per-label and mean ROC-AUC in the record, the folder of folders saved
-and loaded back, and one message per bad input."""
+kept out of its features, per-label and mean ROC-AUC in the record, the labels sharing the time
+and the search (``training.multilabel_sharing``: what one label chose is tried first by the
+next, the first label opens with quick configurations, each label validated on its first fold),
+the folder of folders saved and loaded back, and one message per bad input."""
 from __future__ import annotations
 
 import json
@@ -13,8 +15,11 @@ import pytest
 
 import manabu
 from manabu.base.errors import ArtifactError, ManabuError
+from manabu.search.opening import SHARED
 from manabu.training.multilabel import (MIN_LABEL_SECONDS, MultiLabelPredictor, fit_labels, label_seconds,
                                         target_names)
+from manabu.training.multilabel_sharing import (DESCRIPTORS, SHARING, SharedSearch, chosen_configuration,
+                                                descriptors_affordable, label_folds)
 from manabu.training.predictor import Predictor
 
 LABELS = ["y1", "y2", "y3"]
@@ -71,10 +76,91 @@ def test_record_holds_per_label_and_mean_roc_auc(fitted):
     assert record["mean_roc_auc"] == pytest.approx(np.mean(aucs))
     assert model.scores == dict(zip(LABELS, aucs))
     assert all(0.3 < e["positives"] < 0.7 for e in record["labels"])
-    # the time limit shared: every share at least the minimum, the last one given what was left
+    # the time limit shared: every share at least the minimum
     shares = [e["share_seconds"] for e in record["labels"]]
-    assert min(shares) >= MIN_LABEL_SECONDS and record["time_sharing"] == "equal_with_carry"
+    assert min(shares) >= MIN_LABEL_SECONDS and record["time_sharing"] == SHARING
     assert [line.key for line in lines] == ["multilabel.progress", "multilabel.done"] * len(LABELS)
+
+
+def test_each_label_is_validated_on_its_first_fold(fitted):
+    model, _ = fitted
+    assert model.record["label_folds"] == 1
+    for predictor in model.predictors.values():
+        validation = predictor.record.validation
+        assert validation["kind"] == "stratified_kfold" and validation["n_splits"] == 5
+        assert validation["folds_used"] == 1 and validation["n_rows"] == predictor.record.n_rows
+        assert validation["description"]["key"] == "validation.describe_first_folds"
+
+
+def test_what_one_label_chose_is_tried_first_by_the_next(fitted):
+    model, _ = fitted
+    entries = model.record["labels"]
+    assert entries[0]["opened_with"] == []  # the first label has nothing to go on
+    record = model.predictors["y1"].record
+    first = chosen_configuration(record.leaderboard, record.best_model)
+    assert first[0] == record.best_model and entries[1]["opened_with"][0] == first[0]
+    # the second label's search tried that configuration, marked as shared, with its settings
+    shared = [row for row in model.predictors["y2"].record.leaderboard if row["origin"] == SHARED]
+    assert shared and shared[0]["model"] == first[0] and shared[0]["params"] == first[2]
+
+
+def test_configurations_chosen_most_often_open_first(fitted):
+    model, _ = fitted
+    records = [model.predictors[label].record for label in LABELS]
+    shared = SharedSearch(deadline=1e12, labels=4)
+    for record in records:
+        shared.learn(record, 1.0, 1.0)
+    names = [name for name, _, _ in shared.opening().first]
+    chosen = [chosen_configuration(record.leaderboard, record.best_model)[0] for record in records]
+    most = max(set(chosen), key=lambda name: (chosen.count(name), -chosen.index(name)))
+    assert names[0] == most and len(names) == len(set(names)) <= 3
+    assert shared.opening().tight and shared.opening().folds == 1
+
+
+def test_an_ensemble_passes_on_its_best_single_model():
+    leaderboard = [
+        {"rank": 1, "model": "ensemble", "family": "ensemble", "params": {"members": {"lightgbm": 0.6}}},
+        {"rank": 2, "model": "lightgbm (40% rows)", "family": "lightgbm", "params": {"num_leaves": 15}},
+        {"rank": None, "model": "svm", "family": "svm", "params": {}},
+    ]
+    assert chosen_configuration(leaderboard, "ensemble") == ("lightgbm", "lightgbm", {"num_leaves": 15})
+    assert chosen_configuration(leaderboard[2:], "svm") is None
+
+
+def test_the_first_label_opens_with_a_quick_boosting_model():
+    from manabu.models.zoo import portfolio
+
+    model = fit_labels(_frame(), ["y1", "y2"], time_limit=10, models=["lightgbm", "linear"])
+    record = model.predictors["y1"].record
+    quick = [row for row in record.leaderboard if row["model"] == "lightgbm (quick)"]
+    # LightGBM's first known-good configuration, with a larger learning rate (no molecules here:
+    # no fingerprint to fold)
+    assert quick and quick[0]["status"] == "ok" and quick[0]["origin"] == "portfolio"
+    assert quick[0]["params"] == {**portfolio("lightgbm")[0], "learning_rate": 0.1}
+    assert model.record["labels"][1]["opened_with"][0] == chosen_configuration(record.leaderboard,
+                                                                                record.best_model)[0]
+    assert model.mean_roc_auc > 0.8
+
+
+@pytest.mark.skipif(not TOX21.exists(), reason=f"the shared tox21 file is not here ({TOX21})")
+def test_on_molecules_the_quick_configurations_fold_the_fingerprint():
+    pytest.importorskip("rdkit")
+    from manabu.data.schema import infer_schema
+    from manabu.features.molecules import SIZE_OPTION
+    from manabu.models.feature_space import with_feature_space
+    from manabu.models.zoo import get_entries, portfolio
+    from manabu.search.opening import portfolio_candidates, quick_candidates
+
+    sample = pd.read_parquet(TOX21).head(200)[["smiles", "SR-ARE"]]
+    schema = infer_schema(sample, "SR-ARE")
+    entries = with_feature_space(get_entries(["linear", "lightgbm"], "binary", molecules=True), schema)
+    opening = SharedSearch(deadline=1e12, labels=2).opening()
+    queue = portfolio_candidates(entries, frozenset({"molecules", "tight_budget"}))
+    quick = {c.name: c.params for c in quick_candidates(queue, opening)}
+    assert list(quick) == ["lightgbm (quick)", "linear (quick)"]  # the strong family first
+    assert quick["lightgbm (quick)"] == {**portfolio("lightgbm", frozenset({"molecules"}))[0],
+                                         "learning_rate": 0.1, SIZE_OPTION: 1024}
+    assert quick["linear (quick)"] == {**portfolio("linear")[0], SIZE_OPTION: 1024}  # no learning rate to raise
 
 
 def test_predictions_have_a_column_per_label(fitted):
@@ -94,6 +180,24 @@ def test_time_limit_is_shared_with_what_is_left_passed_on():
     assert label_seconds(30, 3) == 10
     assert label_seconds(30 - 4, 2) == 13  # the first label used 4 s of its 10: the next two share the rest
     assert label_seconds(1, 2) == MIN_LABEL_SECONDS
+    # less what each label was seen to take beyond its share
+    assert label_seconds(30, 3, overrun=2) == 8
+    assert label_seconds(6, 3, overrun=5) == MIN_LABEL_SECONDS
+
+
+def test_the_overrun_expected_is_the_median_of_those_seen(fitted):
+    model, _ = fitted
+    record = model.predictors["y1"].record
+    shared = SharedSearch(deadline=1e12, labels=4)
+    assert shared.overrun() == 0
+    for share, seconds in ((2.0, 9.0), (2.0, 2.5), (2.0, 3.0)):  # the first label paid for imports
+        shared.learn(record, share, seconds)
+    assert shared.overrun() == 1.0
+
+
+def test_folds_of_each_label():
+    assert label_folds(None) == label_folds("auto") == label_folds("scaffold") == label_folds("holdout") == 1
+    assert label_folds("kfold") is None and label_folds("10") is None and label_folds("loo") is None
 
 
 def test_saved_and_loaded_gives_the_same_probabilities(fitted, tmp_path):
@@ -123,6 +227,19 @@ def test_page_lists_the_labels_with_links(fitted):
         assert f'href="labels/{i:02d}-{label}/report.html"' in page
     assert f"{model.record['mean_roc_auc']:.4f}" in page
     assert "検証 ROC-AUC" in page and "Validation ROC-AUC" in page
+    # how the labels shared the time, the search and the validation, and what each search opened with
+    assert "Search opened with" in page and "探索の最初に試した設定" in page
+    assert model.record["labels"][1]["opened_with"][0] in page
+    assert "the first fold of its cross-validation only" in page
+
+
+def test_page_of_a_model_saved_before_the_labels_shared_their_search(fitted):
+    model, _ = fitted
+    record = {**model.record, "time_sharing": "equal_with_carry",
+              "labels": [{k: v for k, v in e.items() if k != "opened_with"} for e in model.record["labels"]]}
+    record.pop("label_folds")
+    page = MultiLabelPredictor(model.predictors, record).report("en")
+    assert "in equal shares" in page and "Search opened with" not in page and "first fold" not in page
 
 
 def _single_class() -> pd.DataFrame:
@@ -184,6 +301,27 @@ def test_tox21_sample_with_smiles(tmp_path):
     assert [(c.name, str(c.type)) for c in predictor.schema.features] == [("smiles", "smiles")]
     assert model.record["mean_roc_auc"] == pytest.approx(np.mean(list(model.scores.values())))
     assert list(model.predict_proba(sample.head(5)).columns) == labels
+    # 600 molecules' descriptors (about 2.4 s of two cores) cost more than a tenth of 12 s: every
+    # label's models learnt from the fingerprint alone, and the page says so
+    assert model.record["descriptors_left_out"] is True
+    for label in labels:
+        tried = [row for row in model.predictors[label].record.leaderboard if row["family"] != "ensemble"]
+        assert tried and all(row["params"][DESCRIPTORS] is False for row in tried)
+    assert "fingerprints alone" in model.report("en")
+
+
+def test_descriptors_are_left_out_when_they_would_take_a_tenth_of_the_time():
+    pytest.importorskip("rdkit")
+    from manabu.features.molecules import DESCRIPTORS_OPTION
+
+    assert DESCRIPTORS == DESCRIPTORS_OPTION  # written out where the features are not imported
+    molecules = pd.DataFrame({"smiles": [f"c1ccccc1{'C' * i}O" for i in range(500)]})  # 2 s of 2 cores
+    assert not descriptors_affordable(molecules, time_limit=10)
+    assert descriptors_affordable(molecules, time_limit=60)
+    assert descriptors_affordable(pd.DataFrame({"x": range(500)}), time_limit=1)  # no molecules, nothing to leave out
+    opening = SharedSearch(deadline=1e12, labels=2, descriptors=False).opening()
+    assert opening.fixed == ((DESCRIPTORS, False),)
+    assert SharedSearch(deadline=1e12, labels=2).opening().fixed == ()
 
 
 def test_the_command_line_trains_several_labels_and_predicts_a_column_for_each(tmp_path):

@@ -32,7 +32,8 @@ from manabu.features.expression import (
     ExpressionPreparation,
 )
 from manabu.features.images import image_input
-from manabu.features.molecules import DEFAULT_RADIUS, DEFAULT_SIZE, RADIUS_OPTION, SIZE_OPTION, MoleculeFeatures
+from manabu.features.molecules import (DEFAULT_DESCRIPTORS, DEFAULT_RADIUS, DEFAULT_SIZE, DESCRIPTORS_OPTION,
+                                       RADIUS_OPTION, SIZE_OPTION, MoleculeFeatures)
 from manabu.features.text import TextEmbedding
 from manabu.features.text_words import TextTfidf, TextTokens
 from manabu.features.word_vectors import WordVectors
@@ -166,8 +167,9 @@ def _datetime(kind: PreprocessKind):
 
 
 def _molecules(kind: PreprocessKind, options: dict):
+    described = bool(options.get(DESCRIPTORS_OPTION, DEFAULT_DESCRIPTORS))
     features = MoleculeFeatures(radius=int(options.get(RADIUS_OPTION, DEFAULT_RADIUS)),
-                                size=int(options.get(SIZE_OPTION, DEFAULT_SIZE)))
+                                size=int(options.get(SIZE_OPTION, DEFAULT_SIZE)), descriptors=described, maccs=described)
     if kind is PreprocessKind.TREE:
         return features  # missing values stay missing: the trees route them
     # counts and descriptors of very different sizes, some missing: imputed, then scaled

@@ -13,12 +13,13 @@ from dataclasses import replace
 from manabu.data.schema import ColumnType, Schema
 from manabu.data.schema.blocks import EXPRESSION_BLOCK
 from manabu.features.expression import COMPONENTS_OPTION, SCALE_OPTION, TOP_GENES_OPTION
-from manabu.features.molecules import RADIUS_OPTION, SIZE_OPTION
+from manabu.features.molecules import DESCRIPTORS_OPTION, RADIUS_OPTION, SIZE_OPTION
 from manabu.features.preprocess import PreprocessKind
 from manabu.models.entry import ModelEntry, Params
 from manabu.models.space import Choice, Integer, Space
 
-MOLECULE_SPACE: Space = {RADIUS_OPTION: Integer(1, 3), SIZE_OPTION: Choice((1024, 2048, 4096))}
+MOLECULE_SPACE: Space = {RADIUS_OPTION: Integer(1, 3), SIZE_OPTION: Choice((1024, 2048, 4096)),
+                         DESCRIPTORS_OPTION: Choice((True, False))}
 # genes kept (0: all), scaled or not, principal components (0: none)
 EXPRESSION_SPACE: Space = {TOP_GENES_OPTION: Choice((500, 1000, 2000, 5000, 0)), SCALE_OPTION: Choice((True, False)),
                            COMPONENTS_OPTION: Choice((0, 20, 50))}

@@ -1,7 +1,8 @@
 """The page of a multi-label model (``manabu.fit(target=[...])``): a row per label (the rows that
-hold it, its share of positives, the chosen model, its validation ROC-AUC) and their mean, each
-label linking to its own training report (the ``report.html`` of its folder under ``labels/``),
-with what masking the missing labels and sharing the time limit mean, for a learner.
+hold it, its share of positives, the chosen model, its validation ROC-AUC, the configurations of
+the labels before it that its search opened with) and their mean, each label linking to its own
+training report (the ``report.html`` of its folder under ``labels/``), with what masking the
+missing labels, sharing the time limit and sharing the search mean, for a learner.
 
 Everything comes from the model's record, so a model loaded from disk draws the same page.
 """
@@ -14,6 +15,8 @@ from manabu.base.i18n import get_language
 from manabu.report.markup import both, explain, message, number, page, section, table
 
 K = "multilabel_report."
+S = "multilabel_sharing."
+EQUAL_SHARES = "equal_with_carry"  # how models saved before the labels shared their search shared the time
 
 
 def multilabel_report(model: Any, lang: str | None = None) -> str:
@@ -32,17 +35,31 @@ def _summary(record: dict[str, Any]) -> str:
     fewest = min(entries, key=lambda e: e["rows"])
     masked = explain(K + "explain_masked", label=fewest["label"], rows=f"{fewest['rows']:,}",
                      total=f"{record['n_rows']:,}")
-    shared = explain(K + "explain_time", count=len(entries), limit=number(record.get("time_limit"), 3))
-    return section("summary", K + "title_summary", listed + masked + shared)
+    return section("summary", K + "title_summary", listed + masked + _sharing(record, len(entries)))
+
+
+def _sharing(record: dict[str, Any], count: int) -> str:
+    """How the labels shared the time limit, and (models saved since they did) their search and
+    their validation."""
+    limit = number(record.get("time_limit"), 3)
+    if record.get("time_sharing", EQUAL_SHARES) == EQUAL_SHARES:
+        return explain(K + "explain_time", count=count, limit=limit)
+    folds = explain(S + "explain_folds") if record.get("label_folds") == 1 else ""
+    described = explain(S + "explain_descriptors") if record.get("descriptors_left_out") else ""
+    return explain(S + "explain_time", count=count, limit=limit) + explain(S + "explain_search") + folds + described
 
 
 def _labels(record: dict[str, Any]) -> str:
     header = [both(K + key) for key in ("col_label", "col_rows_with", "col_positives", "col_model", "col_auc",
                                         "col_seconds")]
+    opened = any("opened_with" in entry for entry in record["labels"])  # models saved since the labels shared
+    if opened:
+        header.append(both(S + "col_opened"))
     total = record["n_rows"]
-    rows = [_row(entry, total) for entry in record["labels"]]
-    rows.append([f"<strong>{both(K + 'mean_row')}</strong>", "", "", "",
-                 f"<strong>{_auc(record.get('mean_roc_auc'))}</strong>", ""])
+    rows = [_row(entry, total) + ([_opened(entry)] if opened else []) for entry in record["labels"]]
+    mean = [f"<strong>{both(K + 'mean_row')}</strong>", "", "", "",
+            f"<strong>{_auc(record.get('mean_roc_auc'))}</strong>"]
+    rows.append(mean + [""] * (len(header) - len(mean)))
     intro = explain(K + "explain_labels")
     return section("labels", K + "title_labels", intro + table(header, rows) + explain(K + "explain_links"))
 
@@ -55,6 +72,11 @@ def _row(entry: dict[str, Any], total: int) -> list[str]:
     score = _auc(entry.get("roc_auc")) if entry.get("roc_auc") is not None else _other(entry)
     seconds = f"{number(entry.get('seconds'), 3)} / {number(entry.get('share_seconds'), 3)}"
     return [link, rows, positives, html.escape(str(entry["model"])), score, seconds]
+
+
+def _opened(entry: dict[str, Any]) -> str:
+    """The configurations of the labels before that a label's search tried first ("—" for the first)."""
+    return html.escape(", ".join(entry.get("opened_with") or [])) or "—"
 
 
 def _auc(value: float | None) -> str:

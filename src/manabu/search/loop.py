@@ -24,8 +24,9 @@ from manabu.search.candidate import Candidate
 from manabu.search.crossval import CandidateResult, Folds, OutOfTime, Pruned, cross_validate
 from manabu.search.listener import SearchListener
 from manabu.search.memory import memory_problem, release_free_memory, return_large_blocks
-from manabu.search.opening import (budget_facts, check_sizes, cheapest_candidate, portfolio_candidates,
-                                   usable_entries)
+from manabu.search.opening import (SHARED, Opening, budget_facts, check_sizes, cheapest_candidate, fixed_entries,
+                                   portfolio_candidates, quick_candidates, shared_candidates, usable_entries,
+                                   with_fixed)
 from manabu.search.pacing import MIN_LAST_CHANCE_ROWS, Pacing, default_number, time_share
 from manabu.search.pool import ensemble_pool
 from manabu.search.pruning import FoldPruner
@@ -79,6 +80,7 @@ class SearchSettings:
     # with no model yet and no time for every fold, the first folds alone may validate (k-fold
     # plans: each fold is a hold-out of its own)
     fewer_folds: bool = False
+    opening: Opening = Opening()         # what searches sharing this one's time limit learnt before it
 
 
 @dataclass
@@ -121,6 +123,8 @@ def run_search(problem: SearchProblem, entries: list[ModelEntry], budget: Budget
     scored = [len(r.fold_scores) for r in previous if r.ok]
     if settings.fewer_folds and scored and min(scored) < len(problem.folds):  # the run resumed did
         run.use_fewer_folds(min(scored), None)
+    elif settings.fewer_folds and settings.opening.folds and settings.opening.folds < len(problem.folds):
+        run.use_fewer_folds(settings.opening.folds, None)
     listener.search_started(budget)
     try:
         with interrupts_noted(), shared_text_fits():  # a fold's text features, counted once
@@ -142,8 +146,13 @@ class _Run(Pacing):
         self.settings, self.outcome = settings, outcome
         self.costs = CostModel()
         self.counts: dict[str, int] = {}
-        self.entries, self.facts = entries, problem.facts | budget_facts(problem, budget.time_limit)
-        self.queue = portfolio_candidates(entries, self.facts)
+        opening = settings.opening
+        tight = frozenset({"tight_budget"}) if opening.tight else frozenset()
+        entries = fixed_entries(entries, opening)
+        self.entries, self.facts = entries, problem.facts | budget_facts(problem, budget.time_limit) | tight
+        portfolio_queue = with_fixed(portfolio_candidates(entries, self.facts), opening)
+        self.queue = (with_fixed(shared_candidates(entries, opening), opening)
+                      + quick_candidates(portfolio_queue, opening) + portfolio_queue)
         self.strategy: Strategy = make_strategy(settings.strategy, entries, problem.seed, self.counts)
         self.pruner = FoldPruner(len(problem.folds)) if settings.prune else None
         self.tried: dict[str, CandidateResult] = {}
@@ -222,6 +231,7 @@ class _Run(Pacing):
             return
         candidate = cheapest_candidate(self.entries, self.facts)
         if candidate is not None:
+            candidate = with_fixed([candidate], self.settings.opening)[0]
             slack = LAST_CHANCE_SLACK[0] * self.budget.time_limit + LAST_CHANCE_SLACK[1]
             deadline = max(self.budget.deadline, time.monotonic() + slack)
             sampled = self.sampled(candidate, deadline - time.monotonic(), MIN_LAST_CHANCE_ROWS)
@@ -232,7 +242,8 @@ class _Run(Pacing):
             candidate = self.queue.pop(0)
             if _key(candidate) in self.tried or candidate.family in self.dropped:  # ran already, or broken
                 continue
-            if default_number(candidate.name) > 1 and candidate.family not in self.leading_families():
+            if default_number(candidate.name) > 1 and candidate.origin != SHARED \
+                    and candidate.family not in self.leading_families():
                 continue  # more defaults of a family that is not competitive: not worth the time
             return candidate
         return self.strategy.propose()

@@ -32,17 +32,28 @@ def _smiles_text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def warm_molecule_features(frame: pd.DataFrame) -> None:
-    """Compute the descriptors and keys of every molecule in ``frame``'s SMILES-like columns once,
-    before several searches share them (``training.multilabel``): otherwise the first search
-    pays for all of them out of its own share of the time."""
+def molecule_texts(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """The distinct values of ``frame``'s SMILES-like columns, per column (none without RDKit)."""
     from manabu.data.molecules import rdkit_available, written_like_smiles
-    from manabu.features.molecules import MoleculeFeatures
 
     if not rdkit_available():
-        return
+        return {}
+    found = {}
     for name in frame.columns:
-        values = frame[name].dropna()
-        texts = [v for v in values.unique()[:256].tolist() if isinstance(v, str)]
+        values = frame[name].dropna().unique()
+        texts = [v for v in values[:256].tolist() if isinstance(v, str)]
         if texts and written_like_smiles(texts):
-            MoleculeFeatures(size=8).fit(None).transform(pd.DataFrame({name: values.unique()}))
+            found[name] = values.tolist()
+    return found
+
+
+def warm_molecule_features(frame: pd.DataFrame, descriptors: bool = True) -> None:
+    """Compute the descriptors and keys of every molecule in ``frame``'s SMILES-like columns once
+    (without ``descriptors``: their standardised forms only), before several searches share them
+    (``training.multilabel``): otherwise the first search pays for all of them out of its own
+    share of the time."""
+    from manabu.features.molecules import MoleculeFeatures
+
+    for name, values in molecule_texts(frame).items():
+        features = MoleculeFeatures(size=8, descriptors=descriptors, maccs=descriptors).fit(None)
+        features.transform(pd.DataFrame({name: values}))

@@ -1,10 +1,11 @@
 """Several target columns at once (multi-label: tox21's twelve 0/1 assays), missing labels masked.
 
-One manabu search per label, each on the rows where that label is present (a row missing label A
+A manabu search per label, each on the rows where that label is present (a row missing label A
 still trains label B: masked, not dropped row-wise) and with the other labels out of its features
-(they are targets, and would leak). The time limit is shared in equal shares, and what one label
-leaves unused passes to the next: each label gets the time left divided by the labels left (less
-the time held back to draw the pages of the labels done, when the model is saved with them).
+(they are targets, and would leak). The labels share the time limit and what their searches find
+(``training.multilabel_sharing``): each label's search opens with the configurations chosen for
+the labels before it, is validated on its first fold, and gets an equal share of the time left,
+less what the labels before it overran their shares by.
 
 ``MultiLabelPredictor`` answers a column per label. It is saved as one ordinary Predictor folder
 per label (``labels/NN-name/``, each loadable on its own) inside a folder whose manifest, of kind
@@ -34,12 +35,14 @@ from manabu.base.loaded import instance_of
 from manabu.data.read import read
 from manabu.data.schema.checks import require_column
 from manabu.training.config import DEFAULT_TIME_LIMIT, TrainConfig
+from manabu.training.multilabel_sharing import (MIN_LABEL_SECONDS, SHARING, SharedSearch, label_folds,
+                                                label_seconds)
 from manabu.training.predictor import Predictor
+
+__all__ = ["MIN_LABEL_SECONDS", "MultiLabelPredictor", "check_targets", "fit_labels", "label_seconds", "target_names"]
 
 KIND = "multilabel"
 LABELS_FOLDER = "labels"
-MIN_LABEL_SECONDS = 2.0  # a label's share is never less: a search needs a moment to try anything
-SHARING = "equal_with_carry"  # the record's name for how the time limit was shared
 
 
 def target_names(text: str) -> str | list[str]:
@@ -76,8 +79,9 @@ def check_targets(frame: pd.DataFrame, targets: list[str]) -> None:
 def fit_labels(data, targets: list[str], *, time_limit: float = DEFAULT_TIME_LIMIT, verbose: bool = False,
                report: bool = False, started: float | None = None,
                progress: Callable[[Message], None] | None = None, **fit_options) -> MultiLabelPredictor:
-    """One search per label of ``targets`` within ``time_limit`` seconds in all (the reading
-    included; ``started`` is when the caller's clock started, time.monotonic()).
+    """A search per label of ``targets``, within ``time_limit`` seconds in all (the reading
+    included; ``started`` is when the caller's clock started, time.monotonic()), sharing what
+    they find (``training.multilabel_sharing``).
 
     ``fit_options`` are ``manabu.fit``'s settings (``TrainConfig``'s fields: metric, models,
     seed, ...), the same for every label. ``report=True`` leaves each search time to draw its
@@ -90,43 +94,40 @@ def fit_labels(data, targets: list[str], *, time_limit: float = DEFAULT_TIME_LIM
     frame = read(data)
     check_targets(frame, targets)
     # the search and the zoo, after the data's errors (they come fast), on the clock
-    from manabu.training.molecules import warm_molecule_features
+    from manabu.training.multilabel_sharing import descriptors_affordable, warm_molecules
     from manabu.training.numbers import draw_seconds
     from manabu.training.run import train
     say, listener_of = _progress(verbose, progress)
-    deadline = started + time_limit
     # each search leaves, at its end, the time to draw its page and save its folder (``report``),
     # which happens when the whole model is saved: that time is held back, not passed on
-    held = draw_seconds(frame.shape[1] - len(targets), report)
-    warm_molecule_features(frame.drop(columns=targets))  # once for all the labels, on the clock
+    features = frame.drop(columns=targets)
+    shared = SharedSearch(started + time_limit, len(targets), draw_seconds(features.shape[1], report),
+                          label_folds(base.validation), descriptors_affordable(features, time_limit))
+    warm_molecules(features, shared.descriptors)  # once for all the labels, on the clock
     fits: dict[str, Predictor] = {}
     entries: list[dict[str, Any]] = []
     for i, label in enumerate(targets):
-        share = label_seconds(deadline - time.monotonic() - i * held, len(targets) - i)
+        share, opening = shared.share(i), shared.opening()
         rows = _label_frame(frame, label, targets)
         say(Message("multilabel.progress", {"i": i + 1, "n": len(targets), "label": label, "rows": len(rows),
                                             "seconds": f"{share:.0f}"}))
         predictor, seconds = _fit_one(train, rows, replace(base, target=label, time_limit=share), listener_of(),
-                                      report)
+                                      report, opening)
+        shared.learn(predictor.record, share, seconds)
         fits[label] = predictor
-        entries.append(_entry(i, label, frame, predictor, share, seconds))
+        entries.append(_entry(i, label, frame, predictor, share, seconds, opening))
         say(Message("multilabel.done", {"i": i + 1, "n": len(targets), "label": label,
                                         "metric": predictor.metric, "score": _shown(entries[-1]["score"]),
                                         "model": predictor.record.best_model, "seconds": f"{seconds:.0f}"}))
-    return MultiLabelPredictor(fits, _record(base, frame, entries, started))
+    return MultiLabelPredictor(fits, _record(base, frame, entries, started, shared))
 
 
-def label_seconds(left: float, labels_left: int) -> float:
-    """A label's share of the time: an equal share of what is left (so what a label did not use
-    goes to the next ones), never less than ``MIN_LABEL_SECONDS``."""
-    return max(MIN_LABEL_SECONDS, left / labels_left)
-
-
-def _fit_one(train, rows: pd.DataFrame, config: TrainConfig, listener, report: bool) -> tuple[Predictor, float]:
+def _fit_one(train, rows: pd.DataFrame, config: TrainConfig, listener, report: bool,
+             opening) -> tuple[Predictor, float]:
     """One label's search and refit (``training.run.train``), timed from its own start; Ctrl-C
     stops them all (a multi-label model lacking labels would answer for fewer columns than asked)."""
     begun = time.monotonic()
-    predictor = train(rows, config, listener, started=begun, report=report)
+    predictor = train(rows, config, listener, started=begun, report=report, opening=opening)
     if predictor.record.interrupted:
         raise KeyboardInterrupt
     return predictor, time.monotonic() - begun
@@ -160,8 +161,9 @@ def _label_frame(frame: pd.DataFrame, label: str, targets: list[str]) -> pd.Data
 
 
 def _entry(i: int, label: str, frame: pd.DataFrame, predictor: Predictor, share: float,
-           seconds: float) -> dict[str, Any]:
-    """What the record says of one label: its rows, its positives, its model and its score."""
+           seconds: float, opening) -> dict[str, Any]:
+    """What the record says of one label: its rows, its positives, its model and its score, and
+    the configurations of the labels before it that its search opened with."""
     record = predictor.record
     score = record.best_row.get("score")
     binary = str(record.task) == "binary"
@@ -173,15 +175,18 @@ def _entry(i: int, label: str, frame: pd.DataFrame, predictor: Predictor, share:
             "positives": float((present.astype(object) == positive).mean()) if binary else None,
             "model": record.best_model, "metric": record.metric, "score": score,
             "roc_auc": score if record.metric == "roc_auc" else None,
-            "share_seconds": round(share, 3), "seconds": round(seconds, 3)}
+            "share_seconds": round(share, 3), "seconds": round(seconds, 3),
+            "opened_with": [name for name, _, _ in opening.first]}
 
 
-def _record(base: TrainConfig, frame: pd.DataFrame, entries: list[dict[str, Any]], started: float) -> dict:
+def _record(base: TrainConfig, frame: pd.DataFrame, entries: list[dict[str, Any]], started: float,
+            shared: SharedSearch) -> dict:
     aucs = [e["roc_auc"] for e in entries if e["roc_auc"] is not None]
     options = {k: v for k, v in base.to_dict().items() if k != "target"}
     return {"targets": [e["label"] for e in entries], "labels": entries, "n_rows": int(len(frame)),
             "mean_roc_auc": float(np.mean(aucs)) if aucs else None, "config": options,
-            "time_limit": base.time_limit, "time_sharing": SHARING,
+            "time_limit": base.time_limit, "time_sharing": SHARING, "label_folds": shared.folds,
+            "descriptors_left_out": not shared.descriptors,
             "seconds": round(time.monotonic() - started, 3),
             "notices": [n.to_dict() for n in frame.attrs.get("manabu_notices", [])]}
 

@@ -43,6 +43,7 @@ from manabu.search.crossval import median_ms
 from manabu.search.leaderboard import leaderboard_records
 from manabu.search.loop import SearchSettings
 from manabu.search.memory import default_memory_limit
+from manabu.search.opening import Opening
 from manabu.search.pool import POOL_SIZE
 from manabu.training.numbers import after_search_seconds, draw_seconds, report_numbers
 from manabu.training.timings import Stopwatch
@@ -50,7 +51,7 @@ from manabu.training.timings import Stopwatch
 
 def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
           checkpoint: Checkpoint | None = None, resume: bool = False, started: float | None = None,
-          report: bool = True) -> Predictor:
+          report: bool = True, opening: Opening = Opening()) -> Predictor:
     """Search within ``config.time_limit`` seconds (refit included) and refit the best on all rows.
 
     Ctrl-C during the search keeps the best model found so far; Ctrl-C before any model was
@@ -59,6 +60,7 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
     ``started`` (time.monotonic()) is when the caller's clock started (before it read the data);
     the search leaves time within the limit for the report's numbers, and for drawing the report
     and saving the folder where the caller does (``report``: ``manabu train``, ``fit(output=...)``).
+    ``opening`` is what other searches sharing the caller's time limit learnt (``search.opening``).
     """
     listener = listener or SilentListener()
     config = with_target(config, data)
@@ -67,7 +69,7 @@ def train(data, config: TrainConfig, listener: SearchListener | None = None, *,
     prepared = _prepare(data, config)
     prepared.draws_report = report
     stopwatch.lap("reading")
-    outcome = _search(prepared, config, budget, listener, checkpoint, resume)
+    outcome = _search(prepared, config, budget, listener, checkpoint, resume, opening)
     # the choice and the refit end where the report's numbers, drawing and the save begin
     refit_budget = Budget(budget.time_limit - _after_search(prepared, config), budget.started)
     best = _choose(prepared, outcome, config, refit_budget)
@@ -163,7 +165,7 @@ def _validation(config: TrainConfig, task: Task, y: np.ndarray, frame: pd.DataFr
 
 
 def _search(prepared: _Prepared, config: TrainConfig, budget: Budget, listener: SearchListener,
-            checkpoint: Checkpoint | None, resume: bool):
+            checkpoint: Checkpoint | None, resume: bool, opening: Opening = Opening()):
     """The search, each result saved to ``checkpoint`` as it comes (``resume``: continued from
     the results saved there)."""
     previous = []
@@ -174,7 +176,7 @@ def _search(prepared: _Prepared, config: TrainConfig, budget: Budget, listener: 
             prepared.notices.append(Message("search.resumed", {"n": len(previous)}))
         else:
             checkpoint.start()
-    settings = _settings(config, prepared, _after_search(prepared, config))
+    settings = _settings(config, prepared, _after_search(prepared, config), opening)
     outcome = run_search(prepared.problem, prepared.entries, budget, listener, settings, previous,
                          on_result=checkpoint.record if checkpoint is not None else None)
     prepared.notices += outcome.notices
@@ -257,7 +259,8 @@ def _read_row_ms(schema, frame: pd.DataFrame) -> float:
     return median_ms(lambda: schema.prepare_values(row))
 
 
-def _settings(config: TrainConfig, prepared: _Prepared, after_search: float) -> SearchSettings:
+def _settings(config: TrainConfig, prepared: _Prepared, after_search: float,
+              opening: Opening = Opening()) -> SearchSettings:
     preset, n_rows, metric = prepared.preset, len(prepared.problem.y), prepared.problem.metric
     return SearchSettings(strategy=config.search, max_trials=config.max_trials,
                           max_latency_ms=config.max_latency_ms,
@@ -266,7 +269,7 @@ def _settings(config: TrainConfig, prepared: _Prepared, after_search: float) -> 
                           + after_search,
                           keep_predictions=POOL_SIZE if preset.ensemble else 1,
                           memory_limit=config.memory_limit or default_memory_limit(),
-                          fewer_folds=prepared.plan.can_use_first_folds)
+                          fewer_folds=prepared.plan.can_use_first_folds, opening=opening)
 
 
 def _best_or_raise(outcome, config: TrainConfig, metric):
