@@ -17,6 +17,11 @@ validation (10 episodes, 100 for the Q-table, on seeds of their own) at or above
 
     nice -n 10 python bench/rl.py --out bench/results/rl_issue24.jsonl
     python bench/rl.py --only Acrobot-v1 --algo ppo --seconds 300
+    python bench/rl.py --only CartPole-v1 --train-seeds 1 --no-tune   # one run, as before the runs and the search
+
+``--seeds`` lists the benchmark's own seeds (one ``manabu.rl`` each); ``--train-seeds`` and
+``--tune/--no-tune`` are passed to ``manabu.rl`` as ``seeds`` and ``tune`` (its runs with
+seed+1 … and its short search, when time allows; left out: manabu's default, "auto").
 """
 from __future__ import annotations
 
@@ -49,12 +54,12 @@ ZOO = {
 EPISODES = 100
 
 
-def run(env: str, algo: str, seconds: float, seed: int) -> dict:
+def run(env: str, algo: str, seconds: float, seed: int, seeds: int | None = None, tune: bool | None = None) -> dict:
     import manabu
 
     limit, target, which = TARGETS[env]
     began = time.monotonic()
-    agent = manabu.rl(env, time_limit=seconds or limit, algo=algo, seed=seed, episodes=EPISODES)
+    agent = manabu.rl(env, time_limit=seconds or limit, algo=algo, seed=seed, episodes=EPISODES, seeds=seeds, tune=tune)
     wall = time.monotonic() - began
     record = agent.record
     mine, randomly = record["evaluation"]["agent"], record["evaluation"]["random"]
@@ -73,6 +78,11 @@ def run(env: str, algo: str, seconds: float, seed: int) -> dict:
            "zoo": None if zoo is None else {"mean": zoo[0], "std": zoo[1], "steps": zoo[2],
                                             "table": "rl-baselines3-zoo benchmark.md @22e3ff2"},
            "hyperparams": record["hyperparams"]["source"],
+           "train_seeds": seeds, "tune": tune, "kept": record.get("kept"),
+           "runs": [{k: r.get(k) for k in ("seed", "steps", "seconds", "best_mean", "best_std", "stopped")}
+                    for r in record.get("runs") or []],
+           "trials": [{k: t.get(k) for k in ("number", "params", "best_mean", "seconds", "pruned")}
+                      for t in (record.get("tuning") or {}).get("trials") or []],
            "load_average": [round(v, 2) for v in os.getloadavg()], "cpus": os.cpu_count()}
     if env == "FrozenLake-v1" and agent.q_table is not None:
         row["exact_success_probability"] = round(exact_success(agent.q_table.argmax(axis=1)), 4)
@@ -106,13 +116,17 @@ def main() -> None:
     parser.add_argument("--algo", default="auto", help="the algorithm for every environment run (default: auto)")
     parser.add_argument("--seconds", type=float, default=0.0, help="the time limit of every run (default: each target's)")
     parser.add_argument("--seeds", type=int, nargs="*", default=[0])
+    parser.add_argument("--train-seeds", type=int, default=None,
+                        help="manabu.rl's seeds: runs with seed, seed+1 … when time allows (default: auto, up to 3)")
+    parser.add_argument("--tune", action=argparse.BooleanOptionalAction, default=None,
+                        help="manabu.rl's tune: a short search after the runs (default: auto, when time is left)")
     parser.add_argument("--out", type=Path, default=None, help="append one JSON row per run to this file")
     arguments = parser.parse_args()
     print(f"{'env':<15}{'algo':<6}{'mean ± std (100 ep.)':>24}{'random':>18}{'target':>9}{'met':>5}"
           f"{'wall s':>8}{'reached at':>16}  zoo", flush=True)
     for env in arguments.only:
         for seed in arguments.seeds:
-            row = run(env, arguments.algo, arguments.seconds, seed)
+            row = run(env, arguments.algo, arguments.seconds, seed, arguments.train_seeds, arguments.tune)
             show(row)
             if arguments.out is not None:
                 arguments.out.parent.mkdir(parents=True, exist_ok=True)
@@ -131,6 +145,8 @@ def show(row: dict) -> None:
     zoo = "-" if row["zoo"] is None else f"{row['zoo']['mean']:.1f} ± {row['zoo']['std']:.1f} ({row['zoo']['steps']})"
     print(f"{row['env']:<15}{row['algo']:<6}{score:>24}{randomly:>18}{row['target']:>9}{'yes' if row['met'] else 'no':>5}"
           f"{row['wall_seconds']:>8.0f}{when:>16}  {zoo}", flush=True)
+    if len(row["runs"]) + len(row["trials"]) > 1:
+        print(f"{'':<21}runs {len(row['runs'])}, trials {len(row['trials'])}, kept {row['kept']}")
     if "exact_success_probability" in row:
         print(f"{'':<21}exact success probability of the learnt policy: {row['exact_success_probability']:.3f}")
 

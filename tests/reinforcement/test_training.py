@@ -10,6 +10,7 @@ import pytest
 
 import manabu
 from manabu.reinforcement.agent import Agent
+from manabu.reinforcement.anytime import MAX_EPISODES_KEPT
 from manabu.reinforcement.evaluation import EVALUATION, VALIDATION
 
 from .conftest import write
@@ -32,7 +33,9 @@ def test_frozen_lake_learns_a_q_table_and_beats_the_random_agent(tmp_path):
     assert evaluation["agent"]["success_rate"] >= 0.3 > evaluation["random"]["success_rate"]
     assert record["env"]["grid"] == {"rows": ["SFFF", "FHFH", "FFFH", "HFFG"], "shape": [4, 4]}
     history = record["history"]
-    assert len(history["train"]["return"]) == history["train"]["episodes"] > 100
+    # every episode, or as many as the record keeps on a fast machine (thinned evenly)
+    assert len(history["train"]["return"]) == min(history["train"]["episodes"], MAX_EPISODES_KEPT)
+    assert history["train"]["episodes"] > 100
     assert history["validation"]["points"] and history["validation"]["best_mean"] is not None
     assert len(record["values"]["value"]) == len(record["values"]["reward"]) == evaluation["agent"]["lengths"][0]
     loaded = manabu.load(tmp_path / "lake")

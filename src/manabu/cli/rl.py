@@ -1,6 +1,7 @@
 """Reinforcement learning on the command line: ``manabu rl ENV [-o DIR] [--time-limit S]
-[--algo auto|q|dqn|ppo|a2c|sac|td3] [--seed N] [--episodes N] [--resume]`` trains an agent,
-shows its evaluation beside a random agent's, and saves its folder.
+[--algo auto|q|dqn|ppo|a2c|sac|td3] [--seed N] [--seeds N] [--tune/--no-tune] [--episodes N]
+[--resume]`` trains an agent (with other seeds and a short search when time allows), shows its
+evaluation beside a random agent's, and saves its folder.
 
 The environment is resolved (and a user's environment checked) and the plan said before the
 agent's libraries load; Ctrl-C or SIGTERM during training keeps the best policy so far, which is
@@ -28,6 +29,8 @@ def rl_command(
     algo: Annotated[str, typer.Option(help="auto (from the spaces), q (a Q-table), dqn, ppo, a2c, sac or td3.")] = "auto",
     seed: Annotated[int, typer.Option(help="Random seed (the evaluation episodes use seeds of their own).")] = 0,
     episodes: Annotated[int, typer.Option(help="Evaluation episodes (at least 20).")] = 20,
+    seeds: Annotated[int | None, typer.Option(help="Runs with seed, seed+1 … when the first ends with time to spare; the best on validation is kept (default: up to 3; 1: one run).")] = None,
+    tune: Annotated[bool | None, typer.Option("--tune/--no-tune", help="A short Optuna search around the known-good settings after the runs (default: when time is left).")] = None,
     resume: Annotated[bool, typer.Option(help="Go on training the agent saved in --output.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace the folder if it exists.")] = False,
     lang: Lang = None, debug: Debug = False,
@@ -38,7 +41,7 @@ def rl_command(
         from manabu.reinforcement.training import Settings, plan, previous_agent
 
         started = command_started()
-        settings = Settings(time_limit, algo, seed, episodes)
+        settings = Settings(time_limit, algo, seed, episodes, seeds, tune)
         destination = output or default_output(env.replace("/", "_").replace(":", "-"))
         previous = previous_agent(destination, resume, overwrite)
         source = resolve(env)
@@ -46,7 +49,7 @@ def rl_command(
         planned = plan(source, settings, previous)
         from manabu.reinforcement.spaces import shown
         say(t("rl.plan", env=source.name, observation=shown(planned.observation), action=shown(planned.action),
-              reason=planned.reason.render(), source=t(f"rl.source_{planned.hyper.source}"),
+              reason=planned.reason.render(), source=_source(planned.hyper.source),
               seconds=f"{time_limit:g}"))
         agent = _train(source, settings, previous, planned, started)
         _show(agent)
@@ -71,6 +74,11 @@ def _train(source, settings, previous, planned, started):
     task = bar.add_task(escape(t("rl.progress", algo=planned.algo)), total=1.0, status="")
 
     def show(fraction: float, status: dict) -> None:
+        if "run" in status:  # a later run: another seed, or a tuning trial
+            run = status["run"]
+            key = "rl_runs.progress_seed" if run["kind"] == "seed" else "rl_runs.progress_trial"
+            bar.update(task, description=escape(t(key, algo=planned.algo, seed=run.get("seed"),
+                                                  number=run.get("number"))))
         shown = {key: "-" if status[key] is None else f"{status[key]:.1f}" for key in ("recent", "best")}
         bar.update(task, completed=fraction, status=escape(t("rl.progress_status", done=status["done"],
                                                               unit=t(f"rl.unit_{status['unit']}"),
@@ -83,9 +91,12 @@ def _show(agent) -> None:
     """Why training stopped, then the evaluation: the agent beside the random agent."""
     record = agent.record
     budget = record["budget"]
-    say(t(f"rl.stopped_{record['stopped']}", done=budget["done"], unit=t(f"rl.unit_{budget['unit']}"),
-          seconds=f"{record['learning_seconds']:.0f}"), console=out)
+    trial = (record.get("kept") or {}).get("kind") == "trial" and record["stopped"] != "interrupted"
+    key = "rl_runs_cli.stopped_slice" if trial else f"rl.stopped_{record['stopped']}"
+    seconds = record["tuning"]["slice_seconds"] if trial else record["learning_seconds"]
+    say(t(key, done=budget["done"], unit=t(f"rl.unit_{budget['unit']}"), seconds=f"{seconds:.0f}"), console=out)
     print_notices([_notice(n) for n in record["notices"]])
+    _show_runs(record)
     evaluation = record["evaluation"]
     success = "success_rate" in evaluation["agent"]
     table = Table(title=escape(t("rl.result_title", episodes=evaluation["agent"]["episodes"])))
@@ -99,6 +110,28 @@ def _show(agent) -> None:
         cells += [f"{scores['success_rate']:.0%}"] if success else []
         table.add_row(escape(name), *cells, f"{scores['mean_length']:.1f}")
     out.print(table)
+
+
+def _show_runs(record: dict) -> None:
+    """Which of several runs and trials was kept (nothing where one run was all)."""
+    runs, tuned, kept = record.get("runs") or [], record.get("tuning"), record.get("kept") or {}
+    trials = (tuned or {}).get("trials") or []
+    if len(runs) + len(trials) < 2:
+        return
+    mean = "-" if kept.get("best_mean") is None else f"{kept['best_mean']:.2f}"
+    if trials:
+        pruned = sum(1 for trial in trials if trial.get("pruned"))
+        say(t("rl_runs.tuned", trials=len(trials), seconds=f"{tuned['slice_seconds']:.1f}", pruned=pruned), console=out)
+    if kept.get("kind") == "trial":
+        say(t("rl_runs.kept_trial", number=kept["number"], trials=len(trials), mean=mean, runs=len(runs)),
+            console=out)
+    else:
+        say(t("rl_runs.kept_seed", seed=kept.get("seed"), runs=len(runs), mean=mean), console=out)
+
+
+def _source(source: str) -> str:
+    """Where the settings come from, in words (a resumed agent's may come from a search)."""
+    return t("rl_runs.source_tuned") if source == "tuned" else t(f"rl.source_{source}")
 
 
 def _notice(saved: dict):

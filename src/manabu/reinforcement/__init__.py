@@ -5,6 +5,8 @@ environment, from a Q-table to PPO, judges it beside a random agent and saves it
 ``env_checker``); ``choice`` picks the algorithm from the spaces; ``hyperparams`` holds the RL
 Zoo's settings as data; ``tabular`` is manabu's own Q-learning, ``sb3`` Stable-Baselines3's
 agents; ``learners`` and ``anytime`` train while keeping the best policy (Ctrl-C keeps it too);
+``runs`` trains again with other seeds when time allows and ``tuning`` searches around the known-good
+settings (Optuna), the best on validation being kept;
 ``evaluation`` and ``record`` judge it on episodes of their own; ``agent`` is what is returned
 and loaded, ``codec`` its folder (safetensors and JSON).
 

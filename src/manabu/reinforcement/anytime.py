@@ -49,10 +49,11 @@ class Watch:
     progress: Callable[[float, dict[str, Any]], None] | None = None
     start: int = 0                             # a resumed training goes on from its count
     kept_back: float = 1.0                     # seconds the end needs besides the evaluation (animation, save)
+    listen: Callable[[int, float], bool] | None = None  # after each validation (count, mean): go on? (a pruner)
     best_mean: float = -np.inf
     best: Any = None
     best_step: int | None = None
-    stopped: str = "budget"                    # or "deadline", "interrupted"
+    stopped: str = "budget"                    # or "deadline", "interrupted", "pruned" (a tuning trial)
     returns: list[float] = field(default_factory=list)
     lengths: list[int] = field(default_factory=list)
     steps: list[int] = field(default_factory=list)
@@ -74,13 +75,16 @@ class Watch:
 
     def step(self, done: int) -> bool:
         """Go on? (``done``: the count so far, in the budget's unit.) Validates when one is due;
-        False at the deadline."""
+        False at the deadline, or when ``listen`` says stop after a validation."""
         now = time.monotonic()
         if now + self.reserve() >= self.end:
             self.stopped = "deadline"
             return False
         if done - self.last_done >= self.every or now - self.last_check >= self.every_seconds:
             self.check(done)
+            if self.listen is not None and not self.listen(len(self.validations), self.validations[-1].mean):
+                self.stopped = "pruned"
+                return False
         if self.progress is not None and now - self.last_shown >= SHOW_EVERY:
             self.last_shown = now
             self.progress(self.fraction(done), self.status(done))

@@ -30,7 +30,8 @@ def training_record(agent: Agent, environment: dict[str, Any], settings: Any, wa
     default or manabu), seed, time_limit, budget (unit: timesteps or episodes, total, done),
     timesteps, stopped (budget, deadline or interrupted), interrupted, resumed (how many times),
     history (``Watch.history``: train.episode/timestep/return/length/moving_average, validation
-    points), notices.
+    points), notices. ``runs.Runs.record`` adds runs (each seed's run), tuning (the trials, or
+    None) and kept (which of them is the agent; the history above is its own).
     """
     return {"env": environment, "algo": agent.algo, "observation_space": agent.settings["observation_space"],
             "action_space": agent.settings["action_space"], "hyperparams": agent.settings["hyperparams"],

@@ -2,9 +2,11 @@
 
 The steps: resolve the environment (``environments``), choose the algorithm from its spaces
 (``choice``) and its known-good settings (``hyperparams``), learn while a ``Watch`` keeps the
-best policy on validation episodes and stops at the deadline (``anytime``), then evaluate the
-best policy on episodes of their own beside a random agent (``evaluation``), trace its value
-estimates along one episode, draw a few episodes (``animation``) and save the folder.
+best policy on validation episodes and stops at the deadline (``anytime``); when time allows,
+learn again with other seeds and in a short search around the settings, keeping the best run
+(``runs``, ``tuning``); then evaluate the kept policy on episodes of their own beside a random
+agent (``evaluation``), trace its value estimates along one episode, draw a few episodes
+(``animation``) and save the folder.
 
 Ctrl-C during learning keeps the best policy so far: it is evaluated and saved like a finished
 one, its record saying it was interrupted; ``resume=True`` goes on from the saved folder.
@@ -20,23 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from manabu.base.errors import ArtifactError, ConfigError
 from manabu.base.i18n import Notice
 from manabu.reinforcement.agent import Agent
-from manabu.reinforcement.anytime import Watch
 from manabu.reinforcement.choice import choose
 from manabu.reinforcement.environments import EnvSource, resolve
-from manabu.reinforcement.evaluation import VALIDATION, run_episodes, seeds
 from manabu.reinforcement.hyperparams import Hyperparams, settings_for
 from manabu.reinforcement.library import versions
-from manabu.reinforcement.record import ANIMATION_SECONDS, judge, training_record
+from manabu.reinforcement.record import judge, training_record
+from manabu.reinforcement.runs import Runs
 from manabu.reinforcement.spaces import describe
 
 MIN_EPISODES = 20          # the final evaluation, at least (RL is noisy: fewer say little)
-SAVE_SECONDS = 1.0         # kept back for writing the folder
-VALIDATION_EPISODES = {"q": 100, "network": 10}  # a Q-table's episodes are cheap, and FrozenLake's 0/1 noisy
 
 
 @dataclass(frozen=True)
@@ -47,6 +44,8 @@ class Settings:
     algo: str = "auto"
     seed: int = 0
     episodes: int = MIN_EPISODES  # of the final evaluation
+    seeds: int | None = None      # runs with seed, seed+1 … time allowing (None: up to 3)
+    tune: bool | None = None      # a short search after them (None: when time is left)
 
     def __post_init__(self) -> None:
         if not isinstance(self.time_limit, (int, float)) or not math.isfinite(self.time_limit) or self.time_limit <= 0:
@@ -55,6 +54,11 @@ class Settings:
             raise ConfigError("rl.too_few_episodes", episodes=self.episodes, minimum=MIN_EPISODES)
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ConfigError("rl.bad_seed", seed=self.seed)
+        if self.seeds is not None and (isinstance(self.seeds, bool) or not isinstance(self.seeds, int)
+                                       or self.seeds < 1):
+            raise ConfigError("rl_runs.bad_seeds", seeds=self.seeds)
+        if self.tune is not None and not isinstance(self.tune, bool):
+            raise ConfigError("rl_runs.bad_tune", tune=self.tune)
 
 
 Progress = Callable[[float, dict[str, Any]], None]
@@ -62,7 +66,8 @@ Progress = Callable[[float, dict[str, Any]], None]
 
 def rl(env: Any, output: str | Path | None = None, *, time_limit: float = 120.0, algo: str = "auto", seed: int = 0,
        resume: bool = False, episodes: int = MIN_EPISODES, overwrite: bool = False, report: bool = True,
-       progress: Progress | None = None, started: float | None = None) -> Agent:
+       seeds: int | None = None, tune: bool | None = None, progress: Progress | None = None,
+       started: float | None = None) -> Agent:
     """Train an agent on ``env`` within ``time_limit`` seconds (evaluation and saving included)
     and return it.
 
@@ -72,11 +77,14 @@ def rl(env: Any, output: str | Path | None = None, *, time_limit: float = 120.0,
     "dqn", "ppo", "a2c", "sac" or "td3". The agent is judged on ``episodes`` evaluation
     episodes (seeds training never used) beside a random agent. With ``output`` the agent is
     saved there (an existing folder is replaced only with ``overwrite``); ``resume=True`` goes
-    on from the agent saved in ``output`` and replaces it. ``progress(fraction, status)`` is
-    called as training goes.
+    on from the agent saved in ``output`` and replaces it (one run). When the first run ends its
+    budget with time to spare, up to ``seeds`` runs train with seed+1, seed+2 … (None: up to 3;
+    1: one only), then, with ``tune`` (None: when time is left), a short search around the
+    known-good settings; the agent with the best validation is kept (``runs``). ``progress(fraction,
+    status)`` is called as training goes.
     """
     started = time.monotonic() if started is None else started
-    settings = Settings(time_limit, algo, seed, episodes)
+    settings = Settings(time_limit, algo, seed, episodes, seeds, tune)
     previous = previous_agent(output, resume, overwrite)
     source = resolve(env)
     agent = train(source, settings, previous=previous, progress=progress, started=started)
@@ -137,58 +145,25 @@ def train(source: EnvSource, settings: Settings, *, previous: Agent | None = Non
     first); the time limit counts from ``started`` (time.monotonic())."""
     started = time.monotonic() if started is None else started
     planned = planned or plan(source, settings, previous)
-    learner = _learner(source, planned, settings.seed, previous)
     with _one_thread():
-        watch = _watch(learner, planned.algo, settings, started, progress, previous, source.renders())
-        began = time.monotonic()
-        try:
-            learner.learn(watch)
-        except KeyboardInterrupt:
-            watch.stopped = "interrupted"
-        learning = time.monotonic() - began
-        if watch.stopped != "interrupted":
-            watch.finish(learner.done)
+        runs = Runs(source, planned, settings, started, progress, previous)
+        kept = runs.train()
+        learner, watch = kept.learner, kept.watch
         if watch.best is not None:
             learner.restore(watch.best)
         agent = learner.agent({"algo": planned.algo, "observation_space": planned.observation,
-                               "action_space": planned.action, "hyperparams": planned.hyper.to_dict(),
+                               "action_space": planned.action, "hyperparams": kept.hyper.to_dict(),
                                "env": {"id": source.name, "kind": source.kind}, "libraries": versions()})
         learner.close()
-        agent.record = training_record(agent, planned.environment, settings, watch, learner, previous, source.notices)
+        agent.record = training_record(agent, planned.environment, settings, watch, learner, previous,
+                                       [*source.notices, *runs.notices])
         agent.record.update({"choice": planned.reason.to_dict(), "hyperparams_note": planned.hyper.note,
-                             "learning_seconds": round(learning, 3)})
+                             "learning_seconds": round(kept.seconds, 3), **runs.record()})
+        if runs.interrupted:
+            agent.record.update({"stopped": "interrupted", "interrupted": True})
         judge(agent, source, settings.seed, settings.episodes, started + settings.time_limit)
     agent.record["seconds"] = round(time.monotonic() - started, 3)
     return agent
-
-
-def _learner(source: EnvSource, planned: Plan, seed: int, previous: Agent | None) -> Any:
-    from manabu.reinforcement.learners import NetworkLearner, TabularLearner
-
-    if planned.algo == "q":
-        return TabularLearner(source, planned.hyper, (planned.observation, planned.action), seed, previous)
-    return NetworkLearner(source, planned.algo, planned.hyper, planned.observation, seed, previous)
-
-
-def _watch(learner: Any, algo: str, settings: Settings, started: float, progress: Progress | None,
-           previous: Agent | None, renders: bool) -> Watch:
-    count = VALIDATION_EPISODES["q" if algo == "q" else "network"]
-    chosen = seeds(settings.seed, VALIDATION, count)
-
-    def validate() -> tuple[float, float]:
-        returns, _ = run_episodes(learner.source.make, learner.act_batch, chosen)
-        return float(np.mean(returns)), float(np.std(returns))
-
-    watch = Watch(end=started + settings.time_limit, validate=validate, snapshot=learner.snapshot,
-                  budget=learner.budget, unit=learner.unit, validation_episodes=count,
-                  final_episodes=settings.episodes, time_limit=settings.time_limit, progress=progress,
-                  start=learner.start, kept_back=SAVE_SECONDS + (ANIMATION_SECONDS if renders else 0.0))
-    if previous is not None:
-        watch.resume_from(previous.record.get("history") or {})
-        best = (previous.record.get("history") or {}).get("validation", {}).get("best_mean")
-        if best is not None:  # the saved agent is the one to beat
-            watch.best_mean, watch.best, watch.best_step = float(best), learner.snapshot(), learner.start
-    return watch
 
 
 @contextmanager

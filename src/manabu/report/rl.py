@@ -1,7 +1,8 @@
 """The report page of a trained agent (``manabu rl ENV``), as a teacher would walk through it:
 what agent, state, action, reward and exploration are; how the return grew over the training
 episodes (with its moving average and the validations that chose the policy kept); how the agent
-did on evaluation episodes beside a random agent; what it expects to gain along one episode;
+did on evaluation episodes beside a random agent; where several seeds or a short search of the
+settings were trained, each run and trial and which was kept; what it expects to gain along one episode;
 for a grid world, its greedy policy drawn on the grid; and the animation of a few episodes.
 
 Everything comes from the agent's record (``rl.record``), its Q-table and its GIF; nothing is
@@ -29,7 +30,8 @@ CELL = 44  # pixels per cell of the grid drawing
 def rl_report(agent: Any, lang: str | None = None) -> str:
     """The page of an ``rl.agent.Agent`` (found by ``manabu.artifact.pages`` as "rl")."""
     record = agent.record
-    sections = [_summary(agent), _ideas(), _training(record), _evaluation(agent), _values(record),
+    sections = [_summary(agent), _ideas(), _training(record), _evaluation(agent), _runs(record), _tuning(record),
+                _values(record),
                 _grid(agent), _animation(agent)]
     return page(f"manabu rl: {agent.env_id}", sections, lang or get_language(), "rl_report.footer")
 
@@ -108,6 +110,66 @@ def _evaluation(agent: Any) -> str:
     text = both("rl.result_title", episodes=evaluation["agent"]["episodes"])
     return section("evaluation", "rl_report.title_evaluation",
                    f"<p>{text}</p>" + table(header, rows) + chart + explain("rl_report.explain_evaluation"))
+
+
+def _runs(record: dict[str, Any]) -> str:
+    """The runs with other seeds (``reinforcement.runs``): a row each, and why there are several."""
+    runs = record.get("runs") or []
+    if len(runs) < 2:
+        return ""
+    header = [both(f"rl_runs_report.col_{name}") for name in ("seed", "settings", "trained", "seconds", "best",
+                                                               "stopped", "kept")]
+    rows = [[str(run["seed"]), _source(run.get("settings", "")),
+             f"{run['steps']:,} " + (both(f"rl.unit_{run['unit']}") if run.get("unit") else ""),
+             number(run["seconds"], 3),
+             _best(run), both(f"rl_runs_stopped.{run['stopped']}") if run.get("stopped") else "",
+             both("rl_runs_report.kept_mark") if run.get("kept") else ""] for run in runs]
+    return section("runs", "rl_runs_report.title_runs",
+                   f"<p>{_kept(record)}</p>" + table(header, rows) + explain("rl_runs_report.explain_runs"))
+
+
+def _tuning(record: dict[str, Any]) -> str:
+    """The trials of the short search (``reinforcement.tuning``): settings drawn, best validation,
+    pruned or not."""
+    tuned = record.get("tuning") or {}
+    trials = tuned.get("trials") or []
+    if not trials:
+        return ""
+    header = [both(f"rl_runs_report.col_{name}") for name in ("trial", "params", "best", "seconds", "pruned",
+                                                               "kept")]
+    rows = []
+    for trial in trials:
+        drawn = "<br>".join(f"{html.escape(str(key))} = {number(value)}" for key, value in
+                            (trial.get("params") or {}).items())
+        if trial.get("error"):
+            drawn += "<br>" + both("rl_runs_report.failed", error=trial["error"])
+        rows.append([str(trial["number"]), drawn, _best(trial), number(trial.get("seconds"), 3),
+                     both("rl_runs_report.pruned") if trial.get("pruned") else "",
+                     both("rl_runs_report.kept_mark") if trial.get("kept") else ""])
+    content = (f"<p>{_kept(record)}</p>" + table(header, rows)
+               + explain("rl_runs_report.explain_tuning", seconds=number(tuned.get("slice_seconds"), 3)))
+    return section("tuning", "rl_runs_report.title_tuning", content)
+
+
+def _best(run: dict[str, Any]) -> str:
+    if run.get("best_mean") is None:
+        return "-"
+    spread = "" if run.get("best_std") is None else f" ± {number(run['best_std'])}"
+    return number(run["best_mean"]) + spread
+
+
+def _source(source: str) -> str:
+    """Where a run's settings come from, in both languages."""
+    if source == "tuned":
+        return both("rl_runs.source_tuned")
+    return both(f"rl.source_{source}") if source in ("rl_zoo", "default", "manabu") else html.escape(source)
+
+
+def _kept(record: dict[str, Any]) -> str:
+    kept = record.get("kept") or {}
+    if kept.get("kind") == "trial":
+        return both("rl_runs_report.kept_trial", number=kept.get("number"))
+    return both("rl_runs_report.kept_seed", seed=kept.get("seed", record.get("seed", 0)))
 
 
 def _values(record: dict[str, Any]) -> str:
