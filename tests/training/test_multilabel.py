@@ -313,12 +313,14 @@ def test_tox21_sample_with_smiles(tmp_path):
 def test_descriptors_are_left_out_when_they_would_take_a_tenth_of_the_time():
     pytest.importorskip("rdkit")
     from manabu.features.molecules import DESCRIPTORS_OPTION
+    from manabu.training.molecules import molecule_texts
 
     assert DESCRIPTORS == DESCRIPTORS_OPTION  # written out where the features are not imported
     molecules = pd.DataFrame({"smiles": [f"c1ccccc1{'C' * i}O" for i in range(500)]})  # 2 s of 2 cores
-    assert not descriptors_affordable(molecules, time_limit=10)
-    assert descriptors_affordable(molecules, time_limit=60)
-    assert descriptors_affordable(pd.DataFrame({"x": range(500)}), time_limit=1)  # no molecules, nothing to leave out
+    assert not descriptors_affordable(molecule_texts(molecules), time_limit=10)
+    assert descriptors_affordable(molecule_texts(molecules), time_limit=60)
+    # no molecules, nothing to leave out
+    assert descriptors_affordable(molecule_texts(pd.DataFrame({"x": range(500)})), time_limit=1)
     opening = SharedSearch(deadline=1e12, labels=2, descriptors=False).opening()
     assert opening.fixed == ((DESCRIPTORS, False),)
     assert SharedSearch(deadline=1e12, labels=2).opening().fixed == ()

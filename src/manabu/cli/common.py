@@ -143,6 +143,18 @@ def default_output(data) -> Path:
     return path
 
 
+def folder_kind(model_dir: Path) -> str | None:
+    """The "kind" a model folder's manifest names (forecast, segmentation, rl, ...), read as
+    plain JSON before any model library loads; None for a supervised model, and for a folder
+    that is not a model or is broken (left to the usual loading and its messages)."""
+    import json
+
+    try:
+        return json.loads((Path(model_dir) / "manifest.json").read_text("utf-8")).get("kind")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def write_atomically(path: Path, write: Callable[[Path], object]) -> Path:
     """``write(partial)`` beside the target, then rename, so an interrupted run never leaves half
     a file; a place that cannot be written gets one clear message."""

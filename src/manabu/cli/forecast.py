@@ -8,7 +8,6 @@ time column or a gap is refused at once.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -123,15 +122,6 @@ def print_leaderboard(record: dict) -> None:
     say(t("forecast_cli.chosen", chosen=record["chosen"], mase=f"{record['scores']['mase']:.3f}",
           cover80=f"{coverage['0.8']['coverage']:.0%}", cover95=f"{coverage['0.95']['coverage']:.0%}",
           seconds=f"{record['seconds']:.1f}"), console=out)
-
-
-def is_forecast_folder(model_dir: Path) -> bool:
-    """Whether the folder's manifest says "forecast", read as plain JSON (a broken folder is left
-    to the usual loading and its messages)."""
-    try:
-        return json.loads((Path(model_dir) / "manifest.json").read_text("utf-8")).get("kind") == "forecast"
-    except (OSError, ValueError, AttributeError):
-        return False
 
 
 def predict_forecast(model_dir: Path, history: str | None, output: Path | None, horizon: int | None,

@@ -8,7 +8,6 @@ is 0 or 1); ``-o`` writes one row per episode as CSV.
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +17,6 @@ from manabu.cli.common import out, say, write_atomically
 
 DEFAULT_EPISODES = 20
 MIN_EPISODES = 1
-
-
-def is_agent_folder(model_dir: Path) -> bool:
-    """Whether the folder's manifest says "rl", read as plain JSON (a broken folder is left to
-    the usual loading and its messages)."""
-    try:
-        return json.loads((Path(model_dir) / "manifest.json").read_text("utf-8")).get("kind") == "rl"
-    except (OSError, ValueError, AttributeError):
-        return False
 
 
 def replay(model_dir: Path, env: str | None, episodes: int | None, output: Path | None, seed: int = 0) -> None:

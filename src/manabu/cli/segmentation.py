@@ -7,7 +7,6 @@ torch is imported, so that a missing mask or a mask of the wrong size is refused
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from rich.markup import escape
@@ -67,15 +66,6 @@ def print_scores(record: dict) -> None:
 
 def _score(value: float | None) -> str:
     return "—" if value is None else f"{value:.4f}"
-
-
-def is_segmentation_folder(model_dir: Path) -> bool:
-    """Whether the folder's manifest says "segmentation", read as plain JSON: a folder that is
-    not a model, or a broken one, is left to the usual loading and its messages."""
-    try:
-        return json.loads((Path(model_dir) / "manifest.json").read_text("utf-8")).get("kind") == "segmentation"
-    except (OSError, ValueError, AttributeError):
-        return False
 
 
 def predict_masks(model_dir: Path, data: str, output: Path | None) -> None:

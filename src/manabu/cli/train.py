@@ -18,7 +18,8 @@ from rich.table import Table
 from manabu.base.errors import ConfigError, DataError
 from manabu.base.i18n import t
 from manabu.cli.common import (LEADERBOARD_ROWS, LOCAL_TRACKING, Debug, Lang, app, cannot_write, command,
-                               command_started, default_output, err, language, out, print_notices, progress,
+                               command_started, default_output, err, folder_kind, language, out, print_notices,
+                               progress,
                                say, sigterm_as_interrupt, split, write_atomically)
 from manabu.cli.image_info import show_image_facts
 from manabu.training.config import DEFAULT_TIME_LIMIT
@@ -172,16 +173,17 @@ def _predict(model_dir: Path, data: str | None, output: Path | None, *, table=No
     scored; the rows go out as they are predicted, to a partial file renamed at the end. The data is
     opened first (a CSV or Parquet file only up to its first rows), so that a bad file is refused
     before the model and its libraries load."""
-    from manabu.cli.forecast import is_forecast_folder, predict_forecast
-    if is_forecast_folder(model_dir):  # the next steps of every series
+    kind = folder_kind(model_dir)
+    if kind == "forecast":  # the next steps of every series
+        from manabu.cli.forecast import predict_forecast
         return predict_forecast(model_dir, data, output, horizon, future)
-    from manabu.cli.rl_replay import is_agent_folder, replay
-    if is_agent_folder(model_dir):  # the agent replayed on new episodes beside a random agent
+    if kind == "rl":  # the agent replayed on new episodes beside a random agent
+        from manabu.cli.rl_replay import replay
         return replay(model_dir, env, episodes, output)
     if data is None:
         raise ConfigError("cli.predict_needs_data", model=str(model_dir))
-    from manabu.cli.segmentation import is_segmentation_folder, predict_masks
-    if is_segmentation_folder(model_dir):  # a mask per image, written as PNG files
+    if kind == "segmentation":  # a mask per image, written as PNG files
+        from manabu.cli.segmentation import predict_masks
         return predict_masks(model_dir, data, output)
     from manabu.api import load
     from manabu.data.read import read_chunks

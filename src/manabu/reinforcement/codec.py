@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from manabu.artifact.codecs import ContainerCodec, register_codec
+from manabu.artifact.sidecar import dump_sidecar
 from manabu.base.errors import ArtifactError, MissingExtraError
 from manabu.base.loaded import instance_of
 
@@ -62,7 +63,7 @@ def encode(agent: Any) -> tuple[dict[str, bytes], dict[str, Any]]:
     arrays = {name: np.ascontiguousarray(value) for name, value in arrays.items()}
     settings = {"settings_version": SETTINGS_VERSION, **agent.settings}
     files = {WEIGHTS_FILE: save(arrays),
-             SETTINGS_FILE: json.dumps(settings, indent=1, ensure_ascii=False, allow_nan=False).encode("utf-8")}
+             SETTINGS_FILE: dump_sidecar(settings)}
     if agent.animation:
         files[ANIMATION_FILE] = agent.animation
     return files, {"kind": KIND, "class": CLASS_NAME, "algo": agent.algo, "animation": bool(agent.animation)}

@@ -95,16 +95,9 @@ class NetworkLearner:
         """Go on from a saved agent: its weights, its normaliser's statistics, SAC's entropy
         coefficient and its step count (the replay buffer and the optimisers' moments are not
         saved, and start afresh)."""
-        import torch
-
-        from manabu.reinforcement.sb3 import ENTROPY_KEY
-
         self.model.policy.load_state_dict(previous.policy.state_dict())
-        arrays = previous.arrays
-        if ENTROPY_KEY in arrays and getattr(self.model, "log_ent_coef", None) is not None:
-            with torch.no_grad():
-                self.model.log_ent_coef.copy_(torch.from_numpy(np.array(arrays[ENTROPY_KEY])))
-        self._set_normalizer(arrays, previous.settings.get("normalization") or {})
+        self._set_entropy(previous.arrays)
+        self._set_normalizer(previous.arrays, previous.settings.get("normalization") or {})
         self.model.num_timesteps = int(previous.record.get("timesteps") or 0)
 
     @property
@@ -136,15 +129,23 @@ class NetworkLearner:
         return {"weights": weights(self.model), "normalizer": self._normalizer()}
 
     def restore(self, snapshot: dict[str, Any]) -> None:
-        from manabu.reinforcement.sb3 import ENTROPY_KEY, load_weights
+        from manabu.reinforcement.sb3 import load_weights
 
         load_weights(self.model.policy, snapshot["weights"])
-        if ENTROPY_KEY in snapshot["weights"]:
-            import torch
-            with torch.no_grad():
-                self.model.log_ent_coef.copy_(torch.from_numpy(snapshot["weights"][ENTROPY_KEY]))
+        self._set_entropy(snapshot["weights"])
         arrays, constants = snapshot["normalizer"]
         self._set_normalizer(arrays, constants)
+
+    def _set_entropy(self, arrays: dict[str, np.ndarray]) -> None:
+        """SAC's learnt entropy coefficient, where ``arrays`` hold one and the model has one."""
+        from manabu.reinforcement.sb3 import ENTROPY_KEY
+
+        if ENTROPY_KEY not in arrays or getattr(self.model, "log_ent_coef", None) is None:
+            return
+        import torch
+
+        with torch.no_grad():
+            self.model.log_ent_coef.copy_(torch.from_numpy(np.array(arrays[ENTROPY_KEY])))
 
     def _normalizer(self) -> tuple[dict[str, np.ndarray], dict[str, Any] | None]:
         """The observation (and return) normaliser's statistics, as arrays and constants."""

@@ -8,6 +8,7 @@ from typing import Any
 from manabu.base.errors import ConfigError
 from manabu.base.i18n import Message
 from manabu.models.entry import ModelEntry, Params
+from manabu.models.space import Choice
 from manabu.models.zoo import portfolio
 from manabu.search.candidate import Candidate
 
@@ -107,8 +108,6 @@ def quick_candidates(portfolio_queue: list[Candidate], opening: Opening) -> list
 def fixed_entries(entries: list[ModelEntry], opening: Opening) -> list[ModelEntry]:
     """The families with ``opening.fixed``'s settings as the only choice in their spaces, so that
     the search's own proposals keep them too."""
-    from manabu.models.space import Choice
-
     if not opening.fixed:
         return entries
     return [replace(entry, space={**entry.space, **{key: Choice((value,)) for key, value in opening.fixed

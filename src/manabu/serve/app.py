@@ -43,13 +43,34 @@ class ServeSettings:
     log_share: float = 1.0                   # the share of the rows logged
 
 
+def guarded_app(title: str, description: str, settings: ServeSettings, metadata: dict[str, Any],
+                metadata_summary: str) -> FastAPI:
+    """The app every kind of model is served by: the token and body-size guard, ``GET /health``
+    (open to probes) and ``GET /metadata`` (``metadata``); each kind adds its own endpoint."""
+    app = FastAPI(title=title, version=__version__, description=description)
+    app.add_middleware(Guard, token=settings.token, max_body_bytes=settings.max_body_bytes)
+
+    @app.get("/health", summary="Is the server up? (no token needed)")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/metadata", summary=metadata_summary, responses=ERRORS_AUTH)
+    def get_metadata() -> dict[str, Any]:
+        return metadata
+    return app
+
+
+def media_type(request: Request) -> str:
+    """The request's content type without its parameters ("application/json" when none is given)."""
+    return request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+
+
 def create_app(predictor: Predictor, settings: ServeSettings | None = None) -> FastAPI:
     settings = settings or ServeSettings()
     rows = Rows(predictor.schema)
-    app = FastAPI(title=f"manabu: {predictor.target}", version=__version__,
-                  description=_description(predictor, rows))
-    app.add_middleware(Guard, token=settings.token, max_body_bytes=settings.max_body_bytes)
-    metadata = _metadata(predictor, settings.model_info)
+    app = guarded_app(f"manabu: {predictor.target}", _description(predictor, rows), settings,
+                      _metadata(predictor, settings.model_info),
+                      "What the model is: task, columns, metric, scores, version")
     predictions = _predictions(predictor)
     # the first answer builds and checks the compiled row path: done now, not in a client's request
     # (an image model has none, and nothing to answer without an image)
@@ -63,15 +84,6 @@ def create_app(predictor: Predictor, settings: ServeSettings | None = None) -> F
             log.write(frame.astype(object).where(frame.notna(), None).to_dict("records"), result)
         return result
 
-    @app.get("/health", summary="Is the server up? (no token needed)")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/metadata", summary="What the model is: task, columns, metric, scores, version",
-             responses=ERRORS_AUTH)
-    def get_metadata() -> dict[str, Any]:
-        return metadata
-
     @app.post("/predict", summary="Predict one or many rows (JSON) or a CSV table",
               responses={**ERRORS_AUTH, **_ERRORS_BODY},
               openapi_extra=_request_body(rows))
@@ -79,7 +91,7 @@ def create_app(predictor: Predictor, settings: ServeSettings | None = None) -> F
         body = await read_body(request, settings.max_body_bytes)
         if body is None:
             return error_response(413, "serve.too_large", limit=settings.max_body_bytes)
-        kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+        kind = media_type(request)
         if kind == "text/csv":
             frame = read_csv_bytes(body, "request body")  # ManabuError is answered below
             missing = rows.missing_columns(frame)

@@ -17,9 +17,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from manabu import __version__
 from manabu.base.errors import ManabuError
-from manabu.serve.app import ERRORS_AUTH, MESSAGE, Guard, ServeSettings, error_response, read_body
+from manabu.serve.app import ERRORS_AUTH, MESSAGE, ServeSettings, error_response, guarded_app, media_type, read_body
 
 FORECAST_BODY = {"requestBody": {"required": False, "content": {"application/json": {"schema": {
     "type": "object", "properties": {
@@ -37,24 +36,14 @@ def create_forecast_app(model, settings: ServeSettings | None = None) -> FastAPI
     """The app around a loaded ``forecasting.model.Forecaster``."""
     settings = settings or ServeSettings()
     record = model.record
-    app = FastAPI(title="manabu: forecast", version=__version__,
-                  description=f"POST /forecast: the next {model.horizon} step(s) of {len(model.series)} series, "
-                              "with 80% and 95% prediction intervals.")
-    app.add_middleware(Guard, token=settings.token, max_body_bytes=settings.max_body_bytes)
     columns = model.model.columns
     metadata = {"task": "forecast", "target": columns.target, "time": columns.time, "id": columns.id,
                 "series": len(model.series), "freq": record["freq"], "horizon": model.horizon,
                 "known": record["known"], "chosen": record["chosen"], "weights": record["weights"],
                 "backtest": record["scores"], "coverage": record["coverage"], **settings.model_info}
-
-    @app.get("/health", summary="Is the server up? (no token needed)")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/metadata", summary="What the forecaster is: its series, horizon and backtest scores",
-             responses=ERRORS_AUTH)
-    def get_metadata() -> dict[str, Any]:
-        return metadata
+    app = guarded_app("manabu: forecast", f"POST /forecast: the next {model.horizon} step(s) of "
+                      f"{len(model.series)} series, with 80% and 95% prediction intervals.", settings, metadata,
+                      "What the forecaster is: its series, horizon and backtest scores")
 
     @app.post("/forecast", summary="The next steps of every series, with prediction intervals",
               openapi_extra=FORECAST_BODY, responses={**ERRORS_AUTH, **ERRORS})
@@ -78,7 +67,7 @@ def create_forecast_app(model, settings: ServeSettings | None = None) -> FastAPI
 
 def _asked(request: Request, body: bytes) -> dict[str, Any] | Response:
     """The body's horizon and tables, or the response that refuses it."""
-    kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    kind = media_type(request)
     if kind not in ("application/json", ""):
         return error_response(415, "serve.media_type_forecast", kind=kind)
     try:

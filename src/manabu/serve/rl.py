@@ -17,10 +17,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from manabu import __version__
 from manabu.base.errors import ManabuError
 from manabu.reinforcement.spaces import shown
-from manabu.serve.app import ERRORS_AUTH, MESSAGE, Guard, ServeSettings, error_response, read_body
+from manabu.serve.app import ERRORS_AUTH, MESSAGE, ServeSettings, error_response, guarded_app, media_type, read_body
 
 ACT_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
     "type": "object", "properties": {
@@ -39,24 +38,14 @@ def create_rl_app(agent, settings: ServeSettings | None = None) -> FastAPI:
     """The app around a loaded ``rl.agent.Agent``."""
     settings = settings or ServeSettings()
     space, action_space = agent.settings["observation_space"], agent.settings["action_space"]
-    app = FastAPI(title="manabu: rl", version=__version__,
-                  description=f"POST /act with an observation of {agent.env_id} ({shown(space)}): the action "
-                              f"({shown(action_space)}) the {agent.algo} agent takes.")
-    app.add_middleware(Guard, token=settings.token, max_body_bytes=settings.max_body_bytes)
     evaluation = agent.record.get("evaluation") or {}
     metadata = {"task": "rl", "env": agent.env_id, "algo": agent.algo, "observation_space": space,
                 "action_space": action_space,
                 "evaluation": {who: {key: found.get(key) for key in ("episodes", "mean", "std", "success_rate")}
                                for who, found in evaluation.items()}, **settings.model_info}
-
-    @app.get("/health", summary="Is the server up? (no token needed)")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/metadata", summary="What the agent is: its environment, spaces and evaluation",
-             responses=ERRORS_AUTH)
-    def get_metadata() -> dict[str, Any]:
-        return metadata
+    app = guarded_app("manabu: rl", f"POST /act with an observation of {agent.env_id} ({shown(space)}): the action "
+                      f"({shown(action_space)}) the {agent.algo} agent takes.", settings, metadata,
+                      "What the agent is: its environment, spaces and evaluation")
 
     @app.post("/act", summary="The action the policy takes for each observation", openapi_extra=ACT_BODY,
               responses={**ERRORS_AUTH, **ERRORS})
@@ -81,7 +70,7 @@ def create_rl_app(agent, settings: ServeSettings | None = None) -> FastAPI:
 
 def _asked(request: Request, body: bytes, space: dict[str, Any]) -> tuple[bool, Any] | Response:
     """(one observation or several, the batch to act on), or the response that refuses the body."""
-    kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    kind = media_type(request)
     if kind not in ("application/json", ""):
         return error_response(415, "rl_serve.media_type", kind=kind)
     try:

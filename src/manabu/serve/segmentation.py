@@ -17,10 +17,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from manabu import __version__
 from manabu.base.errors import ManabuError
 from manabu.segmentation.folders import mask_png, pixels_of
-from manabu.serve.app import ERRORS_AUTH, MESSAGE, Guard, ServeSettings, error_response, read_body, read_upload
+from manabu.serve.app import (ERRORS_AUTH, MESSAGE, ServeSettings, error_response, guarded_app, media_type,
+                              read_body, read_upload)
 
 SEGMENT_BODY = {"requestBody": {"required": True, "content": {
     "multipart/form-data": {"schema": {"type": "object", "properties": {
@@ -39,20 +39,11 @@ def create_segmentation_app(model, settings: ServeSettings | None = None) -> Fas
     """The app around a loaded ``segmentation.model.SegmentationModel``."""
     settings = settings or ServeSettings()
     classes = model.classes.tolist()
-    app = FastAPI(title="manabu: segmentation", version=__version__,
-                  description="POST /segment with an image (multipart/form-data, or base64 in JSON): its mask "
-                              f"as PNG, with the classes {classes}.")
-    app.add_middleware(Guard, token=settings.token, max_body_bytes=settings.max_body_bytes)
     metadata = {"task": "segmentation", "classes": classes, "channels": model.channels,
                 "held_out": (model.record.get("held_out") or {}).get("overall"), **settings.model_info}
-
-    @app.get("/health", summary="Is the server up? (no token needed)")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/metadata", summary="What the model is: its classes and held-out scores", responses=ERRORS_AUTH)
-    def get_metadata() -> dict[str, Any]:
-        return metadata
+    app = guarded_app("manabu: segmentation", "POST /segment with an image (multipart/form-data, or base64 in "
+                      f"JSON): its mask as PNG, with the classes {classes}.", settings, metadata,
+                      "What the model is: its classes and held-out scores")
 
     @app.post("/segment", summary="The mask of each image sent", openapi_extra=SEGMENT_BODY,
               responses={**SEGMENT_ANSWER, **ERRORS_AUTH, **ERRORS})
@@ -77,7 +68,7 @@ def create_segmentation_app(model, settings: ServeSettings | None = None) -> Fas
 
 async def _images(request: Request, body: bytes) -> list[bytes] | Response:
     """The images of the body, or the response that refuses it."""
-    kind = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    kind = media_type(request)
     if kind == "multipart/form-data":
         files, _ = await read_upload(request, body)
         return files or error_response(422, "serve.no_images")

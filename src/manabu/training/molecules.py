@@ -45,15 +45,3 @@ def molecule_texts(frame: pd.DataFrame) -> dict[str, list[str]]:
         if texts and written_like_smiles(texts):
             found[name] = values.tolist()
     return found
-
-
-def warm_molecule_features(frame: pd.DataFrame, descriptors: bool = True) -> None:
-    """Compute the descriptors and keys of every molecule in ``frame``'s SMILES-like columns once
-    (without ``descriptors``: their standardised forms only), before several searches share them
-    (``training.multilabel``): otherwise the first search pays for all of them out of its own
-    share of the time."""
-    from manabu.features.molecules import MoleculeFeatures
-
-    for name, values in molecule_texts(frame).items():
-        features = MoleculeFeatures(size=8, descriptors=descriptors, maccs=descriptors).fit(None)
-        features.transform(pd.DataFrame({name: values}))

@@ -94,6 +94,7 @@ def fit_labels(data, targets: list[str], *, time_limit: float = DEFAULT_TIME_LIM
     frame = read(data)
     check_targets(frame, targets)
     # the search and the zoo, after the data's errors (they come fast), on the clock
+    from manabu.training.molecules import molecule_texts
     from manabu.training.multilabel_sharing import descriptors_affordable, warm_molecules
     from manabu.training.numbers import draw_seconds
     from manabu.training.run import train
@@ -101,9 +102,10 @@ def fit_labels(data, targets: list[str], *, time_limit: float = DEFAULT_TIME_LIM
     # each search leaves, at its end, the time to draw its page and save its folder (``report``),
     # which happens when the whole model is saved: that time is held back, not passed on
     features = frame.drop(columns=targets)
+    molecules = molecule_texts(features)
     shared = SharedSearch(started + time_limit, len(targets), draw_seconds(features.shape[1], report),
-                          label_folds(base.validation), descriptors_affordable(features, time_limit))
-    warm_molecules(features, shared.descriptors)  # once for all the labels, on the clock
+                          label_folds(base.validation), descriptors_affordable(molecules, time_limit))
+    warm_molecules(molecules, shared.descriptors)  # once for all the labels, on the clock
     fits: dict[str, Predictor] = {}
     entries: list[dict[str, Any]] = []
     for i, label in enumerate(targets):

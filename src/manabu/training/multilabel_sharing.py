@@ -127,33 +127,33 @@ def chosen_configuration(leaderboard: list[dict[str, Any]], best_model: str | No
     return _SAMPLED.sub("", str(row["model"])), str(row["family"]), dict(row.get("params") or {})
 
 
-def descriptors_affordable(frame: pd.DataFrame, time_limit: float) -> bool:
-    """Whether the descriptors of every molecule in ``frame`` cost at most ``DESCRIPTOR_SHARE``
-    of the time limit on this machine's cores (``features.molecules.DESCRIPTOR_MS``); frames
-    without molecules: True (nothing to leave out)."""
+def descriptors_affordable(molecules: dict[str, list[str]], time_limit: float) -> bool:
+    """Whether the descriptors of ``molecules`` (``training.molecules.molecule_texts``) cost at
+    most ``DESCRIPTOR_SHARE`` of the time limit on this machine's cores
+    (``features.molecules.DESCRIPTOR_MS``); no molecules: True (nothing to leave out)."""
     import os
 
     from manabu.features.molecules import DESCRIPTOR_MS
-    from manabu.training.molecules import molecule_texts
 
-    molecules = sum(len(texts) for texts in molecule_texts(frame).values())
+    count = sum(len(texts) for texts in molecules.values())
     cores = min(2, os.cpu_count() or 1)  # ``data.molecules.on_both_cores``
-    return molecules * DESCRIPTOR_MS / 1000 / cores <= DESCRIPTOR_SHARE * time_limit
+    return count * DESCRIPTOR_MS / 1000 / cores <= DESCRIPTOR_SHARE * time_limit
 
 
-def warm_molecules(frame: pd.DataFrame, descriptors: bool = True) -> None:
+def warm_molecules(molecules: dict[str, list[str]], descriptors: bool = True) -> None:
     """Compute once, for every label, what each label's run would compute again on the same
-    molecules: their features (``training.molecules.warm_molecule_features``; without
-    ``descriptors``, their standardised forms) and the forms from which each label keeps its
-    training molecules' fingerprints (``evaluate.applicability``). Otherwise the first label
+    ``molecules`` (``training.molecules.molecule_texts``): their features (without
+    ``descriptors``, their standardised forms only) and the forms from which each label keeps
+    its training molecules' fingerprints (``evaluate.applicability``). Otherwise the first label
     pays for all of them out of its share, and the next labels' shares are cut for an overrun
     that does not come again."""
     from manabu.data.molecules import PARALLEL_FROM
     from manabu.evaluate.applicability import standard_smiles, text_of
-    from manabu.training.molecules import molecule_texts, warm_molecule_features
+    from manabu.features.molecules import MoleculeFeatures
 
-    warm_molecule_features(frame, descriptors)  # this process standardised every molecule
-    for values in molecule_texts(frame).values():
+    for name, values in molecules.items():
+        features = MoleculeFeatures(size=8, descriptors=descriptors, maccs=descriptors).fit(None)
+        features.transform(pd.DataFrame({name: values}))  # this process standardised every molecule
         # in batches small enough to stay in this process, where the standardised molecules
         # are remembered: two other processes would standardise them all again (13 s of a
         # core for tox21's molecules on a busy machine, against 0.7 s to write them out here)
