@@ -65,11 +65,14 @@ def test_the_command_refuses_to_overwrite_unless_asked(binary_model, packaged, t
 
 def test_the_start_script_serves_the_model_from_a_fresh_virtual_environment(packaged, tmp_path):
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # --without-pip: the environment holds nothing but what the requirements install (not even
+    # pip, whose bundled wheels ensurepip installs and byte-compiles for seconds); this process's
+    # pip installs into it with --python, resolving for the new environment's interpreter
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
     # --no-compile: byte-compiling the ~1 GB installed (half the install's time) proves nothing
     # about the requirements; the server compiles what it imports
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-compile", "-r",
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-compile", "-r",
                     str(packaged / "requirements.txt")], check=True, capture_output=True, timeout=900)
     port = free_port()
     env = {"PATH": os.environ["PATH"], "PYTHON": str(python), "PORT": str(port), "MANABU_TOKEN": TOKEN,
