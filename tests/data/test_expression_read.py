@@ -14,6 +14,7 @@ from scipy import io as sio
 from scipy import sparse
 
 from manabu.base.errors import SchemaError
+from manabu.data.gene_matrix import GENES_COLUMN, gene_matrix
 from manabu.data.read import expression, read
 from manabu.data.read.expression import EXPRESSION
 from manabu.data.read.wide import gene_like
@@ -23,6 +24,13 @@ anndata = pytest.importorskip("anndata")
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "genomics"
 GENES = [f"G{i}" for i in range(30)]
+
+
+def matrix_of(df: pd.DataFrame) -> np.ndarray:
+    """The frame's sparse gene matrix, checked to be one, as dense numbers."""
+    matrix = gene_matrix(df[GENES_COLUMN])
+    assert matrix is not None and matrix.matrix.dtype == np.float32
+    return matrix.matrix.toarray()
 
 
 def counts_matrix(cells: int = 60, genes: int = 30, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -67,16 +75,34 @@ def write_10x(folder: Path, x: np.ndarray, *, gz: bool = True, kinds: list[str] 
 def test_h5ad_reads_cells_by_genes_with_the_annotations_first(tmp_path):
     x, label = counts_matrix()
     df = read(write_h5ad(tmp_path / "a.h5ad", sparse.csr_matrix(x)))
-    assert df.shape == (60, 31) and list(df.columns) == ["cell_type"] + GENES
+    assert df.shape == (60, 2) and list(df.columns) == ["cell_type", GENES_COLUMN]
     assert df["cell_type"].tolist() == np.where(label, "B", "T").tolist() and df["cell_type"].dtype == object
-    assert (df[GENES].dtypes == np.float32).all()
-    np.testing.assert_array_equal(df[GENES].to_numpy(), x)
+    assert gene_matrix(df[GENES_COLUMN]).genes == tuple(GENES)
+    np.testing.assert_array_equal(matrix_of(df), x)
     info = df.attrs[EXPRESSION]
-    assert list(info["genes"]) == GENES and info["counts"] and info["source"] == "h5ad" and not info["sparse"]
+    assert list(info["genes"]) == GENES and info["counts"] and info["source"] == "h5ad" and info["sparse"]
     assert 0 < info["density"] <= 1
     assert copy.deepcopy(df.attrs)[EXPRESSION]["genes"] is info["genes"]  # pandas copies attrs per column
-    assert notice_keys(df) == ["expression.densified"]
+    assert notice_keys(df) == ["expression.kept_sparse"]
     assert df.attrs["manabu_source"]["format"] == "h5ad"
+
+    dense = read(write_h5ad(tmp_path / "dense.h5ad", x.astype(np.float32)))
+    assert list(dense.columns) == ["cell_type"] + GENES and (dense[GENES].dtypes == np.float32).all()
+    np.testing.assert_array_equal(dense[GENES].to_numpy(), x)
+    assert not dense.attrs[EXPRESSION]["sparse"] and "expression.kept_sparse" not in notice_keys(dense)
+
+    x, _ = counts_matrix()
+    src = expression.Source("m", {})
+    data_error("expression.cells_mismatch", expression.expression_frame, x, GENES,
+               pd.DataFrame({"a": range(59)}), src, "h5ad")
+
+
+def test_an_annotation_named_genes_is_renamed_beside_the_sparse_matrix(tmp_path):
+    x, label = counts_matrix()
+    obs = pd.DataFrame({GENES_COLUMN: label.astype(str)})
+    df = read(write_h5ad(tmp_path / "a.h5ad", sparse.csr_matrix(x), obs=obs))
+    assert list(df.columns) == [f"obs_{GENES_COLUMN}", GENES_COLUMN] and gene_matrix(df[GENES_COLUMN]) is not None
+    assert "expression.obs_renamed" in notice_keys(df)
 
 
 def test_dense_float_h5ad_is_not_counts(tmp_path):
@@ -163,26 +189,19 @@ def test_annotations_that_do_not_fit_the_matrix(tmp_path):
                pd.DataFrame({"a": range(59)}), src, "h5ad")
 
 
-def test_a_matrix_too_large_to_hold_dense_points_to_cluster(tmp_path, monkeypatch):
-    monkeypatch.setattr(expression, "DENSE_LIMIT", 1000)
-    x, _ = counts_matrix()
-    error = data_error("expression.too_large", read, write_h5ad(tmp_path / "a.h5ad", sparse.csr_matrix(x)))
-    assert "manabu cluster" in str(error)
-
-
 # ------------------------------------------------------------------------------------ 10x
 
 def test_a_10x_folder_reads_as_cells_by_genes(tmp_path):
     x, _ = counts_matrix()
     kinds = ["Gene Expression"] * 29 + ["Antibody Capture"]
     df = read(write_10x(tmp_path / "tenx", x, kinds=kinds))
-    assert df.shape == (60, 29) and list(df.columns) == GENES[:29]
-    np.testing.assert_array_equal(df.to_numpy(), x[:, :29])
+    assert df.shape == (60, 1) and gene_matrix(df[GENES_COLUMN]).genes == tuple(GENES[:29])
+    np.testing.assert_array_equal(matrix_of(df), x[:, :29])
     assert df.attrs[EXPRESSION]["source"] == "10x" and df.attrs[EXPRESSION]["counts"]
-    assert notice_keys(df) == ["expression.features_dropped", "expression.densified"]
+    assert notice_keys(df) == ["expression.features_dropped", "expression.kept_sparse"]
     assert df.attrs["manabu_source"]["format"] == "10x"
     plain = read(write_10x(tmp_path / "plain", x, gz=False))
-    np.testing.assert_array_equal(plain.to_numpy(), x)
+    np.testing.assert_array_equal(matrix_of(plain), x)
 
 
 def test_a_sample_sheet_gives_labels_matched_by_barcode(tmp_path):
@@ -217,7 +236,8 @@ def test_repeated_10x_symbols_are_kept_apart_by_their_ids(tmp_path):
     x, _ = counts_matrix()
     symbols = GENES[:-1] + ["G0"]
     df = read(write_10x(tmp_path / "tenx", x, symbols=symbols))
-    assert "G0_ENSG00000000000" in df.columns and "G0_ENSG00000000029" in df.columns
+    genes = gene_matrix(df[GENES_COLUMN]).genes
+    assert "G0_ENSG00000000000" in genes and "G0_ENSG00000000029" in genes
     assert "expression.genes_renamed" in notice_keys(df)
 
 

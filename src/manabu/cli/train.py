@@ -186,6 +186,7 @@ def _predict(model_dir: Path, data: str | None, output: Path | None, *, table=No
         from manabu.cli.segmentation import predict_masks
         return predict_masks(model_dir, data, output)
     from manabu.api import load
+    from manabu.data.gene_matrix import without_gene_matrices
     from manabu.data.read import read_chunks
 
     options = {name: value for name, value in (("table", table), ("query", query)) if value is not None}
@@ -199,8 +200,8 @@ def _predict(model_dir: Path, data: str | None, output: Path | None, *, table=No
         rows = 0
         with progress(t("cli.predicting"), chunks.total) as advance:
             for chunk in chunks:
-                _with_similarity(predictor, chunk, predictor.predict_frame(chunk), far).to_csv(
-                    handle, index=False, header=rows == 0)
+                predicted = _with_similarity(predictor, chunk, predictor.predict_frame(chunk), far)
+                without_gene_matrices(predicted).to_csv(handle, index=False, header=rows == 0)
                 rows += len(chunk)
                 advance(chunks.done())
         if rows == 0:

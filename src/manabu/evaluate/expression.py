@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from manabu.data.gene_matrix import gene_names
 from manabu.evaluate.importances import model_importances
-from manabu.features.expression import ExpressionPreparation
+from manabu.features.expression import ExpressionPreparation, expression_values
 
 TOP_GENES = 10                 # genes listed per class (and overall)
 WILCOXON_VALUES = 20_000_000   # cells x genes above which the t-test replaces the Wilcoxon test (as `manabu cluster`)
@@ -33,7 +34,7 @@ def expression_numbers(X: pd.DataFrame, y: np.ndarray, classes: list | None, gen
     """The section's numbers; ``members`` are the chosen model's (weight, fitted pipeline) pairs,
     the heaviest of which describes the preparation. Past ``deadline`` only the preparation."""
     pipeline, preparation = _heaviest_preparation(members)
-    out: dict[str, Any] = {"genes": len(genes)}
+    out: dict[str, Any] = {"genes": len(gene_names(X[genes]))}
     if preparation is not None:
         out["preparation"] = preparation_facts(preparation)
     if deadline is not None and time.monotonic() >= deadline:
@@ -60,16 +61,16 @@ def class_markers(genes: pd.DataFrame, y: np.ndarray, classes: list[str],
     import anndata
     import scanpy as sc
 
-    values = preparation.log_normalised(genes) if preparation is not None else genes.to_numpy(np.float32)
+    values = preparation.log_normalised(genes) if preparation is not None else expression_values(genes)
     labels = np.asarray([classes[int(i)] for i in y]) if np.issubdtype(np.asarray(y).dtype, np.integer) \
         else np.asarray(y).astype(str)
     present = [c for c in classes if (labels == c).sum() >= 2]
     if len(present) < 2:
         return {}
-    adata = anndata.AnnData(np.asarray(values, dtype=np.float32),
-                            obs=pd.DataFrame({"label": pd.Categorical(labels)}, index=[str(i) for i in range(len(labels))]),
-                            var=pd.DataFrame(index=[str(g) for g in genes.columns]))
-    method = "wilcoxon" if values.size <= WILCOXON_VALUES else "t-test"
+    adata = anndata.AnnData(values, obs=pd.DataFrame({"label": pd.Categorical(labels)},
+                                                     index=[str(i) for i in range(len(labels))]),
+                            var=pd.DataFrame(index=gene_names(genes)))
+    method = "wilcoxon" if values.shape[0] * values.shape[1] <= WILCOXON_VALUES else "t-test"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scanpy's notes on groups and on data not being log counts
         sc.tl.rank_genes_groups(adata, "label", groups=present, reference="rest", method=method,

@@ -36,7 +36,7 @@ def export_script(schema: Schema, training: dict[str, Any], model_dir: str = "")
         raise ConfigError("export.molecules", columns=", ".join(schema.of_type(ColumnType.SMILES)))
     genes = schema.in_block(EXPRESSION_BLOCK)
     if genes:
-        raise ConfigError("export.expression", genes=len(genes))
+        raise ConfigError("export.expression")
     row = best_single_row(training)
     task, seed = training["task"], int(training["config"].get("seed", 0))
     candidate = Candidate(row["model"], ZOO[row["family"]], dict(row.get("params") or {}), row.get("origin", ""))

@@ -18,6 +18,10 @@ How many genes, whether to scale and how many components are in the search space
 (``models.feature_space``): what suits a linear model on 72 microarrays does not suit boosted
 trees on 5,000 cells. Fitting uses scanpy and scikit-learn; the fitted steps are plain arrays, so
 a saved model predicts with numpy alone.
+
+A sparse matrix (a gene-matrix column, ``data.gene_matrix``) stays sparse through the first three
+steps, lined up by gene name with the genes it was fitted on; only the genes kept become dense,
+and no more of them than ``DENSE_VALUES`` allows.
 """
 from __future__ import annotations
 
@@ -25,13 +29,19 @@ import warnings
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
+
+from manabu.base.errors import DataError
+from manabu.data.gene_matrix import gene_matrix
 
 # the settings searched with each candidate (``models.feature_space``): genes kept (0: all),
 # scaling, principal components (0: none)
 TOP_GENES_OPTION, SCALE_OPTION, COMPONENTS_OPTION = "expression_genes", "expression_scale", "expression_components"
 DEFAULT_TOP_GENES, DEFAULT_SCALE, DEFAULT_COMPONENTS = 2000, True, 0
 CLIP = 10.0  # standard deviations a scaled value may reach (scanpy's ``max_value`` in its tutorials)
+DENSE_VALUES = 1 << 28  # cells x kept genes a sparse matrix may become (1 GiB of float32)
+SHOWN = 5    # missing genes a message names
 
 
 class ExpressionPreparation(BaseEstimator, TransformerMixin):
@@ -45,16 +55,17 @@ class ExpressionPreparation(BaseEstimator, TransformerMixin):
         self.random_state = random_state
 
     def fit(self, X: Any, y: Any = None) -> "ExpressionPreparation":
-        values = _matrix(X)
+        values = expression_values(X)
         self.n_features_in_ = values.shape[1]
         self.feature_names_in_ = _names(X, values.shape[1])
         self.fill_ = _gene_medians(values)
         values = _filled(values, self.fill_)
-        self.counts_ = bool(np.all(values >= 0) and np.array_equal(values, np.round(values)))
+        stored = values.data if sparse.issparse(values) else values
+        self.counts_ = bool(np.all(stored >= 0) and np.array_equal(stored, np.round(stored)))
         self.target_sum_ = _median_library(values) if self.counts_ else 0.0
         values = self._normalised(values)
-        self.kept_ = _variable_genes(values, int(self.top_genes), self.counts_)
-        values = values[:, self.kept_]
+        self.kept_ = _variable_genes(values, _top_genes(values, int(self.top_genes)), self.counts_)
+        values = _dense(values[:, self.kept_])
         self.mean_ = values.mean(axis=0)
         std = values.std(axis=0)
         self.std_ = np.where(std > 0, std, 1.0).astype(np.float32)
@@ -64,7 +75,7 @@ class ExpressionPreparation(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, X: Any) -> np.ndarray:
-        values = self._normalised(_filled(_matrix(X), self.fill_))[:, self.kept_]
+        values = _dense(self._normalised(_filled(self._lined_up(X), self.fill_))[:, self.kept_])
         values = self._scaled(values)
         if self.pca_components_ is not None:
             values = (values - self.pca_mean_) @ self.pca_components_.T
@@ -104,14 +115,34 @@ class ExpressionPreparation(BaseEstimator, TransformerMixin):
     def log_normalised(self, X: Any) -> np.ndarray:
         """Every gene's values as the later steps start from them: filled, and for raw counts
         normalised per cell and log1p'd (what scanpy's tests of markers expect)."""
-        return self._normalised(_filled(_matrix(X), self.fill_))
+        return self._normalised(_filled(self._lined_up(X), self.fill_))
 
-    def _normalised(self, values: np.ndarray) -> np.ndarray:
+    def _lined_up(self, X: Any) -> Any:
+        """The values, a gene matrix's columns in the fitted genes' order; genes it lacks stop
+        here with their names (a zero in their place would be a wrong measurement)."""
+        matrix = gene_matrix(X)
+        if matrix is None:
+            return expression_values(X)
+        lined, missing = matrix.aligned(self.feature_names_in_)
+        if missing:
+            raise DataError("expression.genes_missing", count=len(missing), of=len(self.feature_names_in_),
+                            names=", ".join(missing[:SHOWN]) + (f" … (+{len(missing) - SHOWN})" if len(missing) > SHOWN else ""))
+        return expression_values(lined)
+
+    def _normalised(self, values: Any) -> Any:
         if not self.counts_:
             return values
-        library = values.sum(axis=1, keepdims=True)
-        factor = np.divide(self.target_sum_, library, out=np.zeros_like(library), where=library > 0)
+        if sparse.issparse(values):  # zeros stay zeros: the rows scaled, log1p of the stored values
+            library = np.asarray(values.sum(axis=1), dtype=np.float32)
+            scaled = sparse.csr_matrix(values.multiply(self._library_factor(library)), dtype=np.float32)
+            scaled.data = np.log1p(np.clip(scaled.data, 0, None))
+            return scaled
+        factor = self._library_factor(values.sum(axis=1, keepdims=True))
         return np.log1p(np.clip(values, 0, None) * factor)
+
+    def _library_factor(self, library: np.ndarray) -> np.ndarray:
+        """Each cell's factor to the median library size (zero for a cell without counts)."""
+        return np.divide(self.target_sum_, library, out=np.zeros_like(library), where=library > 0)
 
     def _scaled(self, values: np.ndarray) -> np.ndarray:
         if not self.scale:
@@ -119,7 +150,15 @@ class ExpressionPreparation(BaseEstimator, TransformerMixin):
         return np.clip((values - self.mean_) / self.std_, -CLIP, CLIP)
 
 
-def _matrix(X: Any) -> np.ndarray:
+def expression_values(X: Any) -> Any:
+    """Cells x genes as float32 with infinities as missing: a CSR matrix for a gene matrix."""
+    matrix = gene_matrix(X)
+    if matrix is not None:
+        X = matrix.matrix
+    if sparse.issparse(X):
+        values = sparse.csr_matrix(X, dtype=np.float32, copy=True)
+        values.data[np.isinf(values.data)] = np.nan
+        return values
     values = np.asarray(X, dtype=np.float32)
     if values.ndim != 2:
         raise ValueError(f"expected cells x genes, got an array of shape {values.shape}")
@@ -127,13 +166,18 @@ def _matrix(X: Any) -> np.ndarray:
 
 
 def _names(X: Any, n: int) -> np.ndarray:
+    matrix = gene_matrix(X)
+    if matrix is not None:
+        return np.asarray(matrix.genes, dtype=object)
     columns = getattr(X, "columns", None)
     return np.asarray([str(c) for c in columns] if columns is not None else [f"gene{i}" for i in range(n)],
                       dtype=object)
 
 
-def _gene_medians(values: np.ndarray) -> np.ndarray:
-    if not np.isnan(values).any():
+def _gene_medians(values: Any) -> np.ndarray:
+    """Each gene's median in the training rows, for its missing values (zero where none is
+    missing, and for a sparse matrix, whose genes are mostly zero)."""
+    if sparse.issparse(values) or not np.isnan(values).any():
         return np.zeros(values.shape[1], dtype=np.float32)  # nothing to fill
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a gene missing everywhere: filled with 0
@@ -141,15 +185,18 @@ def _gene_medians(values: np.ndarray) -> np.ndarray:
     return np.nan_to_num(medians, nan=0.0).astype(np.float32)
 
 
-def _filled(values: np.ndarray, fill: np.ndarray) -> np.ndarray:
+def _filled(values: Any, fill: np.ndarray) -> Any:
+    if sparse.issparse(values):
+        values.data[np.isnan(values.data)] = fill[values.indices[np.isnan(values.data)]]
+        return values
     missing = np.isnan(values)
     if missing.any():
         values = np.where(missing, fill[None, :], values)
     return values
 
 
-def _median_library(values: np.ndarray) -> float:
-    library = values.sum(axis=1)
+def _median_library(values: Any) -> float:
+    library = np.asarray(values.sum(axis=1)).ravel()
     positive = library[library > 0]
     return float(np.median(positive)) if len(positive) else 1.0
 
@@ -163,7 +210,27 @@ def _variable_genes(values: np.ndarray, top: int, log_counts: bool) -> np.ndarra
         chosen = _scanpy_variable_genes(values, top)
         if chosen is not None:
             return chosen
-    return np.sort(np.argsort(-values.var(axis=0), kind="stable")[:top])
+    return np.sort(np.argsort(-_variances(values), kind="stable")[:top])
+
+
+def _variances(values: Any) -> np.ndarray:
+    if not sparse.issparse(values):
+        return values.var(axis=0)
+    mean = np.asarray(values.mean(axis=0)).ravel()
+    return np.asarray(values.multiply(values).mean(axis=0)).ravel() - mean**2
+
+
+def _top_genes(values: Any, top: int) -> int:
+    """The genes to keep: ``top`` (0: all), and of a sparse matrix no more than its cells may
+    hold dense within ``DENSE_VALUES``."""
+    if not sparse.issparse(values):
+        return top
+    most = max(1, DENSE_VALUES // max(1, values.shape[0]))
+    return most if most < values.shape[1] and (top <= 0 or top > most) else top
+
+
+def _dense(values: Any) -> np.ndarray:
+    return values.toarray() if sparse.issparse(values) else values
 
 
 def _scanpy_variable_genes(values: np.ndarray, top: int) -> np.ndarray | None:

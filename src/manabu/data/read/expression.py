@@ -7,8 +7,9 @@ that ``--target bulk_labels`` trains through the ordinary path and a misspelt ta
 lists them before the genes. What the later preparation needs to know (which columns are genes,
 whether they are raw counts) travels in ``df.attrs["manabu_expression"]``.
 
-Sparse matrices are held dense (float32) for training: pandas' sparse columns cost a Python
-object per gene and every step downstream turns them dense anyway (see ``DENSE_LIMIT``).
+A sparse matrix stays sparse: its genes are one column of the frame (``data.gene_matrix``), made
+dense only by the genes' preparation once it has kept the few thousand that vary
+(``features.expression``). A dense matrix gives a column per gene.
 """
 from __future__ import annotations
 
@@ -22,12 +23,12 @@ import pandas as pd
 
 from manabu.base.errors import DataError, MissingExtraError
 from manabu.base.i18n import Notice
+from manabu.data.gene_matrix import GENES_COLUMN, GeneMatrixArray
 from manabu.data.read.delimited import read_csv
 from manabu.data.read.encoding import decode
 from manabu.data.read.source import Source, first_line, preview
 
 EXPRESSION = "manabu_expression"
-DENSE_LIMIT = 2 * 1024**3        # bytes a dense float32 matrix may take; beyond, `manabu cluster`
 BLOCK_CELLS = 1 << 22            # values a check looks at in one go
 SHOWN = 5                        # names an error or a notice lists before "… (+n)"
 SHEET_NAMES = ("obs", "cells", "metadata", "samples", "sample_sheet")
@@ -47,8 +48,8 @@ class GeneNames(tuple):
 def expression_info(genes: list[str], counts: bool, source: str, sparse: bool = False,
                     density: float | None = None) -> dict[str, Any]:
     """What ``df.attrs["manabu_expression"]`` holds: the gene columns, whether they are raw counts
-    (non-negative whole numbers), where they came from, whether the columns are pandas-sparse
-    (never, so far), and the share of non-zero values where the input was a sparse matrix."""
+    (non-negative whole numbers), where they came from, whether they are one sparse gene-matrix
+    column (``data.gene_matrix``), and the share of non-zero values where the input was sparse."""
     return {"genes": GeneNames(genes), "counts": bool(counts), "source": source,
             "sparse": bool(sparse), "density": density}
 
@@ -99,11 +100,19 @@ def expression_frame(matrix: Any, genes: list[str], obs: pd.DataFrame, src: Sour
     keep = _expressed_cells(matrix, src)
     if keep is not None:
         matrix, obs = matrix[keep], obs.iloc[np.flatnonzero(keep)]
-    density = matrix.nnz / max(1, matrix.shape[0] * n_genes) if is_sparse else None
-    values = _dense(matrix, src)
+    if is_sparse:
+        density = matrix.nnz / max(1, matrix.shape[0] * n_genes)
+        annotations = _annotations(obs, [*genes, GENES_COLUMN], src)
+        annotations[GENES_COLUMN] = GeneMatrixArray(matrix, genes)
+        src.notices.append(Notice("expression.kept_sparse", {
+            "path": src.where, "cells": matrix.shape[0], "genes": n_genes, "density": f"{density:.1%}",
+            "column": GENES_COLUMN}))
+        annotations.attrs[EXPRESSION] = expression_info(genes, counts, source, sparse=True, density=density)
+        return annotations
+    values = np.ascontiguousarray(matrix, dtype=np.float32)
     frame = pd.concat([_annotations(obs, genes, src), pd.DataFrame(values, columns=genes, copy=False)],
                       axis=1, copy=False)
-    frame.attrs[EXPRESSION] = expression_info(genes, counts, source, density=density)
+    frame.attrs[EXPRESSION] = expression_info(genes, counts, source)
     return frame
 
 
@@ -168,22 +177,6 @@ def _expressed_cells(matrix: Any, src: Source) -> np.ndarray | None:
         raise DataError("expression.all_zero", path=src.where, cells=len(keep))
     src.notices.append(Notice("expression.zero_cells", {"path": src.where, "count": dropped, "total": len(keep)}))
     return keep
-
-
-def _dense(matrix: Any, src: Source) -> np.ndarray:
-    """The values as one float32 block; a sparse matrix is made dense with a notice that says how
-    much memory it takes, or refused beyond ``DENSE_LIMIT`` with advice."""
-    if not hasattr(matrix, "nnz"):
-        return np.ascontiguousarray(matrix, dtype=np.float32)
-    cells, genes = matrix.shape
-    size = cells * genes * 4
-    if size > DENSE_LIMIT:
-        raise DataError("expression.too_large", path=src.where, cells=cells, genes=genes,
-                        gib=f"{size / 2**30:.1f}", limit=f"{DENSE_LIMIT / 2**30:.0f}")
-    src.notices.append(Notice("expression.densified", {
-        "path": src.where, "cells": cells, "genes": genes, "mib": f"{size / 2**20:,.0f}",
-        "density": f"{matrix.nnz / max(1, size // 4):.1%}"}))
-    return matrix.astype(np.float32).toarray()
 
 
 def _annotations(obs: pd.DataFrame, genes: list[str], src: Source) -> pd.DataFrame:

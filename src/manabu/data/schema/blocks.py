@@ -9,13 +9,15 @@ leak).
 
 The genes are those the reader found (``df.attrs["manabu_expression"]``); a frame that lost its
 attributes on the way (a user's own DataFrame, a copy) is recognised by its column names, as the
-wide-table reader does.
+wide-table reader does. A sparse matrix is one column of its own dtype (``data.gene_matrix``):
+the block is that column.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from manabu.data.gene_matrix import gene_matrix, is_gene_matrix
 from manabu.data.read.expression import EXPRESSION
 from manabu.data.read.wide import MIN_GENES, gene_columns
 from manabu.data.schema.columns import Column, ColumnType, Role
@@ -25,8 +27,12 @@ EXPRESSION_BLOCK = "expression"
 
 
 def expression_genes(df: pd.DataFrame, exclude: set[str]) -> list[str]:
-    """The frame's gene columns (numbers only, none of ``exclude``: the target, group and time)."""
+    """The frame's gene columns (numbers only, none of ``exclude``: the target, group and time),
+    or its gene-matrix column."""
     dtypes = df.dtypes
+    matrices = [c for c in df.columns if is_gene_matrix(dtypes[c]) and c not in exclude]
+    if matrices:
+        return matrices[:1]
     info = df.attrs.get(EXPRESSION)
     if info and info.get("genes"):
         present = set(df.columns)
@@ -42,6 +48,11 @@ def expression_genes(df: pd.DataFrame, exclude: set[str]) -> list[str]:
 def gene_block_columns(df: pd.DataFrame, genes: list[str]) -> dict[str, Column]:
     """A NUMERIC feature column per gene, counted (missing and infinite values) a block at a time."""
     out: dict[str, Column] = {}
+    matrix = gene_matrix(df[genes[0]]) if len(genes) == 1 else None
+    if matrix is not None:
+        data = matrix.matrix.data
+        return {genes[0]: Column(genes[0], ColumnType.NUMERIC, Role.FEATURE, n_missing=int(np.isnan(data).sum()),
+                                 n_inf=int(np.isinf(data).sum()), block=EXPRESSION_BLOCK)}
     step = max(1, BLOCK_CELLS // max(len(df), 1))
     for start in range(0, len(genes), step):
         names = genes[start:start + step]

@@ -22,7 +22,7 @@ from manabu.data.schema.checks import (
 from manabu.data.schema.columns import Column, ColumnType, Role
 from manabu.data.schema.inference import infer_columns, plain_number
 from manabu.data.schema.leakage import flag_leakage
-from manabu.data.schema.prepare import PREPARE, column_arrays, prepared_frame, small_values
+from manabu.data.schema.prepare import PREPARE, column_arrays, prepared_frame, prepared_values, small_values
 
 SMALL_FRAME_ROWS = 512    # prepare reads frames of at most this many rows value by value
 
@@ -102,7 +102,7 @@ class Schema:
                 numbers[col.name] = values  # numbers as numbers: converted together below
                 continue
             prepared = small_values(values, col)
-            out[col.name] = prepared if prepared is not None else PREPARE[col.type](df.iloc[:, i], col).to_numpy()
+            out[col.name] = prepared if prepared is not None else prepared_values(PREPARE[col.type](df.iloc[:, i], col))
         if numbers:
             block = np.array(list(numbers.values()), dtype=np.float64)
             block[np.isinf(block)] = np.nan

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from manabu.data.gene_matrix import is_gene_matrix
 from manabu.data.schema.columns import Column, ColumnType
 from manabu.data.schema.values import (
     FALSE_WORDS, TRUE_WORDS, bool_token, canonical, canonical_text, normalised, normalised_levels,
@@ -43,6 +44,8 @@ def prepare_numeric(s: pd.Series) -> np.ndarray:
 
 
 def _as_float(s: pd.Series, col: Column) -> pd.Series:
+    if is_gene_matrix(s.dtype):  # a sparse matrix of genes: prepared as a whole (``features.expression``)
+        return s
     return pd.Series(prepare_numeric(s), index=s.index, dtype="float64")
 
 
@@ -307,6 +310,11 @@ def _dates(cells: list[Any], fmt: str) -> np.ndarray | None:
         for key, when in zip(todo, parsed):
             found[key] = _DATE_CACHE[key] = when
     return np.array([_NAT if key is None else found[key] for key in keys], dtype="datetime64[ns]")
+
+
+def prepared_values(series: pd.Series) -> Any:
+    """A prepared column's values as ``prepared_frame`` takes them: a gene matrix stays one."""
+    return series.array if is_gene_matrix(series.dtype) else series.to_numpy()
 
 
 def prepared_frame(features: list[Column], values: dict[str, np.ndarray], index: pd.Index) -> pd.DataFrame:
