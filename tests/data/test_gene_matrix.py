@@ -54,10 +54,10 @@ def test_the_fingerprint_sees_one_changed_count_and_not_a_copy():
 
 def test_a_matrix_is_lined_up_by_gene_name_and_says_which_genes_it_lacks():
     array = GeneMatrixArray(sparse.csr_matrix(np.array([[1, 0, 2], [0, 3, 0]], dtype=np.float32)), ["B", "A", "C"])
-    lined, missing = array.aligned(["A", "B", "C", "D"])
-    assert lined.genes == ("A", "B", "C", "D") and missing == ["D"]
+    lined, missing, unknown = array.aligned(["A", "B", "C", "D"])
+    assert lined.genes == ("A", "B", "C", "D") and missing == ["D"] and unknown == []
     assert lined.matrix.toarray().tolist() == [[0, 1, 2, 0], [3, 0, 0, 0]]
-    same, none = array.aligned(["B", "A", "C"])
+    same, none, _ = array.aligned(["B", "A", "C"])
     assert same is array and none == []
 
 
@@ -99,3 +99,41 @@ def test_training_on_a_sparse_matrix_never_holds_it_dense_and_predicts_by_gene_n
     with pytest.raises(DataError) as raised:
         predictor.predict(fewer)
     assert raised.value.key == "expression.genes_missing" and "G0" in str(raised.value)
+
+
+@pytest.mark.parametrize("settings", [{"top_genes": 100}, {"top_genes": 0, "scale": False},
+                                      {"top_genes": 50, "components": 5}])
+def test_the_sparse_matrix_is_prepared_as_its_dense_columns_are_and_left_untouched(settings):
+    from manabu.features.expression import ExpressionPreparation
+
+    rng = np.random.default_rng(0)
+    values = rng.poisson(0.5, (200, 300)).astype(np.float32)
+    values[3, 4], values[5, 6] = np.nan, np.inf
+    genes = [f"g{i}" for i in range(300)]
+    dense = pd.DataFrame(values, columns=genes)
+    matrix = frame(values, genes)[[GENES_COLUMN]]
+    stored = gene_matrix(matrix).matrix.data.copy()
+    by_columns = ExpressionPreparation(**settings).fit(dense)
+    by_matrix = ExpressionPreparation(**settings).fit(matrix)
+    np.testing.assert_array_equal(by_matrix.kept_, by_columns.kept_)
+    np.testing.assert_allclose(by_matrix.transform(matrix), by_columns.transform(dense), atol=1e-3)
+    np.testing.assert_array_equal(gene_matrix(matrix).matrix.data, stored)
+    assert by_matrix.kept_genes == by_columns.kept_genes
+
+
+def test_the_command_line_trains_on_a_sparse_h5ad_and_writes_predictions_without_the_matrix(tmp_path):
+    from tests.cli.conftest import FAST, Cli
+    from tests.data.test_expression_read import counts_matrix, write_h5ad
+
+    x, label = counts_matrix(cells=120)
+    data = write_h5ad(tmp_path / "cells.h5ad", sparse.csr_matrix(x))
+    cli = Cli()
+    shown = cli("info", data)
+    assert shown.exit_code == 0 and GENES_COLUMN in shown.output and "stays sparse" in shown.output
+    trained = cli("train", data, "--target", "cell_type", "-o", tmp_path / "model", *FAST)
+    assert trained.exit_code == 0, trained.output
+    predicted = cli("predict", tmp_path / "model", data, "-o", tmp_path / "predictions.csv")
+    assert predicted.exit_code == 0, predicted.output
+    written = pd.read_csv(tmp_path / "predictions.csv")
+    assert GENES_COLUMN not in written.columns and len(written) == 120
+    assert (written["cell_type_predicted"] == np.where(label, "B", "T")).mean() > 0.9

@@ -167,7 +167,7 @@ def test_export_code_refuses_with_a_message_that_says_why(fitted):
     predictor, _, _ = fitted
     with pytest.raises(ConfigError) as raised:
         export_script(predictor.schema, predictor.record.to_dict())
-    assert raised.value.key == "export.expression" and "manabu predict" in str(raised.value)
+    assert raised.value.key == "export.expression" and "600" in str(raised.value)
 
 
 def test_a_matrix_of_genes_is_fingerprinted_whole_by_values_order_and_the_other_columns():

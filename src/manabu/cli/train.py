@@ -86,6 +86,7 @@ def train_and_show(data, config: TrainConfig, output: Path | None, overwrite: bo
     """``manabu train``: the steps of ``TrainRun``, each shown as it comes (``TrainRun`` reads the
     data before it imports the search, so that a bad file is refused at once)."""
     from manabu.api import TrainRun
+    from manabu.data.gene_matrix import column_count
     from manabu.training.progress import RichListener
 
     destination = output or default_output(name or (f"{data}-{table}" if table else data))
@@ -93,7 +94,7 @@ def train_and_show(data, config: TrainConfig, output: Path | None, overwrite: bo
     run = TrainRun(data, config, destination, overwrite=overwrite, resume=resume, table=table, query=query,
                    track=tracking, started=command_started())
     frame, config = run.frame, run.config  # the target named, or a folder of images' own
-    say(t("cli.training", rows=len(frame), columns=frame.shape[1], target=config.target,
+    say(t("cli.training", rows=len(frame), columns=column_count(frame), target=config.target,
           seconds=f"{config.time_limit:g}"))
     listener = RichListener(err)
     with sigterm_as_interrupt():
@@ -306,13 +307,14 @@ def info(
 
 
 def _info(data: str, target: str | None, *, table=None, query=None) -> None:
+    from manabu.data.gene_matrix import column_count
     from manabu.data.read import read
     from manabu.data.schema import infer_schema
     from manabu.data.task import detect_task
 
     frame = read(data, table=table, query=query)
     schema = infer_schema(frame, target, where=frame.attrs["manabu_source"].get("path"))
-    say(t("cli.info_shape", rows=len(frame), columns=frame.shape[1]), console=out)
+    say(t("cli.info_shape", rows=len(frame), columns=column_count(frame)), console=out)
     table_ = Table(t("cli.col_column"), t("cli.col_type"), t("cli.col_role"), t("cli.col_missing"),
                    t("cli.col_unique"), t("cli.col_example"))
     for column in schema.columns:

@@ -46,17 +46,37 @@ class GeneMatrixDtype(ExtensionDtype):
 
 
 class GeneMatrixArray(ExtensionArray):
-    """Cells (rows of a CSR matrix, float32) with their gene names."""
+    """Cells (rows of a CSR matrix, float32) with their gene names. ``named_only``: the cells
+    came as records that name only their expressed genes (a JSON request), so a gene they do not
+    name is zero, not missing."""
 
-    def __init__(self, matrix: Any, genes: Any) -> None:
+    def __init__(self, matrix: Any, genes: Any, named_only: bool = False) -> None:
         self.matrix = sparse.csr_matrix(matrix, dtype=np.float32)
         self.genes = tuple(str(g) for g in genes)
+        self.named_only = named_only
         if self.matrix.shape[1] != len(self.genes):
             raise ValueError(f"{self.matrix.shape[1]} gene columns but {len(self.genes)} gene names")
 
     @property
     def dtype(self) -> GeneMatrixDtype:
         return GeneMatrixDtype()
+
+    @classmethod
+    def from_records(cls, records: Any) -> "GeneMatrixArray":
+        """Cells given as ``{gene: value}`` (None: a cell without any), genes left out being zero."""
+        names: dict[str, int] = {}
+        rows, columns, values = [], [], []
+        for row, record in enumerate(records):
+            for gene, value in (record or {}).items():
+                rows.append(row)
+                columns.append(names.setdefault(str(gene), len(names)))
+                values.append(value)
+        matrix = sparse.csr_matrix((np.asarray(values, dtype=np.float32), (rows, columns)),
+                                   shape=(len(records), len(names)))
+        return cls(matrix, list(names), named_only=True)
+
+    def _like(self, matrix: Any) -> "GeneMatrixArray":
+        return GeneMatrixArray(matrix, self.genes, self.named_only)
 
     @classmethod
     def _from_sequence(cls, scalars: Any, *, dtype: Any = None, copy: bool = False) -> "GeneMatrixArray":
@@ -76,11 +96,11 @@ class GeneMatrixArray(ExtensionArray):
         if isinstance(item, tuple):  # pandas' (rows, Ellipsis) or (rows,)
             item = item[0]
         if isinstance(item, slice):
-            return GeneMatrixArray(self.matrix[item], self.genes)
+            return self._like(self.matrix[item])
         index = np.asarray(item)
         if index.dtype == bool:
             index = np.flatnonzero(index)
-        return GeneMatrixArray(self.matrix[index.astype(np.intp)], self.genes)
+        return self._like(self.matrix[index.astype(np.intp)])
 
     def isna(self) -> np.ndarray:
         return np.zeros(len(self), dtype=bool)
@@ -89,17 +109,18 @@ class GeneMatrixArray(ExtensionArray):
         indices = np.asarray(indices, dtype=np.intp)
         if allow_fill and (indices < 0).any():
             raise ValueError("a gene matrix has no missing cells to fill rows with")
-        return GeneMatrixArray(self.matrix[indices], self.genes)
+        return self._like(self.matrix[indices])
 
     def copy(self) -> "GeneMatrixArray":
-        return GeneMatrixArray(self.matrix.copy(), self.genes)
+        return self._like(self.matrix.copy())
 
     @classmethod
     def _concat_same_type(cls, to_concat: Any) -> "GeneMatrixArray":
         genes = to_concat[0].genes
         if any(part.genes != genes for part in to_concat):
             raise ValueError("gene matrices with different genes cannot be stacked; line them up first")
-        return cls(sparse.vstack([part.matrix for part in to_concat], format="csr"), genes)
+        return cls(sparse.vstack([part.matrix for part in to_concat], format="csr"), genes,
+                   all(part.named_only for part in to_concat))
 
     @property
     def nbytes(self) -> int:
@@ -133,20 +154,23 @@ class GeneMatrixArray(ExtensionArray):
     def _formatter(self, boxed: bool = False):
         return repr
 
-    def aligned(self, genes: Any) -> tuple["GeneMatrixArray", list[str]]:
-        """This matrix with the columns ``genes`` in that order, and the genes it lacks (their
-        column is zero here: the caller decides whether that is an error)."""
+    def aligned(self, genes: Any) -> tuple["GeneMatrixArray", list[str], list[str]]:
+        """This matrix with the columns ``genes`` in that order; the genes of ``genes`` it lacks
+        (zero here: whether that is an error is the caller's call, see ``named_only``), and the
+        genes it has that ``genes`` lacks (left out)."""
         genes = [str(g) for g in genes]
         if tuple(genes) == self.genes:
-            return self, []
+            return self, [], []
         where = {g: i for i, g in enumerate(self.genes)}
+        wanted = set(genes)
         missing = [g for g in genes if g not in where]
+        unknown = [g for g in self.genes if g not in wanted]
         present = [i for i, g in enumerate(genes) if g in where]
         source = np.array([where[genes[i]] for i in present], dtype=np.intp)
         picked = self.matrix[:, source].tocoo()
         moved = sparse.csr_matrix((picked.data, (picked.row, np.asarray(present, dtype=np.intp)[picked.col])),
                                   shape=(len(self), len(genes)), dtype=np.float32)
-        return GeneMatrixArray(moved, genes), missing
+        return GeneMatrixArray(moved, genes, self.named_only), missing, unknown
 
 
 def gene_matrix(values: Any) -> GeneMatrixArray | None:
@@ -167,6 +191,12 @@ def gene_names(genes: pd.DataFrame) -> list[str]:
 
 def is_gene_matrix(dtype: Any) -> bool:
     return isinstance(dtype, GeneMatrixDtype)
+
+
+def column_count(frame: pd.DataFrame) -> int:
+    """The columns of ``frame`` as a user counts them: a gene matrix's genes one each."""
+    dtypes = frame.dtypes
+    return sum(len(frame[c].array.genes) if is_gene_matrix(dtypes[c]) else 1 for c in frame.columns)
 
 
 def without_gene_matrices(frame: pd.DataFrame) -> pd.DataFrame:

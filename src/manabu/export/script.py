@@ -34,9 +34,9 @@ def export_script(schema: Schema, training: dict[str, Any], model_dir: str = "")
     and the genes' preparation is manabu's (``features.expression``)."""
     if schema.of_type(ColumnType.SMILES):
         raise ConfigError("export.molecules", columns=", ".join(schema.of_type(ColumnType.SMILES)))
-    genes = schema.in_block(EXPRESSION_BLOCK)
+    genes = [schema.column(name) for name in schema.in_block(EXPRESSION_BLOCK)]
     if genes:
-        raise ConfigError("export.expression")
+        raise ConfigError("export.expression", genes=sum(column.n_genes or 1 for column in genes))
     row = best_single_row(training)
     task, seed = training["task"], int(training["config"].get("seed", 0))
     candidate = Candidate(row["model"], ZOO[row["family"]], dict(row.get("params") or {}), row.get("origin", ""))

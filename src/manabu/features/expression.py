@@ -34,6 +34,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from manabu.base.errors import DataError
 from manabu.data.gene_matrix import gene_matrix
+from manabu.data.read.source import preview
 
 # the settings searched with each candidate (``models.feature_space``): genes kept (0: all),
 # scaling, principal components (0: none)
@@ -118,24 +119,28 @@ class ExpressionPreparation(BaseEstimator, TransformerMixin):
         return self._normalised(_filled(self._lined_up(X), self.fill_))
 
     def _lined_up(self, X: Any) -> Any:
-        """The values, a gene matrix's columns in the fitted genes' order; genes it lacks stop
-        here with their names (a zero in their place would be a wrong measurement)."""
+        """The values, a gene matrix's columns in the fitted genes' order. Genes a file lacks stop
+        here with their names (a zero in their place would be a wrong measurement); so do genes
+        a request names that the model does not know (a misspelt gene would be read as zero)."""
         matrix = gene_matrix(X)
         if matrix is None:
             return expression_values(X)
-        lined, missing = matrix.aligned(self.feature_names_in_)
-        if missing:
+        lined, missing, unknown = matrix.aligned(self.feature_names_in_)
+        if missing and not matrix.named_only:
             raise DataError("expression.genes_missing", count=len(missing), of=len(self.feature_names_in_),
-                            names=", ".join(missing[:SHOWN]) + (f" … (+{len(missing) - SHOWN})" if len(missing) > SHOWN else ""))
+                            names=preview(missing, SHOWN))
+        if unknown and matrix.named_only:
+            raise DataError("expression.genes_unknown", count=len(unknown), names=preview(unknown, SHOWN))
         return expression_values(lined)
 
     def _normalised(self, values: Any) -> Any:
         if not self.counts_:
             return values
         if sparse.issparse(values):  # zeros stay zeros: the rows scaled, log1p of the stored values
-            library = np.asarray(values.sum(axis=1), dtype=np.float32)
-            scaled = sparse.csr_matrix(values.multiply(self._library_factor(library)), dtype=np.float32)
-            scaled.data = np.log1p(np.clip(scaled.data, 0, None))
+            library = np.asarray(values.sum(axis=1), dtype=np.float32).ravel()
+            scaled = values.copy()
+            scaled.data *= np.repeat(self._library_factor(library), np.diff(scaled.indptr))
+            np.log1p(np.clip(scaled.data, 0, None, out=scaled.data), out=scaled.data)
             return scaled
         factor = self._library_factor(values.sum(axis=1, keepdims=True))
         return np.log1p(np.clip(values, 0, None) * factor)
@@ -155,9 +160,12 @@ def expression_values(X: Any) -> Any:
     matrix = gene_matrix(X)
     if matrix is not None:
         X = matrix.matrix
-    if sparse.issparse(X):
-        values = sparse.csr_matrix(X, dtype=np.float32, copy=True)
-        values.data[np.isinf(values.data)] = np.nan
+    if sparse.issparse(X):  # copied only to be changed: a fold's matrix is most of the data
+        values = sparse.csr_matrix(X, dtype=np.float32)
+        infinite = np.isinf(values.data)
+        if infinite.any():
+            values = values.copy()
+            values.data[infinite] = np.nan
         return values
     values = np.asarray(X, dtype=np.float32)
     if values.ndim != 2:
@@ -187,7 +195,10 @@ def _gene_medians(values: Any) -> np.ndarray:
 
 def _filled(values: Any, fill: np.ndarray) -> Any:
     if sparse.issparse(values):
-        values.data[np.isnan(values.data)] = fill[values.indices[np.isnan(values.data)]]
+        missing = np.isnan(values.data)
+        if missing.any():
+            values = values.copy()
+            values.data[missing] = fill[values.indices[missing]]
         return values
     missing = np.isnan(values)
     if missing.any():

@@ -4,7 +4,8 @@ document (and /docs) shows the real columns, and a wrong or missing value is nam
 Every feature column is required, and ``null`` says that a value is missing (the model handles
 missing values as it did in training). Columns the model does not use are ignored, so a client
 may send whole rows, target and identifiers included. An image column takes the image itself,
-as base64 in JSON, or as a file in a ``multipart/form-data`` upload (``from_upload``).
+as base64 in JSON, or as a file in a ``multipart/form-data`` upload (``from_upload``). A sparse
+gene matrix (``data.gene_matrix``) takes each cell as ``{gene: value}``, its unnamed genes zero.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Annotated, Any
 import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, WithJsonSchema, create_model
 
+from manabu.data.gene_matrix import GeneMatrixArray
 from manabu.data.schema import Column, ColumnType, Schema
 
 # what JSON may carry for each column type, checked strictly (a number column takes JSON numbers,
@@ -31,6 +33,8 @@ _JSON_TYPES: dict[ColumnType, Any] = {
                                 WithJsonSchema({"anyOf": [{"type": "string", "contentEncoding": "base64"},
                                                           {"type": "null"}]})],
 }
+_GENES_TYPE = dict[str, float] | None  # a cell's genes, by name
+
 _DESCRIPTIONS = {
     ColumnType.NUMERIC: "a number",
     ColumnType.BOOLEAN: "true or false",
@@ -61,7 +65,8 @@ def image_bytes(value: Any) -> bytes | None:
 def record_model(schema: Schema) -> type[BaseModel]:
     """One row as a pydantic model, its fields named by the column names (aliases: column
     names need not be Python names)."""
-    fields = {f"column_{i}": (_JSON_TYPES[column.type], Field(alias=column.name, description=_describe(column)))
+    fields = {f"column_{i}": (_GENES_TYPE if column.n_genes else _JSON_TYPES[column.type],
+                              Field(alias=column.name, description=_describe(column)))
               for i, column in enumerate(schema.features)}
     return create_model("Record", __config__=ConfigDict(extra="ignore", allow_inf_nan=False, strict=True), **fields)
 
@@ -73,13 +78,17 @@ class Rows:
         self.names = [column.name for column in schema.features]
         # the column an uploaded image goes to (the first of the images; None: no images)
         self.image_column = next((c.name for c in schema.features if c.type is ColumnType.IMAGE), None)
+        self.gene_matrices = [c.name for c in schema.features if c.n_genes]
         self.model = record_model(schema)
         self._many = TypeAdapter(list[self.model])
 
     def from_json(self, body: Any) -> pd.DataFrame:
         """``body`` is one record (an object) or a list of them; raises ``ValidationError``."""
         records = self._many.validate_python(body if isinstance(body, list) else [body])
-        return pd.DataFrame([record.model_dump(by_alias=True) for record in records], columns=self.names)
+        frame = pd.DataFrame([record.model_dump(by_alias=True) for record in records], columns=self.names)
+        for name in self.gene_matrices:
+            frame[name] = GeneMatrixArray.from_records(frame[name].tolist())
+        return frame
 
     def from_upload(self, files: list[bytes], fields: dict[str, str]) -> pd.DataFrame:
         """A ``multipart/form-data`` upload: one row per uploaded image file, into the image
@@ -110,6 +119,9 @@ def problems(error: ValidationError, single: bool) -> list[dict[str, Any]]:
 
 
 def _describe(column: Column) -> str:
+    if column.n_genes:
+        return (f"the cell's genes as {{gene: value}} (of the {column.n_genes:,} the model learnt from); "
+                "genes left out are zero")
     text = _DESCRIPTIONS[column.type]
     words = [*(column.true_values or []), *(column.false_values or [])]
     if column.type is ColumnType.BOOLEAN and words:

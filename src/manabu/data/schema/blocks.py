@@ -52,7 +52,8 @@ def gene_block_columns(df: pd.DataFrame, genes: list[str]) -> dict[str, Column]:
     if matrix is not None:
         data = matrix.matrix.data
         return {genes[0]: Column(genes[0], ColumnType.NUMERIC, Role.FEATURE, n_missing=int(np.isnan(data).sum()),
-                                 n_inf=int(np.isinf(data).sum()), block=EXPRESSION_BLOCK)}
+                                 n_inf=int(np.isinf(data).sum()), block=EXPRESSION_BLOCK,
+                                 n_genes=len(matrix.genes))}
     step = max(1, BLOCK_CELLS // max(len(df), 1))
     for start in range(0, len(genes), step):
         names = genes[start:start + step]

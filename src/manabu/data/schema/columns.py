@@ -47,6 +47,7 @@ class Column:
     language: str | None = None           # TEXT: "ja", "en" or "mixed"
     tokenizer: str | None = None          # TEXT: the word analyser chosen for training (tokenize)
     block: str | None = None              # NUMERIC: the matrix it belongs to ("expression": a gene), prepared as a whole
+    n_genes: int = 0                      # a sparse gene matrix (one column, ``data.gene_matrix``): its genes
 
     def to_dict(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
