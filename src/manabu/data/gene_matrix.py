@@ -8,7 +8,8 @@ where the few thousand genes kept become dense.
 
 The column travels like any other through the search (``iloc``, ``concat``, hashing for the
 data's fingerprint); the gene names travel with the matrix, and a matrix of other genes is
-lined up by name (``aligned``).
+lined up by name (``aligned``). SciPy is imported only where a matrix is made: reading a table
+that has none loads no more than pandas.
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pandas.api.extensions import ExtensionArray, ExtensionDtype, register_extension_dtype
-from scipy import sparse
 
 GENES_COLUMN = "genes"   # the column's name in a frame read from a sparse matrix
 
@@ -51,6 +51,8 @@ class GeneMatrixArray(ExtensionArray):
     name is zero, not missing."""
 
     def __init__(self, matrix: Any, genes: Any, named_only: bool = False) -> None:
+        from scipy import sparse
+
         self.matrix = sparse.csr_matrix(matrix, dtype=np.float32)
         self.genes = tuple(str(g) for g in genes)
         self.named_only = named_only
@@ -71,6 +73,8 @@ class GeneMatrixArray(ExtensionArray):
                 rows.append(row)
                 columns.append(names.setdefault(str(gene), len(names)))
                 values.append(value)
+        from scipy import sparse
+
         matrix = sparse.csr_matrix((np.asarray(values, dtype=np.float32), (rows, columns)),
                                    shape=(len(records), len(names)))
         return cls(matrix, list(names), named_only=True)
@@ -84,6 +88,8 @@ class GeneMatrixArray(ExtensionArray):
             return scalars.copy() if copy else scalars
         rows = [np.asarray(s, dtype=np.float32).ravel() for s in scalars]
         width = len(rows[0]) if rows else 0
+        from scipy import sparse
+
         return cls(sparse.csr_matrix(np.vstack(rows)) if rows else sparse.csr_matrix((0, width)),
                    [f"gene{i}" for i in range(width)])
 
@@ -119,6 +125,8 @@ class GeneMatrixArray(ExtensionArray):
         genes = to_concat[0].genes
         if any(part.genes != genes for part in to_concat):
             raise ValueError("gene matrices with different genes cannot be stacked; line them up first")
+        from scipy import sparse
+
         return cls(sparse.vstack([part.matrix for part in to_concat], format="csr"), genes,
                    all(part.named_only for part in to_concat))
 
@@ -168,6 +176,8 @@ class GeneMatrixArray(ExtensionArray):
         present = [i for i, g in enumerate(genes) if g in where]
         source = np.array([where[genes[i]] for i in present], dtype=np.intp)
         picked = self.matrix[:, source].tocoo()
+        from scipy import sparse
+
         moved = sparse.csr_matrix((picked.data, (picked.row, np.asarray(present, dtype=np.intp)[picked.col])),
                                   shape=(len(self), len(genes)), dtype=np.float32)
         return GeneMatrixArray(moved, genes, self.named_only), missing, unknown
