@@ -91,11 +91,6 @@ def test_h5ad_reads_cells_by_genes_with_the_annotations_first(tmp_path):
     np.testing.assert_array_equal(dense[GENES].to_numpy(), x)
     assert not dense.attrs[EXPRESSION]["sparse"] and "expression.kept_sparse" not in notice_keys(dense)
 
-    x, _ = counts_matrix()
-    src = expression.Source("m", {})
-    data_error("expression.cells_mismatch", expression.expression_frame, x, GENES,
-               pd.DataFrame({"a": range(59)}), src, "h5ad")
-
 
 def test_an_annotation_named_genes_is_renamed_beside_the_sparse_matrix(tmp_path):
     x, label = counts_matrix()

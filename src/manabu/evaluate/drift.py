@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from manabu.data.gene_matrix import is_gene_matrix
 from manabu.data.schema import ColumnType, Schema
 
 QUANTILES = np.linspace(0.0, 1.0, 51)  # the sketch of a numeric column: 2% steps
@@ -53,8 +52,7 @@ def _sketched(X: pd.DataFrame, schema: Schema) -> list:
     that vary most; a batch effect moves many genes at once, and 7,129 sketches took 15 s. A sparse
     gene matrix (``data.gene_matrix``) is left out."""
     single = [c for c in schema.features if c.block is None]
-    dtypes = X.dtypes  # a sparse gene matrix is one column of matrices: not sketched
-    block = [c for c in schema.features if c.block is not None and not is_gene_matrix(dtypes[c.name])]
+    block = [c for c in schema.features if c.block is not None and not c.n_genes]  # a gene matrix: not sketched
     if len(block) <= BLOCK_SKETCHES:
         return single + block
     with warnings.catch_warnings():

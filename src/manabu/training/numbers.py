@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from manabu.training.config import TrainConfig
-from manabu.data.gene_matrix import is_gene_matrix
 from manabu.data.profile import profile_data
 from manabu.data.schema import ColumnType
 from manabu.data.schema.blocks import EXPRESSION_BLOCK
@@ -294,9 +293,9 @@ def _learning(best, problem: SearchProblem, config: TrainConfig, classes: list |
     X_valid, y_valid = problem.X.iloc[valid], problem.y[valid]
     importance = column_importance(fitted, score, sign, X_valid, y_valid, problem.seed)
     types = {column.name: column.type for column in problem.schema.features}
-    dtypes = X_valid.dtypes  # a sparse gene matrix has no value to vary one at a time
-    drawable = [c for c in importance["columns"] if types.get(c) not in (ColumnType.DATETIME, ColumnType.TEXT)
-                and not is_gene_matrix(dtypes[c])]
+    matrices = {column.name for column in problem.schema.features if column.n_genes}  # no value to vary alone
+    drawable = [c for c in importance["columns"]
+                if types.get(c) not in (ColumnType.DATETIME, ColumnType.TEXT) and c not in matrices]
     categorical = {c for c in drawable if types[c] not in (ColumnType.NUMERIC,)}
     return {"model": model.candidate.name, "metric": problem.metric.name, "curve": curve, "importance": importance,
             "dependence": dependence(fitted, X_valid, drawable[:TOP_DEPENDENCE], categorical,
